@@ -1,0 +1,3 @@
+"""AI Commons Sandbox: run municipal AI pilots under governance."""
+
+__version__ = "0.1.0"

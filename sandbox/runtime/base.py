@@ -1,0 +1,107 @@
+"""What every container backend offers the run pipeline: one `Runtime` protocol.
+
+The pipeline describes a run as a `ContainerSpec` (image, command, the two read-only folders,
+the hardening) and gets back a `ContainerResult` whose `output_dir` holds files that were
+already copied out of the container and checked against the container contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "ContainerResult",
+    "ContainerSpec",
+    "Hardening",
+    "OutputLimits",
+    "Runtime",
+    "TerminalState",
+]
+
+TerminalState = Literal["succeeded", "failed", "timed_out", "oom_killed"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hardening:
+    """Isolation settings applied to every container; a policy pack may tighten, never loosen."""
+
+    network: Literal["none"] = "none"
+    read_only_root: bool = True
+    cap_drop_all: bool = True
+    no_new_privileges: bool = True
+    user: str = "65534:65534"  # nobody:nogroup; never root
+    memory_mb: int = 2048  # swap included: memory-swap equals memory
+    cpus: float = 1.0
+    pids_limit: int = 256
+    timeout_s: float = 600.0
+    tmp_size_mb: int = 64
+    log_max_bytes: int = 1_000_000
+
+    def tightened(self, other: Hardening) -> Hardening:
+        """The stricter of both settings, field by field."""
+        return Hardening(
+            memory_mb=min(self.memory_mb, other.memory_mb),
+            cpus=min(self.cpus, other.cpus),
+            pids_limit=min(self.pids_limit, other.pids_limit),
+            timeout_s=min(self.timeout_s, other.timeout_s),
+            tmp_size_mb=min(self.tmp_size_mb, other.tmp_size_mb),
+            log_max_bytes=min(self.log_max_bytes, other.log_max_bytes),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputLimits:
+    """Caps on what the container may hand back through /output."""
+
+    max_total_bytes: int = 256 * 1024 * 1024
+    max_file_bytes: int = 256 * 1024 * 1024
+    max_files: int = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSpec:
+    """One pilot container: what runs, what it sees, and how it is fenced in."""
+
+    run_id: str
+    image: str
+    command: tuple[str, ...]
+    input_dir: Path  # mounted read-only at /input
+    pilot_dir: Path  # mounted read-only at /pilot (code only, staged by the host)
+    output_dir: Path  # empty host folder; validated outputs are copied here
+    hardening: Hardening = field(default_factory=Hardening)
+    output_limits: OutputLimits = field(default_factory=OutputLimits)
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerResult:
+    """How the container ended, with the evidence."""
+
+    state: TerminalState
+    exit_code: int | None
+    image_digest: str
+    container_id: str
+    duration_s: float
+    stdout_tail: str
+    stderr_tail: str
+    output_dir: Path
+    output_files: dict[str, str]  # relative path -> "sha256:<hex>" of each validated file
+
+
+@runtime_checkable
+class Runtime(Protocol):
+    """A container backend (Docker first; Kubernetes later)."""
+
+    def image_digest(self, image: str) -> str:
+        """The immutable id of `image` ("sha256:..."); raises RuntimeUnavailable if absent."""
+        ...
+
+    def run(self, spec: ContainerSpec) -> ContainerResult:
+        """Run one hardened container to a terminal state, then copy out and check its outputs.
+
+        Raises OutputRejected when the outputs break the container contract.
+        The container is always removed afterwards.
+        """
+        ...
