@@ -1,0 +1,324 @@
+"""The pilot manifest (`pilot.yaml`): typed, validated, and published as a JSON Schema.
+
+A manifest is parsed as data and never executed. Every validation error names the file, the
+field path and what would fix it, e.g.
+``pilot.yaml: data.sensitive[1]: column 'race' not in households.csv``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sandbox.errors import ManifestError
+
+__all__ = [
+    "DataSection",
+    "DataSource",
+    "EvaluationSection",
+    "GovernanceSection",
+    "ModelSection",
+    "Owner",
+    "PilotIdentity",
+    "PilotManifest",
+    "ResourceRequest",
+    "SplitSection",
+    "TaskSection",
+    "load_manifest",
+    "manifest_json_schema",
+]
+
+MANIFEST_NAME = "pilot.yaml"
+MAX_MANIFEST_BYTES = 1_000_000
+_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_COLUMN = r"^[^\x00-\x1f]{1,200}$"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Owner(_Section):
+    """Who owns the pilot and answers for it."""
+
+    city: str = Field(min_length=1, max_length=200)
+    department: str = Field(min_length=1, max_length=200)
+    contact: str = Field(min_length=3, max_length=200, description="Email or role address.")
+
+
+class PilotIdentity(_Section):
+    """Identity and purpose, in the City Data Alliance scoping vocabulary."""
+
+    name: str = Field(pattern=_SLUG, description="Lower-case slug; names the MLflow experiment.")
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+    title: str = Field(default="", max_length=200)
+    owner: Owner
+    purpose: str = Field(min_length=1, max_length=4000)
+    problem: str = Field(
+        min_length=1, max_length=4000, description="The resident-facing problem it addresses."
+    )
+    intended_users: tuple[str, ...] = Field(min_length=1)
+    success_indicators: tuple[str, ...] = Field(min_length=1)
+    phase: Literal["scoping", "prototype", "mvp", "scale"] = "prototype"
+
+
+class TaskSection(_Section):
+    """What the model predicts."""
+
+    type: Literal["binary_classification"] = Field(
+        description="Binary classification today; multiclass, regression and ranking later."
+    )
+    positive_label: str | int | bool = Field(
+        description="The label value that means the positive (selected) outcome."
+    )
+    positive_meaning: str = Field(
+        default="selected", max_length=200, description="What a positive prediction means."
+    )
+
+
+class DataSource(_Section):
+    """One data file inside the pilot folder."""
+
+    path: str = Field(description="Relative to the pilot folder; CSV or Parquet.")
+    format: Literal["csv", "parquet"] | None = Field(
+        default=None, description="Inferred from the file suffix when omitted."
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _inside_pilot(cls, value: str) -> str:
+        posix = PurePosixPath(value)
+        if posix.is_absolute() or ".." in posix.parts or "\\" in value or not value:
+            raise ValueError("must be a relative path inside the pilot folder (no '..', no '/')")
+        return value
+
+    @property
+    def resolved_format(self) -> Literal["csv", "parquet"]:
+        """The declared format, or the one the suffix implies."""
+        if self.format is not None:
+            return self.format
+        suffix = PurePosixPath(self.path).suffix.lower()
+        if suffix == ".parquet":
+            return "parquet"
+        return "csv"
+
+
+class SplitSection(_Section):
+    """How the host splits rows into training and evaluation sets (seeded)."""
+
+    evaluation_fraction: float = Field(default=0.3, gt=0.0, lt=1.0)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    stratify: bool = True
+
+
+class DataSection(_Section):
+    """Which columns exist and which of them may cross the container wall."""
+
+    sources: tuple[DataSource, ...] = Field(min_length=1)
+    label: str = Field(pattern=_COLUMN)
+    features: tuple[str, ...] = Field(min_length=1, description="The only columns the model sees.")
+    sensitive: tuple[str, ...] = Field(
+        default=(), description="Used only for auditing; never sent into the container."
+    )
+    pii: tuple[str, ...] = Field(
+        default=(), description="Personal data; never sent into the container."
+    )
+    proxies: tuple[str, ...] = Field(
+        default=(), description="Columns known to stand in for a sensitive attribute."
+    )
+    split: SplitSection = SplitSection()
+
+    @field_validator("features", "sensitive", "pii", "proxies")
+    @classmethod
+    def _unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        seen: set[str] = set()
+        for column in value:
+            if not re.match(_COLUMN, column):
+                raise ValueError(f"column name {column!r} is empty or has control characters")
+            if column in seen:
+                raise ValueError(f"column {column!r} is listed twice")
+            seen.add(column)
+        return value
+
+    @model_validator(mode="after")
+    def _label_is_not_an_input(self) -> DataSection:
+        if self.label in self.features:
+            raise ValueError(f"the label {self.label!r} cannot also be a model feature")
+        if "row_id" in self.features:
+            raise ValueError("'row_id' is reserved for the sandbox; rename that column")
+        return self
+
+
+class ModelSection(_Section):
+    """What runs inside the container."""
+
+    entrypoint: str = Field(
+        default="model.py:build_model",
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.py:[A-Za-z_][A-Za-z0-9_]*$",
+        description="FILE.py:FACTORY returning a scikit-learn estimator; run by the harness.",
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments.")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    code: tuple[str, ...] = Field(
+        default=("*.py",),
+        description="Glob patterns of the code files staged into /pilot (data files never are).",
+    )
+
+    @field_validator("entrypoint")
+    @classmethod
+    def _no_escape(cls, value: str) -> str:
+        if ".." in PurePosixPath(value.split(":", 1)[0]).parts:
+            raise ValueError("the entrypoint file must lie inside the pilot folder")
+        return value
+
+
+class ResourceRequest(_Section):
+    """Resources the pilot asks for; the sandbox grants the stricter of this and its defaults."""
+
+    memory_mb: int | None = Field(default=None, ge=64, le=65536)
+    cpus: float | None = Field(default=None, gt=0, le=64)
+    timeout_s: float | None = Field(default=None, gt=0, le=86400)
+
+
+class EvaluationSection(_Section):
+    """How the fairness evaluation is computed."""
+
+    min_group_size: int = Field(default=30, ge=1)
+    bootstrap: int = Field(default=1000, ge=0, le=100_000)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+
+
+class GovernanceSection(_Section):
+    """Policy packs to apply and the governance facts the reports publish."""
+
+    policy_packs: tuple[str, ...] = Field(default=("baseline",), min_length=1)
+    impact_assessment: dict[str, Any] = Field(
+        default_factory=dict, description="Answers to the impact-assessment questionnaire."
+    )
+    human_oversight: str = Field(default="", max_length=4000)
+    data_retention: str = Field(default="", max_length=4000)
+    transparency: dict[str, str] = Field(
+        default_factory=dict, description="Extra fields for the algorithmic transparency record."
+    )
+
+
+class PilotManifest(_Section):
+    """A pilot: who runs it and why, what it predicts, on which data, under which governance."""
+
+    manifest_version: Literal[1] = 1
+    pilot: PilotIdentity
+    task: TaskSection
+    data: DataSection
+    model: ModelSection = ModelSection()
+    resources: ResourceRequest = ResourceRequest()
+    evaluation: EvaluationSection = EvaluationSection()
+    governance: GovernanceSection = GovernanceSection()
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    """The JSON Schema of pilot.yaml, for editors and validators."""
+    schema = PilotManifest.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "AI Commons Sandbox pilot manifest"
+    return schema
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def read_yaml(path: Path, *, max_bytes: int, error: type[Exception]) -> Any:
+    """Parse a YAML file as data (safe loader, unique keys, size-capped)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+    if len(raw) > max_bytes:
+        raise error(f"{path}: {len(raw)} bytes is larger than the {max_bytes}-byte limit")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        if mark is not None:
+            where = f" (line {mark.line + 1}, column {mark.column + 1})"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(f"{path}: invalid YAML{where}: {problem}") from None
+
+
+def format_location(loc: tuple[int | str, ...]) -> str:
+    """Render a pydantic error location as a field path: ``data.sensitive[1]``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+_FIXES = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it, or check its spelling against `sandbox schema pilot`",
+    "literal_error": "use one of the allowed values",
+    "string_pattern_mismatch": "match the expected pattern",
+}
+
+
+def describe_validation_error(path: Path, exc: ValidationError) -> str:
+    """One line per problem: file, field path, what is wrong, and how to fix it."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        message = str(err["msg"]).removeprefix("Value error, ")
+        fix = _FIXES.get(err["type"])
+        if err["type"] == "string_pattern_mismatch":
+            pattern = (err.get("ctx") or {}).get("pattern", "")
+            message = f"{err.get('input')!r} does not match {pattern}"
+        lines.append(
+            f"{path}: {format_location(err['loc'])}: {message}" + (f" ({fix})" if fix else "")
+        )
+    return "\n".join(lines)
+
+
+def load_manifest(pilot_dir: Path) -> PilotManifest:
+    """Read and validate `pilot_dir/pilot.yaml`; raise ManifestError naming file, field and fix."""
+    path = pilot_dir / MANIFEST_NAME
+    if not pilot_dir.is_dir():
+        raise ManifestError(
+            f"{pilot_dir}: not a folder (a pilot is a folder with a {MANIFEST_NAME})"
+        )
+    data = read_yaml(path, max_bytes=MAX_MANIFEST_BYTES, error=ManifestError)
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: expected a mapping of sections (pilot, task, data, ...)")
+    try:
+        return PilotManifest.model_validate(data)
+    except ValidationError as exc:
+        raise ManifestError(describe_validation_error(path, exc)) from None

@@ -1,0 +1,663 @@
+"""The run pipeline: one pilot, from manifest to verdict, every step on the record.
+
+    manifest -> data -> pre-run policies -> inputs -> container -> outputs
+             -> evaluation -> post-run policies -> reports -> tracking -> trail
+
+The pipeline talks to its edges through protocols (`Runtime`, `Tracker`) and an `AuditTrail`,
+so it runs the same against Docker + MLflow and against in-memory fakes. Every accepted run
+ends exactly once in the trail (`run.blocked`, `run.finished` or `run.failed`) and in the
+tracker (never left RUNNING), whatever goes wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from sandbox.digests import file_sha256
+from sandbox.errors import (
+    ManifestError,
+    OutputRejected,
+    PolicyPackError,
+    SandboxError,
+    TrackingError,
+)
+from sandbox.manifest import MANIFEST_NAME, PilotManifest, load_manifest
+from sandbox.policies.engine import check_stage, decide
+from sandbox.policies.pack import PolicyPack, load_pack
+from sandbox.policies.rules import RuleContext
+from sandbox.policies.verdict import RuleOutcome, Verdict
+from sandbox.runtime.base import ContainerResult, ContainerSpec, Hardening, Runtime
+
+if TYPE_CHECKING:
+    from sandbox.audit.evaluation import BinaryEvaluation
+    from sandbox.audit.report import AuditReport
+    from sandbox.audit.trail import AuditTrail, TrailRecord
+    from sandbox.tracking.base import Tracker
+
+__all__ = ["STAGES", "Progress", "RunOutcome", "RunServices", "new_run_id", "run_pilot"]
+
+STAGES = (
+    "manifest",
+    "data",
+    "pre-run policies",
+    "inputs",
+    "container",
+    "evaluation",
+    "post-run policies",
+    "reports",
+    "tracking",
+    "audit trail",
+)
+HARNESS_COMMAND = ("python3", "/opt/sandbox/harness.py")
+REJECTED_EXPERIMENT = "sandbox-rejected-pilots"
+
+StageStatus = Literal["start", "done", "skipped", "failed"]
+Progress = Callable[[str, StageStatus, str], None]
+
+
+def _quiet(stage: str, status: StageStatus, detail: str) -> None:
+    """The default progress sink: says nothing."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunServices:
+    """The edges a run needs; built once by the CLI or API, faked in unit tests."""
+
+    runtime: Runtime
+    tracker: Tracker
+    trail: AuditTrail
+    image: str
+    runs_dir: Path
+    actor: str
+    hardening: Hardening = field(default_factory=Hardening)
+    tracking_uri: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOutcome:
+    """How one run ended, and where its evidence is."""
+
+    run_id: str
+    pilot: str
+    verdict: Verdict
+    report: AuditReport
+    reports: dict[str, Path]
+    run_dir: Path
+    tracker_run_id: str | None
+    trail_seq: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the verdict lets the pilot proceed, 3 when it is fail or blocked."""
+        return 0 if self.verdict.status in ("pass", "pass_with_warnings") else 3
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable, unique run id: UTC time plus random hex."""
+    moment = now or datetime.now(UTC)
+    return moment.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+class _Run:
+    """State of one run in progress; the methods are the pipeline's stages."""
+
+    def __init__(self, pilot_dir: Path, services: RunServices, progress: Progress) -> None:
+        self.pilot_dir = pilot_dir
+        self.s = services
+        self.progress = progress
+        self.run_id = new_run_id()
+        self.run_dir = services.runs_dir / self.run_id
+        self.started_at = datetime.now(UTC)
+        self.notes: list[str] = []
+        self.tracker_run: str | None = None
+        self.last_record: TrailRecord | None = None
+        self.started_record: TrailRecord | None = None
+
+    # -- edges that must never stop the run -------------------------------------------------
+
+    def track(self, action: Callable[[], Any]) -> Any:
+        """Call the tracker; a tracker failure becomes a note, the trail still records the run."""
+        try:
+            return action()
+        except TrackingError as exc:
+            self.notes.append(f"tracking: {exc}")
+            return None
+
+    def record(self, kind: str, payload: dict[str, Any]) -> TrailRecord:
+        record = self.s.trail.append(kind, actor=self.s.actor, run_id=self.run_id, payload=payload)
+        self.last_record = record
+        return record
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.progress(name, "start", "")
+        try:
+            yield
+        except BaseException as exc:
+            self.progress(
+                name, "failed", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            )
+            raise
+        self.progress(name, "done", "")
+
+
+def _rejected(run: _Run, exc: SandboxError, manifest_sha: str | None) -> None:
+    """Record a pilot that could not even be read: in the trail and in the tracker."""
+    run.record(
+        "run.rejected",
+        {"pilot_dir": str(run.pilot_dir), "manifest_sha256": manifest_sha, "error": str(exc)},
+    )
+    tracker = run.s.tracker
+    tracker_run = run.track(
+        lambda: tracker.start_run(
+            experiment=REJECTED_EXPERIMENT,
+            run_name=run.run_id,
+            tags={"sandbox.run_id": run.run_id, "sandbox.state": "rejected"},
+        )
+    )
+    if tracker_run:
+        run.track(lambda: tracker.set_tags(tracker_run, {"sandbox.error": str(exc)[:4000]}))
+        run.track(lambda: tracker.end_run(tracker_run, "FAILED"))
+
+
+def run_pilot(
+    pilot_dir: Path,
+    services: RunServices,
+    *,
+    out_dir: Path | None = None,
+    progress: Progress = _quiet,
+) -> RunOutcome:
+    """Run one pilot under governance and return its outcome.
+
+    Raises UserInputError for a bad manifest, policy pack or data file (recorded as rejected
+    or failed), and other SandboxErrors for failures of the sandbox itself (recorded as failed).
+    A blocked, failed or crashed model is not an exception: it is an outcome with a verdict.
+    """
+    run = _Run(pilot_dir, services, progress)
+    manifest_path = pilot_dir / MANIFEST_NAME
+    try:
+        with run.stage("manifest"):
+            manifest = load_manifest(pilot_dir)
+            manifest_sha = file_sha256(manifest_path)
+            packs = [
+                load_pack(name, pilot_dir=pilot_dir) for name in manifest.governance.policy_packs
+            ]
+    except (ManifestError, PolicyPackError) as exc:
+        _rejected(run, exc, file_sha256(manifest_path) if manifest_path.is_file() else None)
+        raise
+    return _accepted(run, manifest, packs, manifest_sha, out_dir)
+
+
+def _accepted(
+    run: _Run,
+    manifest: PilotManifest,
+    packs: list[PolicyPack],
+    manifest_sha: str,
+    out_dir: Path | None,
+) -> RunOutcome:
+    """Run a pilot whose manifest and packs are valid; it ends exactly once, whatever happens."""
+    s = run.s
+    hardening = _granted_hardening(s.hardening, manifest)
+    pilot = manifest.pilot
+    run.record(
+        "run.submitted",
+        {
+            "pilot": pilot.name,
+            "version": pilot.version,
+            "manifest_sha256": manifest_sha,
+            "policy_packs": {p.id: p.sha256 for p in packs},
+        },
+    )
+    run.tracker_run = run.track(
+        lambda: s.tracker.start_run(
+            experiment=pilot.name,
+            run_name=run.run_id,
+            tags={
+                "sandbox.run_id": run.run_id,
+                "sandbox.pilot_version": pilot.version,
+                "sandbox.manifest_sha256": manifest_sha,
+                "sandbox.phase": pilot.phase,
+            },
+        )
+    )
+    try:
+        return _execute(run, manifest, packs, manifest_sha, hardening, out_dir)
+    except BaseException as exc:  # the run must end on the record even on Ctrl-C
+        run.record("run.failed", {"error": f"{type(exc).__name__}: {exc}"[:4000]})
+        if run.tracker_run:
+            tracker_run = run.tracker_run
+            tags = {"sandbox.state": "failed", "sandbox.error": str(exc)[:4000]}
+            run.track(lambda: s.tracker.set_tags(tracker_run, tags))
+            status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
+            run.track(lambda: s.tracker.end_run(tracker_run, status))
+        raise
+
+
+def _granted_hardening(defaults: Hardening, manifest: PilotManifest) -> Hardening:
+    """The stricter of the sandbox's defaults and what the pilot asks for."""
+    asked = manifest.resources
+    return defaults.tightened(
+        Hardening(
+            memory_mb=asked.memory_mb or defaults.memory_mb,
+            cpus=asked.cpus or defaults.cpus,
+            timeout_s=asked.timeout_s or defaults.timeout_s,
+        )
+    )
+
+
+def _execute(
+    run: _Run,
+    manifest: PilotManifest,
+    packs: list[PolicyPack],
+    manifest_sha: str,
+    hardening: Hardening,
+    out_dir: Path | None,
+) -> RunOutcome:
+    from sandbox.dataset import load_pilot_data, split_rows
+    from sandbox.wall import stage_code, write_inputs
+
+    s = run.s
+    with run.stage("data"):
+        data = load_pilot_data(run.pilot_dir, manifest)
+
+    with run.stage("pre-run policies"):
+        ctx = RuleContext(manifest=manifest, hardening=hardening)
+        outcomes = check_stage(packs, "pre_run", ctx)
+        verdict = decide(packs, outcomes)
+    if verdict.status == "blocked":
+        for name in STAGES[3:7]:
+            run.progress(name, "skipped", "blocked by policy")
+        return _finish(run, manifest, packs, manifest_sha, verdict, data=data, out_dir=out_dir)
+
+    with run.stage("inputs"):
+        split_cfg = manifest.data.split
+        split = split_rows(
+            data.frame["y"].to_numpy(),
+            evaluation_fraction=split_cfg.evaluation_fraction,
+            seed=split_cfg.seed,
+            stratify=split_cfg.stratify,
+        )
+        crossing = write_inputs(data, split, manifest, run.run_dir / "input")
+        code = stage_code(run.pilot_dir, manifest, run.run_dir / "pilot")
+        image_digest = s.runtime.image_digest(s.image)
+        run.started_record = run.record(
+            "run.started",
+            {
+                "image": s.image,
+                "image_digest": image_digest,
+                "inputs": crossing.files,
+                "code": code,
+                "data": {src.path: src.sha256 for src in data.sources},
+                "hardening": asdict(hardening),
+            },
+        )
+
+    with run.stage("container"):
+        output_dir = run.run_dir / "output"
+        output_dir.mkdir(parents=True)
+        spec = ContainerSpec(
+            run_id=run.run_id,
+            image=s.image,
+            command=HARNESS_COMMAND,
+            input_dir=crossing.input_dir,
+            pilot_dir=run.run_dir / "pilot",
+            output_dir=output_dir,
+            hardening=hardening,
+        )
+        result, rejected = _run_container(s.runtime, spec)
+        runtime_outcomes = [_container_outcome(result, rejected)]
+
+    evaluation = None
+    explanations = None
+    if runtime_outcomes[0].outcome == "passed":
+        with run.stage("evaluation"):
+            evaluation, explanations, problem = _evaluate(manifest, crossing, output_dir)
+            if problem is not None:
+                runtime_outcomes.append(problem)
+    else:
+        run.progress("evaluation", "skipped", "the container did not succeed")
+
+    with run.stage("post-run policies"):
+        outcomes = outcomes + runtime_outcomes
+        if evaluation is not None:
+            ctx = RuleContext(manifest=manifest, hardening=hardening, evaluation=evaluation)
+            outcomes += check_stage(packs, "post_run", ctx)
+        verdict = decide(packs, outcomes)
+
+    return _finish(
+        run,
+        manifest,
+        packs,
+        manifest_sha,
+        verdict,
+        data=data,
+        out_dir=out_dir,
+        crossing=crossing,
+        result=result,
+        hardening=hardening,
+        evaluation=evaluation,
+        explanations=explanations,
+    )
+
+
+def _run_container(
+    runtime: Runtime, spec: ContainerSpec
+) -> tuple[ContainerResult | None, str | None]:
+    """Run the container; outputs that break the contract become evidence, not a crash."""
+    try:
+        return runtime.run(spec), None
+    except OutputRejected as exc:
+        return None, str(exc)
+
+
+def _container_outcome(result: ContainerResult | None, rejected: str | None) -> RuleOutcome:
+    """The runtime-stage rule every run is held to: the model ended well, within its limits."""
+    if result is None:
+        return RuleOutcome(
+            rule_id="runtime.outputs-valid",
+            title="The container's outputs honour the container contract",
+            stage="runtime",
+            severity="block",
+            outcome="failed",
+            message=f"outputs rejected: {rejected}",
+            evidence={"reason": rejected},
+        )
+    evidence = {
+        "state": result.state,
+        "exit_code": result.exit_code,
+        "duration_s": round(result.duration_s, 3),
+        "stderr_tail": result.stderr_tail[-2000:],
+    }
+    ok = result.state == "succeeded"
+    message = (
+        "the model ran to completion"
+        if ok
+        else (f"the model ended {result.state.replace('_', ' ')} (exit code {result.exit_code})")
+    )
+    return RuleOutcome(
+        rule_id="runtime.container-succeeded",
+        title="The model runs to completion within its limits",
+        stage="runtime",
+        severity="block",
+        outcome="passed" if ok else "failed",
+        message=message,
+        evidence=evidence,
+    )
+
+
+def _evaluate(
+    manifest: PilotManifest, crossing: Any, output_dir: Path
+) -> tuple[BinaryEvaluation | None, Any, RuleOutcome | None]:
+    """Join validated predictions with the held-back labels and groups; assess them."""
+    from sandbox.audit.evaluation import evaluate_binary
+    from sandbox.runtime.outputs import read_explanations, read_predictions
+
+    try:
+        predictions = read_predictions(
+            output_dir / "predictions.csv", expected_row_ids=crossing.expected_row_ids
+        )
+        explanations_path = output_dir / "explanations.json"
+        explanations = (
+            read_explanations(explanations_path, features=list(manifest.data.features))
+            if explanations_path.is_file()
+            else None
+        )
+    except OutputRejected as exc:
+        return None, None, _container_outcome(None, str(exc))
+    held = crossing.held_back
+    joined = held.merge(predictions, on="row_id", how="inner", validate="one_to_one")
+    sensitive = joined[[c for c in joined.columns if c.startswith("sensitive:")]]
+    sensitive.columns = [c.removeprefix("sensitive:") for c in sensitive.columns]
+    cfg = manifest.evaluation
+    evaluation = evaluate_binary(
+        y_true=joined["y"].to_numpy(),
+        y_pred=joined["prediction"].to_numpy(),
+        y_score=joined["score"].to_numpy() if "score" in joined.columns else None,
+        sensitive=sensitive,
+        min_group_size=cfg.min_group_size,
+        n_bootstrap=cfg.bootstrap,
+        confidence=cfg.confidence,
+        seed=manifest.data.split.seed,
+    )
+    return evaluation, explanations, None
+
+
+def _finish(
+    run: _Run,
+    manifest: PilotManifest,
+    packs: list[PolicyPack],
+    manifest_sha: str,
+    verdict: Verdict,
+    *,
+    data: Any,
+    out_dir: Path | None,
+    crossing: Any = None,
+    result: ContainerResult | None = None,
+    hardening: Hardening | None = None,
+    evaluation: BinaryEvaluation | None = None,
+    explanations: Any = None,
+) -> RunOutcome:
+    """Write the reports, log the run, and close it in the trail: the last step of every run."""
+    from sandbox.audit.report import write_reports
+
+    s = run.s
+    with run.stage("reports"):
+        report = _build_report(
+            run,
+            manifest,
+            packs,
+            manifest_sha,
+            verdict,
+            data,
+            crossing,
+            result,
+            hardening,
+            evaluation,
+            explanations,
+        )
+        report_dir = run.run_dir / "reports"
+        reports = write_reports(report, report_dir)
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            reports = {
+                kind: Path(shutil.copy2(path, out_dir / path.name))
+                for kind, path in reports.items()
+            }
+
+    with run.stage("tracking"):
+        if run.tracker_run:
+            _log_to_tracker(run, run.tracker_run, manifest, verdict, evaluation, report_dir, result)
+
+    with run.stage("audit trail"):
+        kind = "run.blocked" if verdict.status == "blocked" else "run.finished"
+        record = run.record(
+            kind,
+            {
+                "verdict": verdict.status,
+                "failed_rules": [o.rule_id for o in verdict.failures],
+                "container_state": result.state if result else None,
+                "outputs": dict(result.output_files) if result else {},
+                "reports": {p.name: file_sha256(p) for p in sorted(report_dir.iterdir())},
+                "mlflow_run_id": run.tracker_run,
+            },
+        )
+        records = [r.to_dict() for r in _run_records(run)]
+        audit_path = run.run_dir / "audit-record.json"
+        audit_path.write_text(
+            json.dumps(records, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        if run.tracker_run:
+            tracker_run = run.tracker_run
+            run.track(lambda: s.tracker.log_file(tracker_run, audit_path, "audit"))
+            status = "FINISHED" if verdict.status in ("pass", "pass_with_warnings") else "FAILED"
+            run.track(lambda: s.tracker.end_run(tracker_run, status))
+
+    return RunOutcome(
+        run_id=run.run_id,
+        pilot=manifest.pilot.name,
+        verdict=verdict,
+        report=report,
+        reports=reports,
+        run_dir=run.run_dir,
+        tracker_run_id=run.tracker_run,
+        trail_seq=record.seq,
+        notes=tuple(run.notes),
+    )
+
+
+def _run_records(run: _Run) -> list[TrailRecord]:
+    from sandbox.audit.trail import records_for_run
+
+    return records_for_run(run.s.trail.path, run.run_id)
+
+
+def _log_to_tracker(
+    run: _Run,
+    tracker_run: str,
+    manifest: PilotManifest,
+    verdict: Verdict,
+    evaluation: BinaryEvaluation | None,
+    report_dir: Path,
+    result: ContainerResult | None,
+) -> None:
+    """Params, metrics and tags in one batch each; then the evidence as artifacts."""
+    from sandbox.audit.evaluation import flat_metrics
+
+    tracker = run.s.tracker
+    params = {f"model.{k}": json.dumps(v) for k, v in manifest.model.params.items()}
+    params |= {
+        "model.entrypoint": manifest.model.entrypoint,
+        "model.seed": str(manifest.model.seed),
+        "data.label": manifest.data.label,
+        "data.features": ",".join(manifest.data.features),
+        "data.sensitive": ",".join(manifest.data.sensitive),
+        "split.seed": str(manifest.data.split.seed),
+        "split.evaluation_fraction": str(manifest.data.split.evaluation_fraction),
+        "policy_packs": ",".join(manifest.governance.policy_packs),
+    }
+    run.track(lambda: tracker.log_params(tracker_run, params))
+    metrics = flat_metrics(evaluation) if evaluation is not None else {}
+    metrics["governance.rules_failed"] = float(len(verdict.failures))
+    metrics["governance.blocking_failures"] = float(
+        sum(1 for o in verdict.failures if o.severity == "block")
+    )
+    if result is not None:
+        metrics["runtime.duration_s"] = result.duration_s
+    run.track(lambda: tracker.log_metrics(tracker_run, metrics))
+    tags = {
+        "sandbox.verdict": verdict.status,
+        "sandbox.state": result.state if result else "blocked",
+        "sandbox.failed_rules": ",".join(o.rule_id for o in verdict.failures) or "none",
+    }
+    if run.started_record is not None:
+        payload = run.started_record.payload
+        tags["sandbox.image_digest"] = str(payload.get("image_digest"))
+        data_hashes = payload.get("data")
+        if isinstance(data_hashes, dict):
+            tags |= {f"sandbox.data_sha256.{k}"[:250]: str(v) for k, v in data_hashes.items()}
+    run.track(lambda: tracker.set_tags(tracker_run, tags))
+    run.track(lambda: tracker.log_artifacts(tracker_run, report_dir, "reports"))
+    run.track(lambda: tracker.log_file(tracker_run, run.pilot_dir / MANIFEST_NAME, "pilot"))
+    for name in ("predictions.csv", "explanations.json"):
+        path = run.run_dir / "output" / name
+        if path.is_file():
+            run.track(lambda path=path: tracker.log_file(tracker_run, path, "outputs"))
+
+
+def _build_report(
+    run: _Run,
+    manifest: PilotManifest,
+    packs: list[PolicyPack],
+    manifest_sha: str,
+    verdict: Verdict,
+    data: Any,
+    crossing: Any,
+    result: ContainerResult | None,
+    hardening: Hardening | None,
+    evaluation: BinaryEvaluation | None,
+    explanations: Any,
+) -> AuditReport:
+    from sandbox.audit import report as r
+
+    pilot = manifest.pilot
+    finished = datetime.now(UTC)
+    sources = tuple(
+        r.DataSource(path=x.path, format=x.format, sha256=x.sha256, rows=x.rows, columns=x.columns)
+        for x in data.sources
+    )
+    split = None
+    if crossing is not None:
+        split = r.DataSplit(
+            seed=manifest.data.split.seed,
+            train_rows=crossing.train_rows,
+            eval_rows=crossing.eval_rows,
+            train_sha256=crossing.files["train.csv"],
+            score_sha256=crossing.files["score.csv"],
+        )
+    runtime = None
+    if hardening is not None:
+        runtime = r.RuntimeSection(
+            image=run.s.image,
+            image_digest=result.image_digest if result else None,
+            hardening=asdict(hardening),
+            container_state=result.state if result else "outputs_rejected",
+            exit_code=result.exit_code if result else None,
+            duration_s=result.duration_s if result else None,
+        )
+    importances = None
+    if explanations is not None:
+        importances = tuple(
+            r.FeatureImportance(
+                feature=f.feature,
+                importance_mean=f.importance_mean,
+                importance_std=f.importance_std,
+            )
+            for f in explanations.features
+        )
+    started = run.started_record
+    return r.AuditReport(
+        run=r.RunSection(
+            run_id=run.run_id,
+            started_at=run.started_at,
+            finished_at=finished,
+            state=verdict.status,
+            duration_s=round((finished - run.started_at).total_seconds(), 3),
+        ),
+        pilot=r.PilotSection(
+            name=pilot.name,
+            version=pilot.version,
+            city=pilot.owner.city,
+            department=pilot.owner.department,
+            contact=pilot.owner.contact,
+            purpose=pilot.purpose,
+            problem=pilot.problem,
+            intended_users=pilot.intended_users,
+            success_indicators=pilot.success_indicators,
+            task=manifest.task.type,
+        ),
+        data=r.DataSection(sources=sources, split=split),
+        runtime=runtime,
+        evaluation=evaluation,
+        explanations=importances,
+        verdict=verdict,
+        provenance=r.ProvenanceSection(
+            manifest_sha256=manifest_sha,
+            policy_pack_id="+".join(p.id for p in packs),
+            policy_pack_sha256=",".join(p.sha256 for p in packs),
+            mlflow_run_id=run.tracker_run,
+            mlflow_tracking_uri=run.s.tracking_uri,
+            trail_path=str(run.s.trail.path),
+            trail_seq=started.seq if started else None,
+            trail_record_hash=started.hash if started else None,
+        ),
+        notes=tuple(run.notes),
+    )

@@ -1,0 +1,54 @@
+"""Build the real edges of a run (Docker, MLflow, the signed trail) from settings."""
+
+from __future__ import annotations
+
+from sandbox.pipeline import RunServices
+from sandbox.runtime.base import Hardening
+from sandbox.settings import Settings
+
+__all__ = ["build_services", "default_hardening", "open_trail", "runner_image"]
+
+
+def default_hardening(settings: Settings) -> Hardening:
+    """The sandbox's hardening with the deployment's resource defaults."""
+    return Hardening(
+        memory_mb=settings.memory_mb,
+        cpus=settings.cpus,
+        pids_limit=settings.pids_limit,
+        timeout_s=settings.timeout_s,
+    )
+
+
+def runner_image(settings: Settings) -> str:
+    """The configured runner image, or the one `sandbox image build` builds."""
+    if settings.image:
+        return settings.image
+    from sandbox.runtime.image import default_image_tag
+
+    return default_image_tag()
+
+
+def open_trail(settings: Settings):  # type: ignore[no-untyped-def]
+    """The audit trail under the sandbox home, signing with its key (created on first use)."""
+    from sandbox.audit.signing import Signer
+    from sandbox.audit.trail import AuditTrail
+
+    return AuditTrail(settings.trail_path, Signer.load_or_create(settings.key_path))
+
+
+def build_services(settings: Settings) -> RunServices:
+    """Docker runtime, MLflow tracker and signed trail, as the settings say."""
+    from sandbox.runtime.docker import DockerRuntime
+    from sandbox.tracking.mlflow import MlflowTracker
+
+    settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    return RunServices(
+        runtime=DockerRuntime(),
+        tracker=MlflowTracker(settings.tracking_uri, artifact_root=settings.artifact_root),
+        trail=open_trail(settings),
+        image=runner_image(settings),
+        runs_dir=settings.runs_dir,
+        actor=settings.who,
+        hardening=default_hardening(settings),
+        tracking_uri=settings.tracking_uri,
+    )

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Everything the sandbox needs on a fresh Debian/Ubuntu machine, idempotently:
+# system packages (Docker engine, debootstrap), a virtualenv with the sandbox, the runner image.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: missing ${missing[*]}; run as root: sudo bash $0" >&2
+    exit 2
+  fi
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+bash scripts/engine.sh
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import sandbox" >/dev/null 2>&1 || [ pyproject.toml -nt .venv/.installed ]; then
+  echo "setup: installing the sandbox into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[dev]"
+  touch .venv/.installed
+fi
+
+.venv/bin/sandbox image build
