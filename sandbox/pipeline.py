@@ -413,8 +413,11 @@ def _evaluate(
         )
     except OutputRejected as exc:
         return None, None, _container_outcome(None, str(exc))
-    held = crossing.held_back
-    joined = held.merge(predictions, on="row_id", how="inner", validate="one_to_one")
+    # read_predictions returns the rows in the order of expected_row_ids, i.e. of held_back.
+    joined = crossing.held_back.assign(
+        prediction=predictions["prediction"].to_numpy(),
+        **({"score": predictions["score"].to_numpy()} if "score" in predictions else {}),
+    )
     sensitive = joined[[c for c in joined.columns if c.startswith("sensitive:")]]
     sensitive.columns = [c.removeprefix("sensitive:") for c in sensitive.columns]
     cfg = manifest.evaluation
