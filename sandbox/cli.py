@@ -229,7 +229,7 @@ def policy_check(pilot: PilotArg) -> None:
 def main() -> None:
     """Console entry point: map the error tree onto exit codes."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns the code of a typer.Exit instead of raising
     except SandboxError as exc:
         errors.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -245,3 +245,4 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
