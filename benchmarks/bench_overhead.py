@@ -1,0 +1,126 @@
+"""Sandbox overhead: one governed `sandbox run` against the same model fitted bare on the host.
+
+The bare path is the floor: read the CSV, fit, predict. The governed path adds the container
+wall (split files, staging), a hardened container, permutation importances, the fairness
+evaluation with bootstrap intervals, reports, MLflow logging and two signed trail records.
+The model code is this file's own (never a pilot's), so running it on the host is safe.
+
+    python benchmarks/bench_overhead.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BLUEPRINT = ROOT / "blueprints" / "benefits-eligibility-screening"
+
+MODEL_SOURCE = """\
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+NUMERIC = ["distance_to_office_km", "household_size", "dependents", "monthly_income",
+           "monthly_housing_cost", "rent_burden_ratio", "months_at_address",
+           "prior_applications", "has_disability_member"]
+CATEGORICAL = ["service_district", "employment_status", "housing_tenure"]
+
+
+def build_model(**params):
+    prep = ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), NUMERIC),
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                              OneHotEncoder(handle_unknown="ignore")), CATEGORICAL),
+    ])
+    return make_pipeline(prep, LogisticRegression(**{"max_iter": 1000, **params}))
+"""
+
+
+def _pilot(folder: Path) -> Path:
+    """The blueprint's manifest and data, with this file's model."""
+    manifest = yaml.safe_load((BLUEPRINT / "pilot.yaml").read_text())
+    folder.mkdir(parents=True)
+    (folder / "pilot.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    (folder / "data").mkdir()
+    for source in manifest["data"]["sources"]:
+        (folder / source["path"]).write_bytes((BLUEPRINT / source["path"]).read_bytes())
+    (folder / "model.py").write_text(MODEL_SOURCE)
+    return folder
+
+
+def bare(pilot: Path) -> float:
+    """Seconds to read, split, fit and score the same model directly on the host."""
+    from sklearn.model_selection import train_test_split
+
+    namespace: dict[str, object] = {}
+    exec(compile(MODEL_SOURCE, "bench-model", "exec"), namespace)  # noqa: S102 - our own code
+    manifest = yaml.safe_load((pilot / "pilot.yaml").read_text())
+    data = manifest["data"]
+    start = time.perf_counter()
+    frame = pd.read_csv(pilot / data["sources"][0]["path"])
+    x, y = frame[data["features"]], frame[data["label"]]
+    x_train, x_eval, y_train, _ = train_test_split(
+        x, y, test_size=data["split"]["evaluation_fraction"], random_state=data["split"]["seed"],
+        stratify=y,
+    )
+    model = namespace["build_model"](**manifest["model"].get("params", {}))  # type: ignore[operator]
+    model.fit(x_train, y_train)
+    model.predict(x_eval)
+    model.predict_proba(x_eval)
+    return time.perf_counter() - start
+
+
+def governed(pilot: Path, home: Path) -> tuple[float, dict[str, float], str]:
+    """Seconds for a full governed run, the time of each stage, and the verdict."""
+    from sandbox.pipeline import run_pilot
+    from sandbox.services import build_services
+    from sandbox.settings import Settings
+
+    stages: dict[str, float] = {}
+    started: dict[str, float] = {}
+
+    def progress(stage: str, status: str, detail: str) -> None:
+        now = time.perf_counter()
+        if status == "start":
+            started[stage] = now
+        elif status == "done":
+            stages[stage] = now - started[stage]
+
+    services = build_services(Settings(home=home))
+    start = time.perf_counter()
+    outcome = run_pilot(pilot, services, progress=progress)
+    return time.perf_counter() - start, stages, outcome.verdict.status
+
+
+def run() -> dict[str, object]:
+    """Measure both paths in one process, warm (the second governed run is reported)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pilot = _pilot(Path(tmp) / "pilot")
+        home = Path(tmp) / "home"
+        governed(pilot, home)  # warm-up: MLflow store creation, imports, page cache
+        bare_s = min(bare(pilot) for _ in range(3))
+        governed_s, stages, verdict = governed(pilot, home)
+    return {"bare_s": bare_s, "governed_s": governed_s, "stages": stages, "verdict": verdict}
+
+
+def main() -> None:
+    result = run()
+    print(f"bare fit + score on the host   {result['bare_s']:7.2f} s")
+    print(f"governed sandbox run           {result['governed_s']:7.2f} s  (verdict {result['verdict']})")
+    print(f"overhead ratio                 {result['governed_s'] / result['bare_s']:7.1f} x")
+    for stage, seconds in result["stages"].items():  # type: ignore[attr-defined]
+        print(f"  {stage:<28} {seconds:7.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Every benchmark in one run, printed as ratios: `python benchmarks/run.py`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_metrics  # noqa: E402
+import bench_overhead  # noqa: E402
+
+
+def main() -> None:
+    print("== sandbox overhead (blueprint, governed run vs bare host fit + score)")
+    bench_overhead.main()
+    print()
+    print("== group-metric kernel vs fairlearn MetricFrame (1M rows, 5 groups)")
+    bench_metrics.main()
+
+
+if __name__ == "__main__":
+    main()
