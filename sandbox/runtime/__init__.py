@@ -1,0 +1,67 @@
+"""Container backends behind one `Runtime` protocol, the runner image and its checks.
+
+`DockerRuntime` and the image build are loaded on first use, so importing this package (and
+starting the CLI) never imports the docker SDK.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sandbox.runtime.base import (
+    ContainerResult,
+    ContainerSpec,
+    Hardening,
+    OutputLimits,
+    Runtime,
+    TerminalState,
+)
+from sandbox.runtime.fake import FakeOutcome, FakeRuntime
+from sandbox.runtime.outputs import (
+    Explanations,
+    FeatureImportance,
+    copy_out,
+    read_explanations,
+    read_predictions,
+)
+
+if TYPE_CHECKING:
+    from sandbox.runtime.docker import DockerRuntime, LeftoverResources
+    from sandbox.runtime.image import build_runner_image, default_image_tag, image_exists
+
+__all__ = [
+    "ContainerResult",
+    "ContainerSpec",
+    "DockerRuntime",
+    "Explanations",
+    "FakeOutcome",
+    "FakeRuntime",
+    "FeatureImportance",
+    "Hardening",
+    "LeftoverResources",
+    "OutputLimits",
+    "Runtime",
+    "TerminalState",
+    "build_runner_image",
+    "copy_out",
+    "default_image_tag",
+    "image_exists",
+    "read_explanations",
+    "read_predictions",
+]
+
+_LAZY = {
+    "DockerRuntime": "sandbox.runtime.docker",
+    "LeftoverResources": "sandbox.runtime.docker",
+    "build_runner_image": "sandbox.runtime.image",
+    "default_image_tag": "sandbox.runtime.image",
+    "image_exists": "sandbox.runtime.image",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

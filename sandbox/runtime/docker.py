@@ -1,0 +1,388 @@
+"""The Docker backend of `Runtime`, on the docker SDK (the only module that imports `docker`).
+
+One run, step by step:
+
+1. create a hardened container whose main process is a trusted idle command under the
+   engine's init (`sleep infinity`), with /input and /pilot bind-mounted read-only and /output
+   a size-capped tmpfs volume;
+2. start it and run the pilot's command with `exec`, keeping only a bounded tail of its
+   stdout/stderr, polling until it ends or the wall-clock timeout passes (then: kill);
+3. while the container still runs (the tmpfs would vanish on stop), copy /output out with
+   `get_archive` through the validating tar reader of `sandbox.runtime.outputs`;
+4. kill and remove the container and its output volume, always, whatever happened.
+
+Engine and SDK exceptions are translated at this edge by `_map_docker_errors()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from sandbox.errors import ContainerError, RuntimeUnavailable, SandboxError, UserInputError
+from sandbox.runtime.base import ContainerResult, ContainerSpec, Hardening, TerminalState
+from sandbox.runtime.outputs import copy_out
+
+__all__ = [
+    "MANAGED_LABEL",
+    "RUN_ID_LABEL",
+    "DockerRuntime",
+    "LeftoverResources",
+]
+
+RUN_ID_LABEL = "ai-commons-sandbox.run-id"
+MANAGED_LABEL = "ai-commons-sandbox.managed"
+ENGINE_FIX = "start an engine: bash scripts/engine.sh (Debian/Ubuntu, as root)"
+IMAGE_FIX = "build the runner image: sandbox image build"
+IDLE_COMMAND = ("sleep", "infinity")
+TAIL_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeftoverResources:
+    """Managed containers and volumes found (or removed) by label, e.g. after a crash."""
+
+    containers: tuple[str, ...]
+    volumes: tuple[str, ...]
+
+
+@contextlib.contextmanager
+def _map_docker_errors(action: str, *, image_digest: str | None = None) -> Iterator[None]:
+    """Translate docker-py and transport exceptions into the sandbox's error tree."""
+    try:
+        yield
+    except docker.errors.ImageNotFound as exc:
+        raise RuntimeUnavailable(
+            f"{action}: image not found ({exc.explanation}); {IMAGE_FIX}"
+        ) from exc
+    except docker.errors.APIError as exc:
+        raise ContainerError(
+            f"{action}: the engine refused: {exc.explanation or exc}",
+            image_digest=image_digest,
+        ) from exc
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        raise RuntimeUnavailable(
+            f"{action}: the Docker engine is not reachable ({exc}); {ENGINE_FIX}"
+        ) from exc
+    except docker.errors.DockerException as exc:
+        raise RuntimeUnavailable(f"{action}: Docker is not usable ({exc}); {ENGINE_FIX}") from exc
+
+
+class _Tail:
+    """The last `limit` bytes written to it: a noisy pilot cannot exhaust the host's memory."""
+
+    def __init__(self, limit: int = TAIL_BYTES) -> None:
+        self._limit = limit
+        self._buffer = bytearray()
+        self.total = 0
+
+    def feed(self, chunk: bytes | None) -> None:
+        if not chunk:
+            return
+        self.total += len(chunk)
+        self._buffer += chunk[-self._limit :]
+        del self._buffer[: max(0, len(self._buffer) - self._limit)]
+
+    def text(self) -> str:
+        return bytes(self._buffer).decode("utf-8", errors="replace")
+
+
+class DockerRuntime:
+    """Runs pilot containers on a Docker engine (the local one by default)."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_timeout_s: float = 120.0,
+        poll_interval_s: float = 0.2,
+        tail_bytes: int = TAIL_BYTES,
+        on_started: Callable[[str], None] | None = None,
+    ) -> None:
+        self._base_url = base_url
+        self._api_timeout_s = api_timeout_s
+        self._poll_interval_s = poll_interval_s
+        self._tail_bytes = tail_bytes
+        self._on_started = on_started  # called with the container id once it runs
+        self._client: Any = None
+
+    @property
+    def api(self) -> Any:
+        """The low-level docker-py `APIClient`, connected on first use."""
+        if self._client is None:
+            with _map_docker_errors("connecting to Docker"):
+                if self._base_url:
+                    self._client = docker.APIClient(
+                        base_url=self._base_url, version="auto", timeout=self._api_timeout_s
+                    )
+                else:
+                    self._client = docker.from_env(timeout=int(self._api_timeout_s)).api
+        return self._client
+
+    def image_digest(self, image: str) -> str:
+        """The immutable id of `image` ("sha256:..."); raises RuntimeUnavailable if absent."""
+        with _map_docker_errors(f"inspecting image {image}"):
+            try:
+                return str(self.api.inspect_image(image)["Id"])
+            except docker.errors.NotFound as exc:
+                raise RuntimeUnavailable(
+                    f"image {image} is not on the engine; {IMAGE_FIX}"
+                ) from exc
+
+    def has_image(self, image: str) -> bool:
+        """Whether the engine holds `image`."""
+        with _map_docker_errors(f"inspecting image {image}"):
+            try:
+                self.api.inspect_image(image)
+            except docker.errors.NotFound:
+                return False
+        return True
+
+    def import_rootfs(self, tarball: Path, *, tag: str, changes: list[str]) -> str:
+        """`docker import` a root file system tarball under `tag`; returns the image id."""
+        repository, _, version = tag.rpartition(":")
+        with _map_docker_errors(f"importing {tarball.name} as {tag}"):
+            self.api.import_image(
+                src=str(tarball), repository=repository, tag=version, changes=changes
+            )
+        return self.image_digest(tag)
+
+    def run(self, spec: ContainerSpec) -> ContainerResult:
+        """Run one hardened container to a terminal state, then copy out and check its outputs.
+
+        Outputs are copied only from a run that succeeded; a failed, timed-out or OOM-killed
+        run returns its state and output tails with no output files. Raises OutputRejected
+        when the outputs break the container contract, RuntimeUnavailable when the engine or
+        the image is missing, ContainerError when the engine refuses the container.
+        """
+        _check_spec(spec)
+        digest = self.image_digest(spec.image)
+        safe_id = re.sub(r"[^A-Za-z0-9_.-]", "-", spec.run_id)[:40]
+        volume = f"ai-commons-sandbox-output-{safe_id}-{uuid.uuid4().hex[:8]}"
+        container_id = ""
+        try:
+            with _map_docker_errors(
+                f"creating the container of run {spec.run_id}", image_digest=digest
+            ):
+                self._create_output_volume(volume, spec)
+                container_id = str(self._create_container(spec, digest, volume)["Id"])
+                self.api.start(container_id)
+            if self._on_started is not None:
+                self._on_started(container_id)
+            state, exit_code, duration, out, err = self._execute(spec, container_id, digest)
+            files: dict[str, str] = {}
+            if state == "succeeded":
+                with _map_docker_errors(
+                    f"copying /output of run {spec.run_id}", image_digest=digest
+                ):
+                    chunks, _stat = self.api.get_archive(container_id, "/output")
+                    files = copy_out(chunks, spec.output_dir, spec.output_limits, root="output")
+            return ContainerResult(
+                state=state,
+                exit_code=exit_code,
+                image_digest=digest,
+                container_id=container_id,
+                duration_s=duration,
+                stdout_tail=out.text(),
+                stderr_tail=err.text(),
+                output_dir=spec.output_dir,
+                output_files=files,
+            )
+        finally:
+            # A failing clean-up must not hide the error that brought us here.
+            failing = sys.exc_info()[0] is not None
+            with contextlib.suppress(SandboxError) if failing else contextlib.nullcontext():
+                self._discard(container_id, volume)
+
+    def leftovers(self, *, run_id: str | None = None) -> LeftoverResources:
+        """Managed containers and output volumes still on the engine (e.g. after a crash).
+
+        Without `run_id` this lists those of every run, including runs still in progress in
+        other processes: sweep them only when no run is in progress.
+        """
+        label = f"{RUN_ID_LABEL}={run_id}" if run_id else f"{MANAGED_LABEL}=true"
+        selector = {"label": label}
+        with _map_docker_errors("listing managed containers"):
+            containers = self.api.containers(all=True, filters=selector)
+            volumes = self.api.volumes(filters=selector).get("Volumes") or []
+        return LeftoverResources(
+            containers=tuple(str(c["Id"]) for c in containers),
+            volumes=tuple(str(v["Name"]) for v in volumes),
+        )
+
+    def remove_leftovers(self, *, run_id: str | None = None) -> LeftoverResources:
+        """Kill and remove managed containers and output volumes; returns what was removed."""
+        found = self.leftovers(run_id=run_id)
+        for container_id in found.containers:
+            self._discard(container_id, None)
+        for volume in found.volumes:
+            self._discard("", volume)
+        return found
+
+    # --- one run -------------------------------------------------------------------------
+
+    def _create_output_volume(self, name: str, spec: ContainerSpec) -> None:
+        # A tmpfs-backed volume, not a `--tmpfs` mount: the engine's archive API (get_archive)
+        # reads volumes but not container tmpfs mounts, and the size option caps the output.
+        size = spec.output_limits.max_total_bytes
+        self.api.create_volume(
+            name=name,
+            driver="local",
+            driver_opts={
+                "type": "tmpfs",
+                "device": "tmpfs",
+                "o": f"size={size},mode=1777,nosuid,nodev,noexec",
+            },
+            labels={RUN_ID_LABEL: spec.run_id, MANAGED_LABEL: "true"},
+        )
+
+    def _create_container(self, spec: ContainerSpec, digest: str, volume: str) -> Any:
+        hardening = spec.hardening
+        memory = f"{hardening.memory_mb}m"
+        host_config = self.api.create_host_config(
+            network_mode=hardening.network,
+            read_only=hardening.read_only_root,
+            cap_drop=["ALL"] if hardening.cap_drop_all else None,
+            security_opt=["no-new-privileges:true"] if hardening.no_new_privileges else None,
+            privileged=False,
+            init=True,
+            ipc_mode="private",
+            pids_limit=hardening.pids_limit,
+            mem_limit=memory,
+            memswap_limit=memory,  # equal to the memory limit: no swap
+            nano_cpus=int(hardening.cpus * 1e9),
+            tmpfs={"/tmp": f"rw,noexec,nosuid,nodev,size={hardening.tmp_size_mb}m"},  # noqa: S108
+            binds={
+                str(spec.input_dir.resolve()): {"bind": "/input", "mode": "ro"},
+                str(spec.pilot_dir.resolve()): {"bind": "/pilot", "mode": "ro"},
+                volume: {"bind": "/output", "mode": "rw"},
+            },
+            log_config=docker.types.LogConfig(
+                type="json-file",
+                config={"max-size": str(hardening.log_max_bytes), "max-file": "1"},
+            ),
+        )
+        return self.api.create_container(
+            image=digest,
+            command=list(IDLE_COMMAND),
+            entrypoint=[],
+            user=hardening.user,
+            working_dir="/",
+            environment=dict(spec.environment),
+            labels={RUN_ID_LABEL: spec.run_id, MANAGED_LABEL: "true"},
+            network_disabled=True,
+            host_config=host_config,
+        )
+
+    def _execute(
+        self, spec: ContainerSpec, container_id: str, digest: str
+    ) -> tuple[TerminalState, int | None, float, _Tail, _Tail]:
+        """Run the pilot command via exec until it ends or the timeout passes."""
+        out, err = _Tail(self._tail_bytes), _Tail(self._tail_bytes)
+        with _map_docker_errors(f"starting the command of run {spec.run_id}", image_digest=digest):
+            exec_id = self.api.exec_create(
+                container_id,
+                list(spec.command),
+                user=spec.hardening.user,
+                environment=dict(spec.environment),
+                workdir="/",
+            )["Id"]
+        reader = threading.Thread(
+            target=self._drain,
+            args=(exec_id, out, err),
+            name=f"sandbox-exec-{spec.run_id}",
+            daemon=True,
+        )
+        started = time.monotonic()
+        reader.start()
+        deadline = started + spec.hardening.timeout_s
+        exit_code: int | None = None
+        timed_out = False
+        with _map_docker_errors(f"watching run {spec.run_id}", image_digest=digest):
+            while True:
+                info = self.api.exec_inspect(exec_id)
+                if not info["Running"] and info["ExitCode"] is not None:
+                    exit_code = int(info["ExitCode"])
+                    break
+                if time.monotonic() >= deadline:
+                    timed_out = True
+                    self.api.kill(container_id)
+                    break
+                time.sleep(self._poll_interval_s)
+            duration = time.monotonic() - started
+            reader.join(timeout=5.0)
+            state: TerminalState
+            if timed_out:
+                state = "timed_out"
+            elif self._oom_killed(container_id, exit_code):
+                state = "oom_killed"
+            elif exit_code == 0:
+                state = "succeeded"
+            else:
+                state = "failed"
+        return state, exit_code, duration, out, err
+
+    def _drain(self, exec_id: str, out: _Tail, err: _Tail) -> None:
+        # Runs in a thread; the stream ends when the command exits or the container is killed.
+        with contextlib.suppress(
+            docker.errors.DockerException, requests.exceptions.RequestException
+        ):
+            for stdout, stderr in self.api.exec_start(exec_id, stream=True, demux=True):
+                out.feed(stdout)
+                err.feed(stderr)
+
+    def _oom_killed(self, container_id: str, exit_code: int | None) -> bool:
+        """Whether the memory limit was hit: the engine's flag, or the cgroup's OOM counter."""
+        state = self.api.inspect_container(container_id)["State"]
+        if state.get("OOMKilled"):
+            return True
+        if not exit_code or not state.get("Running"):
+            return False
+        # cgroup v1: an OOM kill inside an exec does not flag the container (State.OOMKilled
+        # stays false, the exec just ends with 137), but the memory cgroup counts every kill;
+        # read the kernel's counter with a trusted command, never the pilot's own output.
+        probe = self.api.exec_create(
+            container_id, ["cat", "/sys/fs/cgroup/memory/memory.oom_control"], user="65534:65534"
+        )["Id"]
+        text = self.api.exec_start(probe).decode("utf-8", errors="replace")
+        counters = dict(line.split(maxsplit=1) for line in text.splitlines() if " " in line)
+        return int(counters.get("oom_kill", "0").strip() or 0) > 0
+
+    def _discard(self, container_id: str, volume: str | None) -> None:
+        """Kill and remove the container, then its output volume; never raises on absence."""
+        with _map_docker_errors("removing the container"):
+            if container_id:
+                with contextlib.suppress(docker.errors.NotFound):
+                    self.api.remove_container(container_id, force=True, v=True)
+            if volume:
+                with contextlib.suppress(docker.errors.NotFound):
+                    self.api.remove_volume(volume, force=True)
+
+
+def _check_spec(spec: ContainerSpec) -> None:
+    hardening: Hardening = spec.hardening
+    user = hardening.user.split(":", 1)[0]
+    if user in {"", "0", "root"}:
+        raise UserInputError(
+            f"run {spec.run_id}: hardening.user must not be root, got {hardening.user!r}"
+        )
+    if hardening.network != "none":
+        raise UserInputError(f"run {spec.run_id}: hardening.network must be 'none'")
+    for name, folder in (("input_dir", spec.input_dir), ("pilot_dir", spec.pilot_dir)):
+        if not folder.is_dir():
+            raise UserInputError(f"run {spec.run_id}: {name} {folder} is not a folder")
+    spec.output_dir.mkdir(parents=True, exist_ok=True)
+    if any(spec.output_dir.iterdir()):
+        raise UserInputError(f"run {spec.run_id}: output_dir {spec.output_dir} is not empty")

@@ -1,0 +1,283 @@
+"""The built-in harness, run inside the runner container as `python3 /opt/sandbox/harness.py`.
+
+Standalone on purpose (standard library, numpy, pandas, scikit-learn; never `sandbox`): it is
+copied into the runner image and is part of the image's content-addressed tag.
+
+Reads /input/spec.json, /input/train.csv and /input/score.csv; imports the pilot's estimator
+factory from /pilot; fits it on a seeded stratified part of the training rows; writes
+/output/predictions.csv, /output/explanations.json (permutation importance on the held-out
+part) and /output/model/model.joblib (opaque to the host, which only hashes it).
+
+Exit codes: 0 done, 2 bad spec or input files, 3 the pilot's factory or model failed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+INPUT = Path("/input")
+PILOT = Path("/pilot")
+OUTPUT = Path("/output")
+TASKS = ("binary_classification",)
+EXPLAIN_DEFAULTS = {"holdout_fraction": 0.2, "n_repeats": 5, "max_rows": 5000}
+
+
+class HarnessError(Exception):
+    """A failure with a message for the person reading the run's stderr."""
+
+    def __init__(self, message: str, *, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def bad_input(message: str) -> HarnessError:
+    return HarnessError(message, exit_code=2)
+
+
+def model_failure(message: str) -> HarnessError:
+    return HarnessError(message, exit_code=3)
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    """Read and check spec.json; every problem names the field and what was expected."""
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise bad_input(f"{path}: missing") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_input(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(spec, dict):
+        raise bad_input(f"{path}: expected a JSON object")
+    if spec.get("task") not in TASKS:
+        raise bad_input(f"spec.task: expected one of {list(TASKS)}, got {spec.get('task')!r}")
+    if not isinstance(spec.get("label"), str) or not spec["label"]:
+        raise bad_input("spec.label: expected a column name")
+    features = spec.get("features")
+    if (
+        not isinstance(features, list)
+        or not features
+        or not all(isinstance(f, str) and f for f in features)
+        or len(set(features)) != len(features)
+    ):
+        raise bad_input("spec.features: expected a non-empty list of distinct column names")
+    if spec["label"] in features or "row_id" in features:
+        raise bad_input("spec.features: must not contain the label or 'row_id'")
+    entrypoint = spec.get("entrypoint")
+    if not isinstance(entrypoint, str) or entrypoint.count(":") != 1:
+        raise bad_input(f"spec.entrypoint: expected 'file.py:factory', got {entrypoint!r}")
+    params = spec.get("params", {})
+    if not isinstance(params, dict):
+        raise bad_input("spec.params: expected an object of keyword arguments")
+    seed = spec.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise bad_input("spec.seed: expected an integer in [0, 2**32)")
+    explain = {**EXPLAIN_DEFAULTS, **(spec.get("explain") or {})}
+    fraction = explain["holdout_fraction"]
+    if not isinstance(fraction, int | float) or not 0.0 <= fraction < 1.0:
+        raise bad_input("spec.explain.holdout_fraction: expected a number in [0, 1)")
+    for key in ("n_repeats", "max_rows"):
+        value = explain[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise bad_input(f"spec.explain.{key}: expected a positive integer")
+    return {**spec, "params": params, "seed": seed, "explain": explain}
+
+
+def load_factory(entrypoint: str) -> Any:
+    """Import the pilot's module by path (the folder is read-only) and return the factory."""
+    filename, _, name = entrypoint.partition(":")
+    path = (PILOT / filename).resolve()
+    if PILOT.resolve() not in path.parents or path.suffix != ".py":
+        raise bad_input(f"spec.entrypoint: {filename!r} is not a .py file inside /pilot")
+    if not path.is_file():
+        raise bad_input(f"spec.entrypoint: /pilot/{filename} does not exist")
+    sys.path.insert(0, str(path.parent))  # let the model import its sibling modules
+    module_spec = importlib.util.spec_from_file_location("pilot_model", path)
+    if module_spec is None or module_spec.loader is None:
+        raise bad_input(f"spec.entrypoint: cannot import /pilot/{filename}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules["pilot_model"] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:
+        raise model_failure(f"importing /pilot/{filename} failed: {exc!r}") from exc
+    factory = getattr(module, name, None)
+    if not callable(factory):
+        raise bad_input(f"spec.entrypoint: /pilot/{filename} has no callable {name!r}")
+    return factory
+
+
+def build_estimator(factory: Any, params: dict[str, Any], seed: int) -> Any:
+    """Call the factory, then pin every `*random_state` parameter to the run's seed."""
+    try:
+        estimator = factory(**params)
+    except Exception as exc:
+        raise model_failure(f"the factory raised {exc!r} with params {params!r}") from exc
+    for method in ("fit", "predict", "get_params", "set_params"):
+        if not callable(getattr(estimator, method, None)):
+            raise model_failure(f"the factory returned {type(estimator).__name__}, no {method}()")
+    seeded = {
+        key: seed
+        for key in estimator.get_params(deep=True)
+        if key == "random_state" or key.endswith("__random_state")
+    }
+    if seeded:
+        estimator.set_params(**seeded)
+    return estimator
+
+
+def read_csv(path: Path, columns: list[str]) -> Any:
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype={"row_id": str})
+    except FileNotFoundError as exc:
+        raise bad_input(f"{path}: missing") from exc
+    except Exception as exc:
+        raise bad_input(f"{path}: cannot be read as CSV: {exc}") from exc
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise bad_input(f"{path}: missing columns {missing}")
+    return frame[columns]
+
+
+def split(features: Any, labels: Any, fraction: float, seed: int) -> tuple[Any, Any, Any, Any]:
+    """Seeded split of the training rows into a fit part and a holdout part (stratified)."""
+    from sklearn.model_selection import train_test_split
+
+    if fraction == 0.0:
+        return features, features.iloc[:0], labels, labels.iloc[:0]
+    counts = labels.value_counts()
+    n_holdout = math.ceil(len(labels) * fraction)
+    stratify = (
+        labels
+        if len(counts) > 1 and counts.min() >= 2 and len(counts) <= n_holdout <= len(labels) - 2
+        else None
+    )
+    parts: tuple[Any, Any, Any, Any] = tuple(
+        train_test_split(features, labels, test_size=fraction, random_state=seed, stratify=stratify)
+    )
+    return parts
+
+
+def predict(estimator: Any, features: Any, row_ids: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    try:
+        predicted = np.asarray(estimator.predict(features))
+    except Exception as exc:
+        raise model_failure(f"predict() failed: {exc!r}") from exc
+    if predicted.shape != (len(row_ids),):
+        raise model_failure(f"predict() returned shape {predicted.shape}, not ({len(row_ids)},)")
+    try:
+        as_int = predicted.astype(np.int64)
+    except (TypeError, ValueError) as exc:
+        raise model_failure("predict() must return 0/1 labels") from exc
+    if not np.array_equal(as_int, predicted) or not set(np.unique(as_int)) <= {0, 1}:
+        raise model_failure("predict() must return 0/1 labels")
+    frame = pd.DataFrame({"row_id": row_ids.to_numpy(), "prediction": as_int})
+    if callable(getattr(estimator, "predict_proba", None)):
+        classes = [int(c) for c in getattr(estimator, "classes_", [0, 1])]
+        if 1 in classes:
+            try:
+                proba = np.asarray(estimator.predict_proba(features), dtype=np.float64)
+            except Exception as exc:
+                raise model_failure(f"predict_proba() failed: {exc!r}") from exc
+            frame["score"] = proba[:, classes.index(1)]
+    return frame
+
+
+def explain(estimator: Any, features: Any, labels: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    """Permutation importance on the holdout rows (seeded, capped in rows)."""
+    from sklearn.inspection import permutation_importance
+
+    settings = spec["explain"]
+    seed = spec["seed"]
+    if len(features) > settings["max_rows"]:
+        features = features.sample(n=settings["max_rows"], random_state=seed)
+        labels = labels.loc[features.index]
+    result: dict[str, Any] = {
+        "method": "permutation_importance",
+        "scoring": "balanced_accuracy",
+        "n_repeats": settings["n_repeats"],
+        "rows": len(features),
+        "features": [],
+    }
+    if len(features) == 0 or labels.nunique() < 2:
+        return result  # nothing to permute against: an honest empty explanation
+    try:
+        importance = permutation_importance(
+            estimator,
+            features,
+            labels,
+            scoring="balanced_accuracy",
+            n_repeats=settings["n_repeats"],
+            random_state=seed,
+            n_jobs=1,
+        )
+    except Exception as exc:
+        raise model_failure(f"permutation importance failed: {exc!r}") from exc
+    result["features"] = [
+        {"feature": name, "importance_mean": float(mean), "importance_std": float(std)}
+        for name, mean, std in zip(
+            spec["features"], importance.importances_mean, importance.importances_std, strict=True
+        )
+    ]
+    return result
+
+
+def run() -> None:
+    spec = load_spec(INPUT / "spec.json")
+    features, label = spec["features"], spec["label"]
+    train = read_csv(INPUT / "train.csv", [*features, label])
+    score = read_csv(INPUT / "score.csv", ["row_id", *features])
+    labels = train[label]
+    if not set(labels.unique()) <= {0, 1}:
+        raise bad_input(f"/input/train.csv: label {label!r} must be encoded 0/1 by the host")
+    estimator = build_estimator(load_factory(spec["entrypoint"]), spec["params"], spec["seed"])
+    fraction = float(spec["explain"]["holdout_fraction"])
+    fit_x, hold_x, fit_y, hold_y = split(train[features], labels, fraction, spec["seed"])
+    try:
+        estimator.fit(fit_x, fit_y)
+    except Exception as exc:
+        raise model_failure(f"fit() failed: {exc!r}") from exc
+    predictions = predict(estimator, score[features], score["row_id"])
+    predictions.to_csv(OUTPUT / "predictions.csv", index=False)
+    explanations = explain(estimator, hold_x, hold_y, spec)
+    (OUTPUT / "explanations.json").write_text(
+        json.dumps(explanations, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    import joblib
+
+    (OUTPUT / "model").mkdir(exist_ok=True)
+    joblib.dump(estimator, OUTPUT / "model" / "model.joblib")
+    print(
+        f"harness: fitted on {len(fit_x)} rows, scored {len(predictions)} rows, "
+        f"explained on {explanations['rows']} rows"
+    )
+
+
+def main() -> int:
+    try:
+        run()
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except MemoryError:
+        print("harness: error: out of memory", file=sys.stderr)
+        return 3
+    except Exception:
+        traceback.print_exc(file=sys.stderr)
+        print("harness: error: unexpected failure (traceback above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,322 @@
+"""Check what a container hands back before the host uses any of it.
+
+`copy_out` reads the tar stream of /output member by member and writes only plain files and
+folders itself (never `tarfile.extract`): links, devices, path tricks and oversized or too many
+members are refused with `OutputRejected`, and a refused stream leaves nothing behind.
+`read_predictions` and `read_explanations` then check the two files the host reads.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING, Literal, NoReturn
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sandbox.errors import OutputRejected
+from sandbox.runtime.base import OutputLimits
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "Explanations",
+    "FeatureImportance",
+    "copy_out",
+    "read_explanations",
+    "read_predictions",
+]
+
+MAX_PREDICTIONS_BYTES = 256 * 1024 * 1024
+MAX_EXPLANATIONS_BYTES = 1024 * 1024
+_MAX_NAME_CHARS = 1024
+_CHUNK = 1024 * 1024
+
+
+class _ChunkReader(io.RawIOBase):
+    """A file-like view of an iterable of byte chunks (what `get_archive` yields)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks: Iterator[bytes] = iter(chunks)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            try:
+                self._pending = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def copy_out(
+    tar_chunks: Iterable[bytes],
+    dest: Path,
+    limits: OutputLimits,
+    *,
+    root: str | None = None,
+) -> dict[str, str]:
+    """Copy the plain files of a tar stream into `dest`; returns {relative path: "sha256:hex"}.
+
+    `root` is the stream's top folder (e.g. "output" for an archive of /output); every member
+    must lie inside it and is written relative to it.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=dest))
+    try:
+        hashes = _unpack(tar_chunks, staging, limits, root)
+        for entry in staging.iterdir():
+            if (dest / entry.name).exists():
+                raise OutputRejected(f"output member {entry.name!r}: already present in {dest}")
+        for entry in staging.iterdir():
+            entry.rename(dest / entry.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return dict(sorted(hashes.items()))
+
+
+def _unpack(
+    tar_chunks: Iterable[bytes], staging: Path, limits: OutputLimits, root: str | None
+) -> dict[str, str]:
+    hashes: dict[str, str] = {}
+    seen: dict[PurePosixPath, bool] = {}  # path -> is a folder
+    members = 0
+    total = 0
+    stream = io.BufferedReader(_ChunkReader(tar_chunks), buffer_size=_CHUNK)
+    try:
+        with tarfile.open(fileobj=stream, mode="r|") as archive:
+            for member in archive:
+                members += 1
+                if members > limits.max_files:
+                    _reject(member.name, f"more than {limits.max_files} members")
+                relative = _relative_name(member.name, root)
+                _check_type(member)
+                if relative is None:  # the root folder itself
+                    continue
+                if relative in seen:
+                    _reject(member.name, "duplicate member")
+                for parent in relative.parents:
+                    if parent != PurePosixPath(".") and seen.get(parent) is False:
+                        _reject(member.name, f"its parent {parent} is a file")
+                target = staging.joinpath(*relative.parts)
+                if member.isdir():
+                    seen[relative] = True
+                    target.mkdir(mode=0o755, parents=True, exist_ok=True)
+                    continue
+                if member.size > limits.max_file_bytes:
+                    _reject(
+                        member.name,
+                        f"{member.size} bytes, over the {limits.max_file_bytes} per-file cap",
+                    )
+                total += member.size
+                if total > limits.max_total_bytes:
+                    _reject(member.name, f"total output over the {limits.max_total_bytes} byte cap")
+                seen[relative] = False
+                target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+                source = archive.extractfile(member)
+                if source is None:
+                    _reject(member.name, "unreadable file member")
+                hashes[relative.as_posix()] = _write(source, target, member.size)
+    except tarfile.TarError as exc:
+        raise OutputRejected(f"output archive: not a valid tar stream ({exc})") from exc
+    for directory, folders, _files in os.walk(staging):
+        for folder in folders:
+            os.chmod(os.path.join(directory, folder), 0o755)  # noqa: S103 - folders stay listable
+    return hashes
+
+
+def _relative_name(name: str, root: str | None) -> PurePosixPath | None:
+    if not name or len(name) > _MAX_NAME_CHARS:
+        _reject(name, "empty or over-long name")
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        _reject(name, "control character (or NUL) in the name")
+    if name.startswith("/"):
+        _reject(name, "absolute path")
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        _reject(name, "'..' path component")
+    if root is not None:
+        if not parts or parts[0] != root:
+            _reject(name, f"outside the archive's top folder {root!r}")
+        parts = parts[1:]
+    return PurePosixPath(*parts) if parts else None
+
+
+def _check_type(member: tarfile.TarInfo) -> None:
+    if member.isreg() or member.isdir():
+        return
+    kind = (
+        "symbolic link"
+        if member.issym()
+        else "hard link"
+        if member.islnk()
+        else "device"
+        if member.ischr() or member.isblk()
+        else "fifo"
+        if member.isfifo()
+        else f"member type {member.type!r}"
+    )
+    _reject(member.name, f"{kind} not allowed: only regular files and folders")
+
+
+def _write(source: IO[bytes], target: Path, size: int) -> str:
+    digest = hashlib.sha256()
+    written = 0
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(target, flags, 0o644)
+    with os.fdopen(descriptor, "wb") as sink:
+        while chunk := source.read(_CHUNK):
+            written += len(chunk)
+            if written > size:
+                _reject(target.name, "more bytes than its header declares")
+            digest.update(chunk)
+            sink.write(chunk)
+    os.chmod(target, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _reject(name: str, rule: str) -> NoReturn:
+    raise OutputRejected(f"output member {name!r}: {rule}")
+
+
+# --- the files the host reads ------------------------------------------------------------
+
+
+def read_predictions(
+    path: Path,
+    *,
+    expected_row_ids: Sequence[object],
+    task: Literal["binary_classification"] = "binary_classification",
+    max_bytes: int = MAX_PREDICTIONS_BYTES,
+) -> pd.DataFrame:
+    """Read and check predictions.csv; rows come back in the order of `expected_row_ids`.
+
+    Columns: `row_id` (str), `prediction` (int, 0/1) and, when present, `score` (float in
+    [0, 1]); no other column, every expected row id exactly once.
+    """
+    import pandas as pd  # imported here: the CLI starts without it
+
+    if task != "binary_classification":
+        raise OutputRejected(f"{path.name}: task {task!r} is not supported yet")
+    _check_size(path, max_bytes)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise OutputRejected(f"{path.name}: not a readable CSV file ({exc})") from exc
+    columns = _header(path)  # pandas would rename a repeated column ("prediction.1")
+    allowed = ["row_id", "prediction", "score"]
+    if len(set(columns)) != len(columns):
+        raise OutputRejected(f"{path.name}: duplicate column names {columns}")
+    extra = [c for c in columns if c not in allowed]
+    if extra:
+        raise OutputRejected(f"{path.name}: unexpected columns {extra}; allowed: {allowed}")
+    for required in ("row_id", "prediction"):
+        if required not in columns:
+            raise OutputRejected(f"{path.name}: missing column {required!r}")
+    row_ids = frame["row_id"]
+    duplicated = row_ids[row_ids.duplicated()].unique().tolist()
+    if duplicated:
+        raise OutputRejected(f"{path.name}: duplicate row_id values, e.g. {duplicated[:5]}")
+    expected = [str(row_id) for row_id in expected_row_ids]
+    expected_set = set(expected)
+    if len(expected_set) != len(expected):
+        raise ValueError("expected_row_ids holds duplicates")
+    got = set(row_ids)
+    unexpected = sorted(got - expected_set)
+    missing = sorted(expected_set - got)
+    if unexpected or missing:
+        raise OutputRejected(
+            f"{path.name}: row ids differ from the score set: {len(missing)} missing "
+            f"(e.g. {missing[:5]}), {len(unexpected)} unexpected (e.g. {unexpected[:5]})"
+        )
+    bad = frame.loc[~frame["prediction"].isin(["0", "1"]), "prediction"].unique().tolist()
+    if bad:
+        raise OutputRejected(f"{path.name}: prediction must be 0 or 1, found {bad[:5]}")
+    result = pd.DataFrame({"row_id": row_ids, "prediction": frame["prediction"].astype("int64")})
+    if "score" in columns:
+        scores = pd.to_numeric(frame["score"], errors="coerce").astype("float64")
+        invalid = frame.loc[~(scores.between(0.0, 1.0) & scores.notna()), "score"]
+        if len(invalid):
+            raise OutputRejected(
+                f"{path.name}: score must be a finite number in [0, 1], "
+                f"found {invalid.unique().tolist()[:5]}"
+            )
+        result["score"] = scores
+    return result.set_index("row_id").loc[expected].reset_index()
+
+
+class FeatureImportance(BaseModel):
+    """One feature's importance as the container reported it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    feature: str = Field(min_length=1, max_length=256)
+    importance_mean: float
+    importance_std: float = Field(ge=0.0)
+
+
+class Explanations(BaseModel):
+    """explanations.json: a method and per-feature importances."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    method: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    scoring: str | None = Field(default=None, max_length=64)
+    n_repeats: int | None = Field(default=None, ge=1)
+    rows: int | None = Field(default=None, ge=0)
+    features: list[FeatureImportance]
+
+
+def read_explanations(
+    path: Path, *, features: Sequence[str], max_bytes: int = MAX_EXPLANATIONS_BYTES
+) -> Explanations:
+    """Read and check explanations.json: its schema, known feature names, finite numbers."""
+    _check_size(path, max_bytes)
+    try:
+        explanations = Explanations.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise OutputRejected(f"{path.name}: {where}: {first['msg']}") from exc
+    known = set(features)
+    names = [item.feature for item in explanations.features]
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise OutputRejected(f"{path.name}: unknown feature names {unknown[:5]}")
+    if len(set(names)) != len(names):
+        raise OutputRejected(f"{path.name}: a feature is listed more than once")
+    if not all(math.isfinite(i.importance_mean) for i in explanations.features):
+        raise OutputRejected(f"{path.name}: importances must be finite numbers")
+    return explanations
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _check_size(path: Path, max_bytes: int) -> None:
+    try:
+        info = path.lstat()
+    except FileNotFoundError as exc:
+        raise OutputRejected(f"{path.name}: missing from the outputs") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputRejected(f"{path.name}: not a regular file")
+    if info.st_size > max_bytes:
+        raise OutputRejected(f"{path.name}: {info.st_size} bytes, over the {max_bytes} byte cap")

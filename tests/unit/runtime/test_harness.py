@@ -1,0 +1,103 @@
+"""The in-container harness, run on the host against temporary /input, /pilot and /output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sandbox.runtime import harness
+
+PILOTS = Path(__file__).parents[2] / "data" / "pilots"
+
+
+@pytest.fixture
+def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("input", "output"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setattr(harness, "INPUT", tmp_path / "input")
+    monkeypatch.setattr(harness, "OUTPUT", tmp_path / "output")
+    monkeypatch.setattr(harness, "PILOT", PILOTS / "tiny-logistic")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x1": rng.normal(size=80), "x2": rng.normal(size=80)})
+    frame["y"] = (frame["x1"] > 0).astype(int)
+    frame.iloc[:60].to_csv(tmp_path / "input" / "train.csv", index=False)
+    frame.iloc[60:, :2].assign(row_id=[f"id{i}" for i in range(20)]).to_csv(
+        tmp_path / "input" / "score.csv", index=False
+    )
+    _spec(tmp_path)
+    return tmp_path
+
+
+def _spec(tmp_path: Path, **changes: object) -> None:
+    spec = {
+        "task": "binary_classification",
+        "label": "y",
+        "features": ["x1", "x2"],
+        "entrypoint": "model.py:build_model",
+        "params": {"C": 2.0},
+        "seed": 7,
+        "explain": {"holdout_fraction": 0.25, "n_repeats": 2, "max_rows": 10},
+    }
+    spec.update(changes)
+    (tmp_path / "input" / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+
+
+def test_writes_predictions_explanations_and_model(folders: Path) -> None:
+    assert harness.main() == 0
+
+    predictions = pd.read_csv(folders / "output" / "predictions.csv")
+    assert list(predictions.columns) == ["row_id", "prediction", "score"]
+    assert predictions["row_id"].tolist() == [f"id{i}" for i in range(20)]
+    assert set(predictions["prediction"]) <= {0, 1}
+    explanations = json.loads((folders / "output" / "explanations.json").read_text())
+    assert explanations["rows"] == 10  # capped by max_rows
+    assert [f["feature"] for f in explanations["features"]] == ["x1", "x2"]
+    assert (folders / "output" / "model" / "model.joblib").stat().st_size > 0
+
+
+def test_same_spec_gives_identical_bytes(folders: Path) -> None:
+    assert harness.main() == 0
+    first = (folders / "output" / "predictions.csv").read_bytes()
+    assert harness.main() == 0
+    assert (folders / "output" / "predictions.csv").read_bytes() == first
+
+
+def test_random_state_is_pinned_to_the_seed() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    estimator = harness.build_estimator(
+        lambda: make_pipeline(LogisticRegression(random_state=1)), {}, 99
+    )
+    assert estimator.get_params()["logisticregression__random_state"] == 99
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "message"),
+    [
+        ({"task": "ranking"}, 2, "spec.task"),
+        ({"features": []}, 2, "spec.features"),
+        ({"features": ["x1", "y"]}, 2, "must not contain the label"),
+        ({"entrypoint": "model.py"}, 2, "spec.entrypoint"),
+        ({"entrypoint": "../escape.py:f"}, 2, "not a .py file inside /pilot"),
+        ({"entrypoint": "model.py:nope"}, 2, "no callable 'nope'"),
+        ({"seed": -1}, 2, "spec.seed"),
+        ({"params": {"unknown": 1}}, 3, "the factory raised"),
+        ({"features": ["x1", "missing"]}, 2, "missing columns"),
+    ],
+)
+def test_bad_spec_exits_non_zero_with_a_message(
+    folders: Path,
+    capsys: pytest.CaptureFixture[str],
+    changes: dict[str, object],
+    code: int,
+    message: str,
+) -> None:
+    _spec(folders, **changes)
+
+    assert harness.main() == code
+    assert message in capsys.readouterr().err
