@@ -1,0 +1,218 @@
+"""The MLflow `Tracker`: the only module that imports mlflow.
+
+mlflow is imported when a tracker is built, not when this module is: importing it takes over a
+second and the CLI must start at once. The tracker talks to `MlflowClient` directly (no global
+"active run"), so concurrent runs in one process cannot log into each other.
+
+- One experiment per pilot, created on first use. With `artifact_root`, its artifacts go to
+  `<artifact_root>/<experiment>/`; without it, a local store would put them in `./mlartifacts`
+  of whatever folder the process runs in.
+- Params, metrics and tags go out with one `log_batch` call per kind, split only where MLflow's
+  per-request limits require it (100 params, 1000 metrics, 100 tags, 1 MB).
+- MLflow exceptions become `TrackingError` here, at the edge.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, TypeVar
+from urllib.parse import urlsplit
+
+from sandbox.errors import TrackingError
+from sandbox.tracking.base import (
+    MAX_PARAM_VALUE_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
+    RunStatus,
+    clean_metrics,
+    truncate,
+)
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+__all__ = ["MlflowTracker"]
+
+# MLflow's LogBatch request limits (mlflow.utils.validation, 3.x).
+MAX_PARAMS_PER_BATCH: Final = 100
+MAX_TAGS_PER_BATCH: Final = 100
+MAX_METRICS_PER_BATCH: Final = 1000
+MAX_BATCH_BYTES: Final = 900_000  # under the 1 MB request cap, leaving room for the envelope
+
+_T = TypeVar("_T")
+
+
+@contextmanager
+def _mlflow_errors(action: str) -> Iterator[None]:
+    """Translate what MLflow (or the artifact copy beneath it) raises into TrackingError."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as exc:
+        raise TrackingError(f"MLflow could not {action}: {exc.message}") from exc
+    except OSError as exc:
+        raise TrackingError(f"MLflow could not {action}: {exc}") from exc
+
+
+def _chunks(items: Sequence[tuple[str, _T]], *, limit: int) -> Iterator[list[tuple[str, _T]]]:
+    """Split into batches of at most `limit` items and about MAX_BATCH_BYTES each."""
+    batch: list[tuple[str, _T]] = []
+    size = 0
+    for key, value in items:
+        item_size = len(key.encode()) + len(str(value).encode()) + 64
+        if batch and (len(batch) == limit or size + item_size > MAX_BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append((key, value))
+        size += item_size
+    if batch:
+        yield batch
+
+
+def _folder_name(experiment: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", experiment).strip(".") or "experiment"
+
+
+class MlflowTracker:
+    """Logs runs to an MLflow tracking store (SQLite file, PostgreSQL, or a tracking server)."""
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        *,
+        artifact_root: Path | None = None,
+        ui_url: str | None = None,
+    ) -> None:
+        """`ui_url` is the MLflow web UI serving this store, used by `run_url` when given."""
+        try:
+            from mlflow.tracking import MlflowClient
+        except ImportError as exc:  # pragma: no cover - mlflow is a dependency
+            raise TrackingError(
+                f"cannot import mlflow ({exc}); install it with `pip install mlflow`"
+            ) from exc
+        self.tracking_uri = tracking_uri
+        self.artifact_root = artifact_root.resolve() if artifact_root is not None else None
+        self.ui_url = ui_url
+        with _mlflow_errors(f"open the tracking store {tracking_uri}"):
+            self._client: MlflowClient = MlflowClient(tracking_uri=tracking_uri)
+        self._experiment_ids: dict[str, str] = {}
+        self._run_experiments: dict[str, str] = {}
+
+    def _experiment_id(self, name: str) -> str:
+        if name in self._experiment_ids:
+            return self._experiment_ids[name]
+        from mlflow.exceptions import MlflowException
+
+        with _mlflow_errors(f"find or create experiment {name!r}"):
+            experiment = self._client.get_experiment_by_name(name)
+            if experiment is None:
+                location = None
+                if self.artifact_root is not None:
+                    location = (self.artifact_root / _folder_name(name)).as_uri()
+                try:
+                    experiment_id = self._client.create_experiment(name, artifact_location=location)
+                except MlflowException as exc:
+                    # another process created it between our look-up and our create
+                    experiment = self._client.get_experiment_by_name(name)
+                    if experiment is None:
+                        raise exc from None
+                    experiment_id = experiment.experiment_id
+            else:
+                experiment_id = experiment.experiment_id
+        if experiment is not None and experiment.lifecycle_stage != "active":
+            raise TrackingError(
+                f"MLflow experiment {name!r} is deleted; restore it "
+                f"(`mlflow experiments restore --experiment-id {experiment.experiment_id}`) "
+                "or rename the pilot"
+            )
+        self._experiment_ids[name] = experiment_id
+        return experiment_id
+
+    def start_run(self, *, experiment: str, run_name: str, tags: Mapping[str, str]) -> str:
+        """Open a run in the pilot's experiment; returns MLflow's run id."""
+        experiment_id = self._experiment_id(experiment)
+        items = [(k, truncate(str(v), MAX_TAG_VALUE_LENGTH)) for k, v in tags.items()]
+        first, *rest = list(_chunks(items, limit=MAX_TAGS_PER_BATCH)) or [[]]
+        with _mlflow_errors(f"start a run in experiment {experiment!r}"):
+            run = self._client.create_run(experiment_id, tags=dict(first), run_name=run_name)
+        run_id: str = run.info.run_id
+        self._run_experiments[run_id] = experiment_id
+        for batch in rest:
+            self.set_tags(run_id, dict(batch))
+        return run_id
+
+    def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
+        """Log params in as few batches as MLflow allows; values cut to MLflow's limit."""
+        from mlflow.entities import Param
+
+        items = [(k, truncate(str(v), MAX_PARAM_VALUE_LENGTH)) for k, v in params.items()]
+        with _mlflow_errors(f"log params to run {run_id}"):
+            for batch in _chunks(items, limit=MAX_PARAMS_PER_BATCH):
+                self._client.log_batch(
+                    run_id, params=[Param(k, v) for k, v in batch], synchronous=True
+                )
+
+    def log_metrics(self, run_id: str, metrics: Mapping[str, float]) -> None:
+        """Log finite metrics in as few batches as MLflow allows; name the dropped ones."""
+        from mlflow.entities import Metric
+
+        values = clean_metrics(metrics)
+        timestamp = int(time.time() * 1000)
+        with _mlflow_errors(f"log metrics to run {run_id}"):
+            for batch in _chunks(list(values.finite.items()), limit=MAX_METRICS_PER_BATCH):
+                self._client.log_batch(
+                    run_id,
+                    metrics=[Metric(k, v, timestamp, 0) for k, v in batch],
+                    synchronous=True,
+                )
+        if values.dropped:
+            self.set_tags(run_id, values.dropped_tag())
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        """Set tags in as few batches as MLflow allows; values cut to MLflow's limit."""
+        from mlflow.entities import RunTag
+
+        items = [(k, truncate(str(v), MAX_TAG_VALUE_LENGTH)) for k, v in tags.items()]
+        with _mlflow_errors(f"set tags on run {run_id}"):
+            for batch in _chunks(items, limit=MAX_TAGS_PER_BATCH):
+                self._client.log_batch(
+                    run_id, tags=[RunTag(k, v) for k, v in batch], synchronous=True
+                )
+
+    def log_artifacts(self, run_id: str, folder: Path, artifact_path: str | None = None) -> None:
+        """Copy every file under `folder` into the run's artifacts."""
+        if not folder.is_dir():
+            raise TrackingError(f"{folder}: not a folder, cannot log it as artifacts")
+        with _mlflow_errors(f"log artifacts from {folder} to run {run_id}"):
+            self._client.log_artifacts(run_id, str(folder), artifact_path)
+
+    def log_file(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
+        """Copy one file into the run's artifacts."""
+        if not path.is_file():
+            raise TrackingError(f"{path}: not a file, cannot log it as an artifact")
+        with _mlflow_errors(f"log artifact {path} to run {run_id}"):
+            self._client.log_artifact(run_id, str(path), artifact_path)
+
+    def end_run(self, run_id: str, status: RunStatus) -> None:
+        """Close the run with its final status."""
+        with _mlflow_errors(f"end run {run_id}"):
+            self._client.set_terminated(run_id, status=status)
+
+    def run_url(self, run_id: str) -> str:
+        """The run's page in the MLflow UI, or for a local store without a UI, its artifacts."""
+        base = self.ui_url
+        if base is None and urlsplit(self.tracking_uri).scheme in {"http", "https"}:
+            base = self.tracking_uri
+        experiment_id = self._run_experiments.get(run_id)
+        if base is not None and experiment_id is not None:
+            return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+        with _mlflow_errors(f"look up run {run_id}"):
+            info = self._client.get_run(run_id).info
+        if base is not None:
+            return f"{base.rstrip('/')}/#/experiments/{info.experiment_id}/runs/{run_id}"
+        artifact_uri: str = info.artifact_uri
+        return artifact_uri
