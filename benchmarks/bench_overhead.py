@@ -63,14 +63,17 @@ def bare(pilot: Path) -> float:
     from sklearn.model_selection import train_test_split
 
     namespace: dict[str, object] = {}
-    exec(compile(MODEL_SOURCE, "bench-model", "exec"), namespace)  # noqa: S102 - our own code
+    exec(compile(MODEL_SOURCE, "bench-model", "exec"), namespace)
     manifest = yaml.safe_load((pilot / "pilot.yaml").read_text())
     data = manifest["data"]
     start = time.perf_counter()
     frame = pd.read_csv(pilot / data["sources"][0]["path"])
     x, y = frame[data["features"]], frame[data["label"]]
     x_train, x_eval, y_train, _ = train_test_split(
-        x, y, test_size=data["split"]["evaluation_fraction"], random_state=data["split"]["seed"],
+        x,
+        y,
+        test_size=data["split"]["evaluation_fraction"],
+        random_state=data["split"]["seed"],
         stratify=y,
     )
     model = namespace["build_model"](**manifest["model"].get("params", {}))  # type: ignore[operator]
@@ -116,7 +119,10 @@ def run() -> dict[str, object]:
 def main() -> None:
     result = run()
     print(f"bare fit + score on the host   {result['bare_s']:7.2f} s")
-    print(f"governed sandbox run           {result['governed_s']:7.2f} s  (verdict {result['verdict']})")
+    print(
+        f"governed sandbox run           {result['governed_s']:7.2f} s"
+        f"  (verdict {result['verdict']})"
+    )
     print(f"overhead ratio                 {result['governed_s'] / result['bare_s']:7.1f} x")
     for stage, seconds in result["stages"].items():  # type: ignore[attr-defined]
         print(f"  {stage:<28} {seconds:7.2f} s")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_metrics  # noqa: E402
-import bench_overhead  # noqa: E402
+import bench_metrics
+import bench_overhead
 
 
 def main() -> None:

@@ -130,13 +130,15 @@ def _encode_label(
             f"{manifest_path}: task.positive_label: {manifest.task.positive_label!r} is not a "
             f"value of column {label!r} (values: {', '.join(values)}); quote it in YAML, e.g. 'yes'"
         )
-    return (as_text == positive).to_numpy(dtype=np.int8)
+    encoded: np.ndarray = (as_text == positive).to_numpy(dtype=np.int8)
+    return encoded
 
 
 def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     """Read the declared sources, check the schema, encode the label; DataError on any flaw."""
     manifest_path = pilot_dir / MANIFEST_NAME
-    frames, infos = [], []
+    frames: list[pd.DataFrame] = []
+    infos: list[SourceInfo] = []
     for i, source in enumerate(manifest.data.sources):
         path = _resolve_inside(pilot_dir, source.path, f"data.sources[{i}].path")
         frame = _read_source(path, source.resolved_format)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from sandbox.audit.evaluation import BinaryEvaluation
     from sandbox.audit.report import AuditReport
     from sandbox.audit.trail import AuditTrail, TrailRecord
-    from sandbox.tracking.base import Tracker
+    from sandbox.tracking.base import RunStatus, Tracker
 
 __all__ = ["STAGES", "Progress", "RunOutcome", "RunServices", "new_run_id", "run_pilot"]
 
@@ -98,7 +99,7 @@ class RunOutcome:
     @property
     def exit_code(self) -> int:
         """0 when the verdict lets the pilot proceed, 3 when it is fail or blocked."""
-        return 0 if self.verdict.status in ("pass", "pass_with_warnings") else 3
+        return 0 if self.verdict.exit_ok else 3
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -237,7 +238,7 @@ def _accepted(
             tracker_run = run.tracker_run
             tags = {"sandbox.state": "failed", "sandbox.error": str(exc)[:4000]}
             run.track(lambda: s.tracker.set_tags(tracker_run, tags))
-            status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
+            status: RunStatus = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
             run.track(lambda: s.tracker.end_run(tracker_run, status))
         raise
 
@@ -501,8 +502,8 @@ def _finish(
         if run.tracker_run:
             tracker_run = run.tracker_run
             run.track(lambda: s.tracker.log_file(tracker_run, audit_path, "audit"))
-            status = "FINISHED" if verdict.status in ("pass", "pass_with_warnings") else "FAILED"
-            run.track(lambda: s.tracker.end_run(tracker_run, status))
+            ended: RunStatus = "FINISHED" if verdict.exit_ok else "FAILED"
+            run.track(lambda: s.tracker.end_run(tracker_run, ended))
 
     return RunOutcome(
         run_id=run.run_id,
@@ -573,7 +574,7 @@ def _log_to_tracker(
     for name in ("predictions.csv", "explanations.json"):
         path = run.run_dir / "output" / name
         if path.is_file():
-            run.track(lambda path=path: tracker.log_file(tracker_run, path, "outputs"))
+            run.track(partial(tracker.log_file, tracker_run, path, "outputs"))
 
 
 def _build_report(

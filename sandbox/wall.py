@@ -44,7 +44,8 @@ class WallCrossing:
     @property
     def expected_row_ids(self) -> np.ndarray:
         """The row ids the container must return predictions for."""
-        return self.held_back["row_id"].to_numpy()
+        ids: np.ndarray = self.held_back["row_id"].to_numpy()
+        return ids
 
 
 def _write_private(path: Path, text: str) -> None:

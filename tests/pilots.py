@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-MODEL_PY = '''\
+MODEL_PY = """\
 from sklearn.linear_model import LogisticRegression
 
 
 def build_model(**params):
     return LogisticRegression(max_iter=200, **params)
-'''
+"""
 
 
 def make_frame(rows: int = 400, seed: int = 0) -> pd.DataFrame:

@@ -290,36 +290,36 @@ def _four_fifths(
 RULE_TYPES: dict[str, RuleType] = {
     "hardening_required": RuleType(
         HardeningParams,
-        _hardening,  # type: ignore[arg-type]
+        _hardening,
         "The container is isolated (no network, read-only, no capabilities, non-root) "
         "and within the pack's resource ceilings.",
     ),
     "no_protected_features": RuleType(
         NoParams,
-        _no_protected_features,  # type: ignore[arg-type]
+        _no_protected_features,
         "No sensitive attribute, PII column or declared proxy is among the model features.",
     ),
     "fairness_threshold": RuleType(
         FairnessThresholdParams,
-        _fairness_threshold,  # type: ignore[arg-type]
+        _fairness_threshold,
         "A between-group difference (or ratio) of one metric stays within a threshold.",
         post_run=True,
     ),
     "four_fifths": RuleType(
         FourFifthsParams,
-        _four_fifths,  # type: ignore[arg-type]
+        _four_fifths,
         "The lowest group's selection rate is at least four fifths of the highest's.",
         post_run=True,
     ),
     "min_group_size": RuleType(
         MinGroupSizeParams,
-        _min_group_size,  # type: ignore[arg-type]
+        _min_group_size,
         "Every group in the evaluation has enough rows for its metrics to mean something.",
         post_run=True,
     ),
     "performance_floor": RuleType(
         PerformanceFloorParams,
-        _performance_floor,  # type: ignore[arg-type]
+        _performance_floor,
         "A performance metric reaches a floor (or stays under a ceiling).",
         post_run=True,
     ),

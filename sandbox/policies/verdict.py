@@ -38,6 +38,11 @@ class Verdict(BaseModel):
     outcomes: tuple[RuleOutcome, ...] = ()
 
     @property
+    def exit_ok(self) -> bool:
+        """True when the pilot may proceed: pass, or pass with warnings."""
+        return self.status in ("pass", "pass_with_warnings")
+
+    @property
     def failures(self) -> tuple[RuleOutcome, ...]:
         """Rules that did not hold, whatever their severity."""
         return tuple(o for o in self.outcomes if o.outcome == "failed")

@@ -59,8 +59,10 @@ def test_blueprint_runs_end_to_end(blueprint_run, home: Path) -> None:  # type: 
         yaml.safe_load((BLUEPRINT / "pilot.yaml").read_text())["data"]["features"]
     )
     html = (out / "report.html").read_text()
-    assert "race_ethnicity" in html and "<svg" in html and "http://" not in html.replace(
-        "http://www.w3.org/2000/svg", ""
+    assert (
+        "race_ethnicity" in html
+        and "<svg" in html
+        and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     )
 
 
@@ -119,7 +121,9 @@ def test_malformed_manifest_exits_2_and_is_recorded(tmp_path: Path) -> None:
 def test_policy_check_blocks_protected_features(tmp_path: Path) -> None:
     m = manifest_dict()
     m["data"]["features"] = ["income", "sex"]
-    result = sandbox(tmp_path / "home", "policy", "check", str(write_pilot(tmp_path / "p", manifest=m)))
+    result = sandbox(
+        tmp_path / "home", "policy", "check", str(write_pilot(tmp_path / "p", manifest=m))
+    )
     assert result.returncode == 3
     assert "data.no-protected-features" in result.stdout and "blocked" in result.stdout
 

@@ -100,7 +100,10 @@ def test_unknown_column_names_field_and_suggests(tmp_path: Path) -> None:
     ("mutate", "expected"),
     [
         (lambda f: f.assign(eligible="yes"), "has 1 distinct values"),
-        (lambda f: f.assign(eligible=np.where(f.index % 3 == 0, "maybe", f["eligible"])), "3 distinct"),
+        (
+            lambda f: f.assign(eligible=np.where(f.index % 3 == 0, "maybe", f["eligible"])),
+            "3 distinct",
+        ),
         (lambda f: f.assign(eligible=f["eligible"].where(f.index > 5)), "6 empty values"),
         (lambda f: f.assign(row_id=1), "'row_id' is reserved"),
         (lambda f: f.iloc[:0], "no data rows"),

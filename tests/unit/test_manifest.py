@@ -101,7 +101,9 @@ def test_json_schema_is_published() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=400))
-def test_random_bytes_never_crash_the_loader(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -> None:
+def test_random_bytes_never_crash_the_loader(
+    tmp_path_factory: pytest.TempPathFactory, raw: bytes
+) -> None:
     folder = tmp_path_factory.mktemp("p")
     (folder / "pilot.yaml").write_bytes(raw)
     with pytest.raises(ManifestError) as info:
@@ -111,7 +113,9 @@ def test_random_bytes_never_crash_the_loader(tmp_path_factory: pytest.TempPathFa
 
 yaml_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 

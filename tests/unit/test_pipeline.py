@@ -22,8 +22,10 @@ from tests.pilots import manifest_dict, write_pilot
 def income_rule(spec: ContainerSpec) -> dict[str, bytes]:
     """A stand-in model: reads what crossed the wall and predicts from income alone."""
     score = pd.read_csv(spec.input_dir / "score.csv")
-    prob = 1 / (1 + ((score["income"] - 3000) / 400).map(lambda z: 2.718281828 ** z))
-    out = pd.DataFrame({"row_id": score["row_id"], "prediction": (prob > 0.5).astype(int), "score": prob})
+    prob = 1 / (1 + ((score["income"] - 3000) / 400).map(lambda z: 2.718281828**z))
+    out = pd.DataFrame(
+        {"row_id": score["row_id"], "prediction": (prob > 0.5).astype(int), "score": prob}
+    )
     explanations = {
         "method": "permutation_importance",
         "scoring": "balanced_accuracy",
@@ -65,13 +67,21 @@ def _verifies(services: RunServices) -> bool:
 def test_a_pilot_runs_end_to_end(tmp_path: Path, services: RunServices) -> None:
     pilot = write_pilot(tmp_path / "pilot")
     events: list[tuple[str, str]] = []
-    outcome = run_pilot(pilot, services, out_dir=tmp_path / "out",
-                        progress=lambda stage, status, detail: events.append((stage, status)))
+    outcome = run_pilot(
+        pilot,
+        services,
+        out_dir=tmp_path / "out",
+        progress=lambda stage, status, detail: events.append((stage, status)),
+    )
     assert outcome.verdict.status in ("pass", "pass_with_warnings")
     assert outcome.exit_code == 0
     assert _kinds(services) == ["run.submitted", "run.started", "run.finished"]
     assert _verifies(services)
-    assert {p.name for p in (tmp_path / "out").iterdir()} == {"report.json", "report.html", "report.md"}
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {
+        "report.json",
+        "report.html",
+        "report.md",
+    }
     tracked = services.tracker.runs[outcome.tracker_run_id]  # type: ignore[attr-defined,index]
     assert tracked.status == "FINISHED" and tracked.experiment == "test-pilot"
     assert tracked.tags["sandbox.verdict"] == outcome.verdict.status
@@ -104,10 +114,16 @@ def test_blocked_pilot_never_reaches_the_runtime(tmp_path: Path, services: RunSe
 @pytest.mark.parametrize(
     ("fake", "rule"),
     [
-        (FakeOutcome(state="failed", exit_code=1, stderr="Traceback: boom"), "runtime.container-succeeded"),
+        (
+            FakeOutcome(state="failed", exit_code=1, stderr="Traceback: boom"),
+            "runtime.container-succeeded",
+        ),
         (FakeOutcome(state="timed_out"), "runtime.container-succeeded"),
         (FakeOutcome(state="oom_killed", exit_code=137), "runtime.container-succeeded"),
-        (FakeOutcome(files={"predictions.csv": b"row_id,prediction\n1,7\n"}), "runtime.outputs-valid"),
+        (
+            FakeOutcome(files={"predictions.csv": b"row_id,prediction\n1,7\n"}),
+            "runtime.outputs-valid",
+        ),
         (FakeOutcome(files={}), "runtime.outputs-valid"),
     ],
 )

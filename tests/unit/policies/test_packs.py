@@ -118,7 +118,10 @@ def test_city_pack_loads(tmp_path: Path) -> None:
     ("rule_change", "expected"),
     [
         ({"type": "crystal_ball"}, "rules[0] (perf.floor): type: unknown rule type 'crystal_ball'"),
-        ({"params": {"metric": "roc_auc"}}, "rules[0] (perf.floor): params.threshold: Field required"),
+        (
+            {"params": {"metric": "roc_auc"}},
+            "rules[0] (perf.floor): params.threshold: Field required",
+        ),
         ({"params": {"metric": "x", "threshold": 1, "colour": 1}}, "params.colour"),
         ({"stage": "pre_run"}, "stage: a performance_floor rule needs the evaluation"),
         ({"severity": "fatal"}, "rules[0].severity"),
