@@ -138,3 +138,27 @@ def test_help_lists_every_command() -> None:
     result = sandbox(Path("/nonexistent"), "--help")
     for command in ("run", "demo", "doctor", "audit", "image", "schema", "policy"):
         assert command in result.stdout
+
+
+@pytest.mark.docker
+def test_doctor_reports_each_prerequisite(tmp_path: Path, runner_image: str) -> None:
+    result = sandbox(tmp_path / "home", "doctor")
+    for check in ("docker engine", "runner image", "image builder", "mlflow store", "signing key"):
+        assert check in result.stdout
+    assert result.returncode == 0, result.stdout
+
+
+def test_doctor_names_the_fix_without_an_engine(tmp_path: Path) -> None:
+    env_home = tmp_path / "home"
+    env = {**os.environ, "SANDBOX_HOME": str(env_home), "DOCKER_HOST": "unix:///nonexistent.sock"}
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox", "doctor"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "docker engine: not reachable" in result.stdout
+    assert "fix: bash scripts/engine.sh" in result.stdout
