@@ -1,0 +1,55 @@
+"""The `sandbox` command line. Thin: parse, call one core function, show the result.
+
+Exit codes: 0 the run passed (possibly with warnings), 1 an unexpected failure, 2 bad input
+(manifest, policy pack, data, arguments), 3 the run completed but its verdict is fail/blocked.
+Heavy libraries (docker, mlflow, fairlearn, pandas) are imported inside commands, so
+`sandbox --help` starts instantly. Each command group lives in its own module.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.markup import escape
+
+from sandbox.cli import audit, image, policy, run, schema
+from sandbox.cli.console import errors
+from sandbox.errors import SandboxError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="sandbox",
+    help="Run municipal AI pilots in a hardened container, under governance, on the record.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+run.register(app)
+app.add_typer(audit.app, name="audit")
+app.add_typer(image.app, name="image")
+app.add_typer(schema.app, name="schema")
+app.add_typer(policy.app, name="policy")
+
+
+def main() -> None:
+    """Console entry point: map the error tree onto exit codes."""
+    try:
+        code = app(standalone_mode=False)  # returns the code of a typer.Exit instead of raising
+    except SandboxError as exc:
+        errors.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        errors.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors carry their own exit code (2)
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)

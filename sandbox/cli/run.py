@@ -1,0 +1,73 @@
+"""`sandbox run`, `sandbox demo` and `sandbox doctor`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sandbox.cli.console import OutOption, PilotArg, console
+from sandbox.settings import Settings
+
+__all__ = ["register"]
+
+REFERENCE_BLUEPRINT = "benefits-eligibility-screening"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the top-level commands to `app`."""
+    app.command()(run)
+    app.command()(demo)
+    app.command()(doctor)
+
+
+def run(pilot: PilotArg, out: OutOption = None) -> None:
+    """Run PILOT end to end: policies, hardened container, evaluation, reports, trail."""
+    _run_and_report(pilot, out)
+
+
+def demo(out: OutOption = None) -> None:
+    """Run the reference blueprint end to end, building the runner image first if needed."""
+    from sandbox.runtime.image import build_runner_image, image_exists
+
+    settings = Settings()
+    if not settings.image and not image_exists():
+        console.print("[bold]Building the runner image[/] (first run only; a few minutes)")
+        with console.status("building") as status:
+            build_runner_image(progress=lambda line: status.update(line))
+    _run_and_report(_blueprints_dir() / REFERENCE_BLUEPRINT, out)
+
+
+def _blueprints_dir() -> Path:
+    here = Path(__file__).resolve().parents[2] / "blueprints"
+    if here.is_dir():
+        return here
+    return Path.cwd() / "blueprints"
+
+
+def _run_and_report(pilot: Path, out: Path | None) -> None:
+    from sandbox.pipeline import run_pilot
+    from sandbox.progress import StageDisplay
+    from sandbox.services import build_services
+    from sandbox.summary import print_summary
+
+    settings = Settings()
+    console.print(f"[bold]Pilot[/] {pilot}")
+    with StageDisplay(console) as display:
+        outcome = run_pilot(pilot, build_services(settings), out_dir=out, progress=display.update)
+    print_summary(console, outcome, settings)
+    raise typer.Exit(outcome.exit_code)
+
+
+def doctor() -> None:
+    """Check the engine, the runner image, the MLflow store and the signing key; say how to fix."""
+    from sandbox.doctor import run_checks
+
+    checks = run_checks(Settings())
+    for check in checks:
+        mark = "[green]✓[/]" if check.ok else "[red]✗[/]"
+        console.print(f"{mark} {check.name}: {check.detail}")
+        if not check.ok and check.fix:
+            console.print(f"    fix: {check.fix}")
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
