@@ -12,6 +12,7 @@ tracker (never left RUNNING), whatever goes wrong.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -35,6 +36,7 @@ from sandbox.policies.engine import check_stage, decide
 from sandbox.policies.pack import PolicyPack, load_pack
 from sandbox.policies.rules import RuleContext
 from sandbox.policies.verdict import RuleOutcome, Verdict
+from sandbox.runstate import RunLock, write_state
 from sandbox.runtime.base import ContainerResult, ContainerSpec, Hardening, Runtime
 
 if TYPE_CHECKING:
@@ -122,6 +124,7 @@ class _Run:
         self.tracker_run: str | None = None
         self.last_record: TrailRecord | None = None
         self.started_record: TrailRecord | None = None
+        self.lock = RunLock(self.run_dir)
 
     # -- edges that must never stop the run -------------------------------------------------
 
@@ -209,6 +212,16 @@ def _accepted(
     s = run.s
     hardening = _granted_hardening(s.hardening, manifest)
     pilot = manifest.pilot
+    run.run_dir.mkdir(parents=True)
+    run.lock.acquire()
+    write_state(
+        run.run_dir,
+        run_id=run.run_id,
+        pilot=pilot.name,
+        pid=os.getpid(),
+        started_at=run.started_at.isoformat(),
+        status="running",
+    )
     run.record(
         "run.submitted",
         {
@@ -230,10 +243,12 @@ def _accepted(
             },
         )
     )
+    write_state(run.run_dir, tracker_run_id=run.tracker_run)
     try:
         return _execute(run, manifest, packs, manifest_sha, hardening, out_dir)
     except BaseException as exc:  # the run must end on the record even on Ctrl-C
         run.record("run.failed", {"error": f"{type(exc).__name__}: {exc}"[:4000]})
+        write_state(run.run_dir, status="failed")
         if run.tracker_run:
             tracker_run = run.tracker_run
             tags = {"sandbox.state": "failed", "sandbox.error": str(exc)[:4000]}
@@ -241,6 +256,8 @@ def _accepted(
             status: RunStatus = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
             run.track(lambda: s.tracker.end_run(tracker_run, status))
         raise
+    finally:
+        run.lock.release()
 
 
 def _granted_hardening(defaults: Hardening, manifest: PilotManifest) -> Hardening:
@@ -271,7 +288,10 @@ def _execute(
         data = load_pilot_data(run.pilot_dir, manifest)
 
     with run.stage("pre-run policies"):
-        ctx = RuleContext(manifest=manifest, hardening=hardening)
+        image_digest = s.runtime.image_digest(s.image)
+        ctx = RuleContext(
+            manifest=manifest, hardening=hardening, data=data, image_digest=image_digest
+        )
         outcomes = check_stage(packs, "pre_run", ctx)
         verdict = decide(packs, outcomes)
     if verdict.status == "blocked":
@@ -289,7 +309,6 @@ def _execute(
         )
         crossing = write_inputs(data, split, manifest, run.run_dir / "input")
         code = stage_code(run.pilot_dir, manifest, run.run_dir / "pilot")
-        image_digest = s.runtime.image_digest(s.image)
         run.started_record = run.record(
             "run.started",
             {
@@ -330,7 +349,13 @@ def _execute(
     with run.stage("post-run policies"):
         outcomes = outcomes + runtime_outcomes
         if evaluation is not None:
-            ctx = RuleContext(manifest=manifest, hardening=hardening, evaluation=evaluation)
+            ctx = RuleContext(
+                manifest=manifest,
+                hardening=hardening,
+                data=data,
+                image_digest=image_digest,
+                evaluation=evaluation,
+            )
             outcomes += check_stage(packs, "post_run", ctx)
         verdict = decide(packs, outcomes)
 
@@ -494,6 +519,7 @@ def _finish(
                 "mlflow_run_id": run.tracker_run,
             },
         )
+        write_state(run.run_dir, status=kind.removeprefix("run."))
         records = [r.to_dict() for r in _run_records(run)]
         audit_path = run.run_dir / "audit-record.json"
         audit_path.write_text(

@@ -29,6 +29,8 @@ class RuleContext:
 
     manifest: PilotManifest
     hardening: Hardening
+    data: Any = None  # sandbox.dataset.PilotData: the checked rows, on the host
+    image_digest: str | None = None
     evaluation: Any = None  # sandbox.audit.evaluation.BinaryEvaluation
 
 
