@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from sandbox.cli import audit, image, policy, run, schema
+from sandbox.cli import api, audit, image, policy, run, schema
 from sandbox.cli.console import errors
 from sandbox.errors import SandboxError
 
@@ -31,6 +31,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(image.app, name="image")
 app.add_typer(schema.app, name="schema")
 app.add_typer(policy.app, name="policy")
+app.add_typer(api.app, name="api")
 
 
 def main() -> None:

@@ -1,0 +1,80 @@
+"""Who may call the API: one bearer token per city, stored only as its SHA-256.
+
+Every caller is treated as a possible attacker from another city: a token names exactly one
+city, and a city sees only its own pilots' runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sandbox.errors import UserInputError
+from sandbox.manifest import describe_validation_error, read_yaml
+
+__all__ = ["Tenant", "TenantRegistry", "issue_token"]
+
+
+class Tenant(BaseModel):
+    """A city with API access."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    city: str = Field(min_length=1, max_length=200)
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class _TenantFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenants: tuple[Tenant, ...] = ()
+
+
+@dataclass(frozen=True)
+class TenantRegistry:
+    """The tenants file, loaded once when the app is created."""
+
+    tenants: tuple[Tenant, ...]
+
+    @classmethod
+    def load(cls, path: Path) -> TenantRegistry:
+        """Read the tenants file; a missing file means no tenant (every call is refused)."""
+        if not path.exists():
+            return cls(())
+        raw = read_yaml(path, max_bytes=1_000_000, error=UserInputError) or {}
+        try:
+            return cls(_TenantFile.model_validate(raw).tenants)
+        except ValidationError as exc:
+            raise UserInputError(describe_validation_error(path, exc)) from None
+
+    def city_for(self, token: str) -> str | None:
+        """The city a token belongs to, compared in constant time; None when unknown."""
+        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        found = None
+        for tenant in self.tenants:  # no early exit: the time does not depend on the match
+            if hmac.compare_digest(digest, tenant.token_sha256):
+                found = tenant.city
+        return found
+
+
+def issue_token(path: Path, city: str) -> str:
+    """Create a token for `city`, store its hash in the tenants file, return the token once."""
+    token = "sbx_" + secrets.token_urlsafe(32)
+    registry = TenantRegistry.load(path)
+    tenants = [t for t in registry.tenants] + [
+        Tenant(city=city, token_sha256=hashlib.sha256(token.encode()).hexdigest())
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        yaml.safe_dump({"tenants": [t.model_dump() for t in tenants]}, handle, sort_keys=False)
+    tmp.replace(path)
+    return token

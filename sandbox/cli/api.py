@@ -1,0 +1,40 @@
+"""`sandbox api ...`: serve the read-only web API and dashboard, and issue city tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sandbox.cli.console import console
+from sandbox.settings import Settings
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Serve the read-only web API and dashboard.", no_args_is_help=True)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve runs, reports and verdicts to the cities holding a token."""
+    import uvicorn
+
+    from sandbox.api import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+@app.command("token")
+def token(
+    city: Annotated[str, typer.Argument(help="The city, as in pilot.yaml's owner.city.")],
+) -> None:
+    """Issue an access token for CITY; it is shown once and stored only as a hash."""
+    from sandbox.api.app import tenants_path
+    from sandbox.api.tenants import issue_token
+
+    path = tenants_path(Settings())
+    console.print(issue_token(path, city), soft_wrap=True, highlight=False)
+    console.print(f"[dim]stored as a SHA-256 in {path}; it sees only {city}'s runs[/]")
