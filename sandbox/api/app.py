@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from sandbox.api.errors import install_error_handlers
 from sandbox.api.routes import router, templates_dir
 from sandbox.api.runs import RunIndex
-from sandbox.api.tenants import TenantRegistry
+from sandbox.api.tenants import TenantFile
 from sandbox.settings import Settings
 
 __all__ = ["create_app", "tenants_path"]
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.tenants = TenantRegistry.load(tenants_path(settings))
+    app.state.tenants = TenantFile(tenants_path(settings))
     app.state.runs = RunIndex(settings.runs_dir)
     app.state.templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),

@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sandbox.api.errors import ApiError
 from sandbox.api.runs import RunIndex
-from sandbox.api.tenants import TenantRegistry
+from sandbox.api.tenants import TenantFile
 
 __all__ = ["TOKEN_COOKIE", "CallerCity", "Runs", "SignedInCity"]
 
@@ -22,7 +22,7 @@ def _signed_in_city(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str | None:
-    registry: TenantRegistry = request.app.state.tenants
+    registry: TenantFile = request.app.state.tenants
     token = credentials.credentials if credentials else request.cookies.get(TOKEN_COOKIE)
     return registry.city_for(token) if token else None
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sandbox.errors import UserInputError
 from sandbox.manifest import describe_validation_error, read_yaml
 
-__all__ = ["Tenant", "TenantRegistry", "issue_token"]
+__all__ = ["Tenant", "TenantFile", "TenantRegistry", "issue_token"]
 
 
 class Tenant(BaseModel):
@@ -62,6 +62,28 @@ class TenantRegistry:
             if hmac.compare_digest(digest, tenant.token_sha256):
                 found = tenant.city
         return found
+
+
+class TenantFile:
+    """The tenants file as the running API sees it: re-read whenever it changes on disk,
+    so a token issued (or removed) with the CLI takes effect without a restart."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._registry = TenantRegistry(())
+
+    def city_for(self, token: str) -> str | None:
+        """The city of `token` in the file's current contents."""
+        try:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if stamp != self._stamp:
+            self._registry = TenantRegistry.load(self.path)
+            self._stamp = stamp
+        return self._registry.city_for(token)
 
 
 def issue_token(path: Path, city: str) -> str:

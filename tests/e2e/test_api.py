@@ -144,3 +144,11 @@ def test_tokens_are_stored_hashed(world, tmp_path: Path) -> None:  # type: ignor
     text = path.read_text()
     assert token not in text and "Eastville" in text
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_a_new_token_works_without_a_restart(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    client = world["client"]
+    settings_home = Path(client.app.state.runs.runs_dir).parent
+    token = issue_token(settings_home / "api" / "tenants.yaml", "Northtown")
+    response = client.get("/api/runs", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and len(response.json()) == 1
