@@ -632,6 +632,8 @@ def _build_report(
             eval_rows=crossing.eval_rows,
             train_sha256=crossing.files["train.csv"],
             score_sha256=crossing.files["score.csv"],
+            evaluation_fraction=manifest.data.split.evaluation_fraction,
+            stratified=manifest.data.split.stratify,
         )
     runtime = None
     if hardening is not None:
@@ -665,6 +667,7 @@ def _build_report(
         pilot=r.PilotSection(
             name=pilot.name,
             version=pilot.version,
+            title=pilot.title,
             city=pilot.owner.city,
             department=pilot.owner.department,
             contact=pilot.owner.contact,
@@ -674,7 +677,33 @@ def _build_report(
             success_indicators=pilot.success_indicators,
             task=manifest.task.type,
         ),
-        data=r.DataSection(sources=sources, split=split),
+        data=r.DataSection(
+            sources=sources,
+            split=split,
+            roles=r.DataRoles(
+                label=manifest.data.label,
+                positive_label=manifest.task.positive_label,
+                positive_meaning=manifest.task.positive_meaning,
+                features=manifest.data.features,
+                sensitive=manifest.data.sensitive,
+                pii=manifest.data.pii,
+                proxies=manifest.data.proxies,
+            ),
+            missing_by_column=dict(data.missing_by_column),
+        ),
+        model=r.ModelSection(
+            entrypoint=manifest.model.entrypoint,
+            params=dict(manifest.model.params),
+            seed=manifest.model.seed,
+        ),
+        governance=r.GovernanceSection(
+            phase=pilot.phase,
+            policy_packs=tuple(p.id for p in packs),
+            human_oversight=manifest.governance.human_oversight,
+            data_retention=manifest.governance.data_retention,
+            impact_assessment=_plain(manifest.governance.impact_assessment),
+            transparency=dict(manifest.governance.transparency),
+        ),
         runtime=runtime,
         evaluation=evaluation,
         explanations=importances,
@@ -691,3 +720,9 @@ def _build_report(
         ),
         notes=tuple(run.notes),
     )
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    """A manifest section as plain JSON data (pydantic models dumped, mappings copied)."""
+    dump = getattr(value, "model_dump", None)
+    return dict(dump(mode="json")) if callable(dump) else dict(value)

@@ -26,7 +26,15 @@ if TYPE_CHECKING:
     )
     from sandbox.audit.report import AuditReport
 
-__all__ = ["Finding", "key_findings", "render_html", "render_markdown"]
+__all__ = [
+    "Finding",
+    "key_findings",
+    "markdown_text",
+    "number_text",
+    "render_html",
+    "render_markdown",
+    "template_environment",
+]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -206,9 +214,10 @@ def key_findings(report: AuditReport) -> list[Finding]:
     return findings
 
 
-def _environment() -> Environment:
+def template_environment(folder: Path = _TEMPLATES) -> Environment:
+    """A Jinja environment over ``folder`` with the report's filters and wording tables."""
     env = Environment(
-        loader=FileSystemLoader(_TEMPLATES),
+        loader=FileSystemLoader(folder),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "svg.j2")),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -223,6 +232,15 @@ def _environment() -> Environment:
         CHART_METRICS=CHART_METRICS,
     )
     return env
+
+
+def _environment() -> Environment:
+    return template_environment(_TEMPLATES)
+
+
+#: Public names of the text helpers the transparency documents share with the report.
+markdown_text = _md
+number_text = _num
 
 
 def _context(report: AuditReport) -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """The audit report: one versioned JSON model, the machine-readable source of truth.
 
-HTML and Markdown are renderings of this model (:mod:`sandbox.audit.render`); the JSON Schema
-published by :func:`report_json_schema` lets other tools validate ``report.json``. Sections
-that cannot be known for a blocked or failed run (runtime, evaluation, explanations) are
-optional.
+HTML and Markdown are renderings of this model (:mod:`sandbox.audit.render`), and so are the
+transparency documents (:mod:`sandbox.audit.documents`: model card, datasheet, algorithmic
+transparency record, residents' notices, PDF): each is derived from the report alone. The JSON
+Schema published by :func:`report_json_schema` lets other tools validate ``report.json``.
+Sections that cannot be known for a blocked or failed run (runtime, evaluation, explanations)
+are optional, and so is every section added after schema 1.0 shipped (``model``,
+``governance``, ``data.roles``, ``data.missing_by_column``), so older reports still validate.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sandbox.audit.documents import write_transparency_documents
 from sandbox.audit.evaluation import BinaryEvaluation
 from sandbox.audit.render import render_html, render_markdown
 from sandbox.policies.verdict import Verdict
@@ -22,10 +26,13 @@ from sandbox.policies.verdict import Verdict
 __all__ = [
     "SCHEMA_VERSION",
     "AuditReport",
+    "DataRoles",
     "DataSection",
     "DataSource",
     "DataSplit",
     "FeatureImportance",
+    "GovernanceSection",
+    "ModelSection",
     "PilotSection",
     "ProvenanceSection",
     "RunSection",
@@ -59,6 +66,7 @@ class PilotSection(BaseModel):
 
     name: str
     version: str
+    title: str = ""
     city: str
     department: str | None = None
     contact: str | None = None
@@ -91,6 +99,22 @@ class DataSplit(BaseModel):
     eval_rows: int
     train_sha256: str
     score_sha256: str
+    evaluation_fraction: float | None = None
+    stratified: bool | None = None
+
+
+class DataRoles(BaseModel):
+    """What each declared column is for, and what a positive label means (pilot.yaml)."""
+
+    model_config = _FROZEN
+
+    label: str
+    positive_label: str | int | bool
+    positive_meaning: str = ""
+    features: tuple[str, ...] = ()
+    sensitive: tuple[str, ...] = ()
+    pii: tuple[str, ...] = ()
+    proxies: tuple[str, ...] = ()
 
 
 class DataSection(BaseModel):
@@ -100,6 +124,35 @@ class DataSection(BaseModel):
 
     sources: tuple[DataSource, ...] = ()
     split: DataSplit | None = None
+    roles: DataRoles | None = None
+    #: Empty cells per used column (label, features, sensitive), over all rows of the sources.
+    missing_by_column: dict[str, int] = Field(default_factory=dict)
+
+
+class ModelSection(BaseModel):
+    """The model the pilot declared: its factory, keyword arguments and seed."""
+
+    model_config = _FROZEN
+
+    entrypoint: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    seed: int | None = None
+
+
+class GovernanceSection(BaseModel):
+    """The governance facts the pilot declared, as published in the transparency documents."""
+
+    model_config = _FROZEN
+
+    phase: str | None = None
+    policy_packs: tuple[str, ...] = ()
+    human_oversight: str = ""
+    data_retention: str = ""
+    #: Answers to the impact-assessment questionnaire, as declared (a free mapping).
+    impact_assessment: dict[str, Any] = Field(default_factory=dict)
+    #: Extra fields for the algorithmic transparency record, as declared.
+    transparency: dict[str, str] = Field(default_factory=dict)
+    out_of_scope_uses: tuple[str, ...] = ()
 
 
 class RuntimeSection(BaseModel):
@@ -149,6 +202,8 @@ class AuditReport(BaseModel):
     run: RunSection
     pilot: PilotSection
     data: DataSection = DataSection()
+    model: ModelSection | None = None
+    governance: GovernanceSection | None = None
     runtime: RuntimeSection | None = None
     evaluation: BinaryEvaluation | None = None
     explanations: tuple[FeatureImportance, ...] | None = None
@@ -171,7 +226,13 @@ def report_json(report: AuditReport) -> str:
 
 
 def write_reports(report: AuditReport, out_dir: Path | str) -> dict[str, Path]:
-    """Write ``report.json``, ``report.html`` and ``report.md`` into ``out_dir``."""
+    """Write ``report.json``, ``.html``, ``.md`` and the transparency documents into ``out_dir``.
+
+    Keys: ``json``, ``html``, ``md``, then those of
+    :func:`~sandbox.audit.documents.write_transparency_documents` (``model_card``,
+    ``datasheet_md``, ``datasheet_json``, ``atrs_json``, ``atrs_md``, ``notice_en``,
+    ``notice_es``, ``notice_fr``, ``pdf``). Every file lies directly in ``out_dir``.
+    """
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     texts = {
@@ -184,4 +245,5 @@ def write_reports(report: AuditReport, out_dir: Path | str) -> dict[str, Path]:
         path = folder / name
         path.write_text(text, encoding="utf-8")
         paths[kind] = path
+    paths.update(write_transparency_documents(report, folder))
     return paths

@@ -77,11 +77,15 @@ def test_a_pilot_runs_end_to_end(tmp_path: Path, services: RunServices) -> None:
     assert outcome.exit_code == 0
     assert _kinds(services) == ["run.submitted", "run.started", "run.finished"]
     assert _verifies(services)
-    assert {p.name for p in (tmp_path / "out").iterdir()} == {
-        "report.json",
-        "report.html",
-        "report.md",
-    }
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"report.json", "report.html", "report.md", "report.pdf", "model-card.md"} <= written
+    assert {
+        "datasheet.json",
+        "atrs.json",
+        "notice.en.md",
+        "notice.es.md",
+        "notice.fr.md",
+    } <= written
     tracked = services.tracker.runs[outcome.tracker_run_id]  # type: ignore[attr-defined,index]
     assert tracked.status == "FINISHED" and tracked.experiment == "test-pilot"
     assert tracked.tags["sandbox.verdict"] == outcome.verdict.status

@@ -11,19 +11,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sandbox.audit.documents import DOCUMENT_FILES
 from sandbox.audit.evaluation import evaluate_binary
 from sandbox.audit.render import render_html, render_markdown
 from sandbox.audit.report import (
     SCHEMA_VERSION,
     AuditReport,
+    DataRoles,
     DataSection,
     DataSource,
     DataSplit,
     FeatureImportance,
+    GovernanceSection,
+    ModelSection,
     PilotSection,
     ProvenanceSection,
     RunSection,
     RuntimeSection,
+    report_json,
     report_json_schema,
     write_reports,
 )
@@ -196,7 +201,7 @@ def _parse(html: str) -> _Checker:
 
 def test_write_reports_round_trips_through_json(report, tmp_path):
     paths = write_reports(report, tmp_path / "out")
-    assert set(paths) == {"json", "html", "md"}
+    assert set(paths) == {"json", "html", "md", *DOCUMENT_FILES}
     assert all(p.is_file() for p in paths.values())
     text = paths["json"].read_text(encoding="utf-8")
     data = json.loads(text)
@@ -211,8 +216,11 @@ def test_published_schema_describes_every_section():
     json.dumps(schema)  # serialisable as is
     assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION
     assert set(schema["required"]) == {"run", "pilot", "verdict", "provenance"}
-    for section in ("data", "runtime", "evaluation", "explanations", "notes"):
+    for section in ("data", "model", "governance", "runtime", "evaluation", "explanations"):
         assert section in schema["properties"]
+    assert "notes" in schema["properties"]
+    assert "roles" in schema["$defs"]["DataSection"]["properties"]
+    assert "missing_by_column" in schema["$defs"]["DataSection"]["properties"]
     for model in ("BinaryEvaluation", "AttributeSetResult", "Estimate", "Verdict", "RuleOutcome"):
         assert model in schema["$defs"]
 
@@ -299,3 +307,45 @@ def test_each_verdict_has_a_banner(report, status):
     html = render_html(report.model_copy(update={"verdict": verdict}))
     assert f"verdict-{status}" in html
     assert f"Governance verdict: {status.upper()}" in html
+
+
+def test_governance_model_and_roles_round_trip(report):
+    full = report.model_copy(
+        update={
+            "pilot": report.pilot.model_copy(update={"title": "Benefits pre-screening"}),
+            "data": report.data.model_copy(
+                update={
+                    "roles": DataRoles(
+                        label="eligible",
+                        positive_label=1,
+                        positive_meaning="contacted first",
+                        features=("income",),
+                        sensitive=("sex", "race"),
+                        pii=("name",),
+                    ),
+                    "missing_by_column": {"income": 3, "sex": 0},
+                }
+            ),
+            "model": ModelSection(entrypoint="model.py:build_model", params={"C": 1.0}, seed=7),
+            "governance": GovernanceSection(
+                phase="prototype",
+                policy_packs=("baseline",),
+                human_oversight="A caseworker decides.",
+                impact_assessment={"reversible": True, "automation": "decision_support"},
+                transparency={"tool_name": "Pre-screening"},
+            ),
+        }
+    )
+    text = report_json(full)
+    assert AuditReport.model_validate_json(text) == full
+    assert json.loads(text)["governance"]["impact_assessment"]["reversible"] is True
+
+
+def test_reports_without_the_new_sections_still_validate(report):
+    data = report.model_dump(mode="json")
+    for key in ("model", "governance"):
+        assert data.pop(key) is None
+    assert data["data"].pop("roles") is None
+    assert data["data"].pop("missing_by_column") == {}
+    assert data["pilot"].pop("title") == ""
+    assert AuditReport.model_validate(data) == report
