@@ -21,11 +21,14 @@ __all__ = [
     "DataSource",
     "EvaluationSection",
     "GovernanceSection",
+    "ImpactAssessment",
     "ModelSection",
     "Owner",
+    "Phase",
     "PilotIdentity",
     "PilotManifest",
     "ResourceRequest",
+    "SignOff",
     "SplitSection",
     "TaskSection",
     "load_manifest",
@@ -192,17 +195,88 @@ class EvaluationSection(_Section):
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
 
 
+Phase = Literal["scoping", "prototype", "mvp", "scale"]
+
+
+class ImpactAssessment(_Section):
+    """Answers to the AIA-style impact questionnaire; an unanswered question is left out.
+
+    The weights, the scores and the impact level I-IV are in `sandbox.policies.impact`
+    (`sandbox assess PILOT` prints them). Read an answer as ``assessment["automation"]``.
+    """
+
+    effect_on_residents: (
+        Literal["none", "convenience", "access_to_services", "rights_or_livelihood"] | None
+    ) = Field(default=None, description="What the decision the system supports affects.")
+    reversibility: Literal["reversible", "reversible_with_effort", "irreversible"] | None = Field(
+        default=None, description="How easily a resident can have a wrong decision undone."
+    )
+    vulnerable_groups: Literal["none", "some", "primarily"] | None = Field(
+        default=None, description="Whether the residents affected include vulnerable groups."
+    )
+    data_sensitivity: Literal["public_or_aggregate", "personal", "special_category"] | None = Field(
+        default=None, description="The most sensitive data the model is trained on."
+    )
+    automation: (
+        Literal["informational", "decision_support", "partial_automation", "full_automation"] | None
+    ) = Field(default=None, description="How much of the decision the system makes itself.")
+    residents_affected: Literal["few", "many", "city_wide"] | None = Field(
+        default=None, description="Residents affected per year: <1,000, up to 100,000, more."
+    )
+    mitigations: tuple[
+        Literal[
+            "human_review",
+            "appeal_process",
+            "bias_audit",
+            "data_minimisation",
+            "public_notice",
+            "oversight_board",
+            "fallback_process",
+            "staff_training",
+        ],
+        ...,
+    ] = Field(default=(), description="Mitigations in place; each lowers the mitigated score.")
+    notes: str = Field(default="", max_length=4000, description="Why these answers.")
+
+    @field_validator("mitigations")
+    @classmethod
+    def _unique_mitigations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a mitigation is listed twice")
+        return value
+
+    def __getitem__(self, question: str) -> Any:
+        """The answer to one question, by its field name."""
+        if question not in type(self).model_fields:
+            raise KeyError(question)
+        return getattr(self, question)
+
+
+class SignOff(_Section):
+    """A named person's approval for the pilot to run in a phase."""
+
+    role: str = Field(min_length=1, max_length=200, description="e.g. 'data protection officer'.")
+    name: str = Field(min_length=1, max_length=200)
+    phase: Phase = Field(description="The phase this sign-off lets the pilot run in.")
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD.")
+    note: str = Field(default="", max_length=4000)
+
+
 class GovernanceSection(_Section):
     """Policy packs to apply and the governance facts the reports publish."""
 
     policy_packs: tuple[str, ...] = Field(default=("baseline",), min_length=1)
-    impact_assessment: dict[str, Any] = Field(
-        default_factory=dict, description="Answers to the impact-assessment questionnaire."
+    impact_assessment: ImpactAssessment = Field(
+        default_factory=ImpactAssessment,
+        description="Answers to the impact-assessment questionnaire (`sandbox assess`).",
     )
     human_oversight: str = Field(default="", max_length=4000)
     data_retention: str = Field(default="", max_length=4000)
     transparency: dict[str, str] = Field(
         default_factory=dict, description="Extra fields for the algorithmic transparency record."
+    )
+    sign_offs: tuple[SignOff, ...] = Field(
+        default=(), description="Named approvals to run in a phase (see sign_offs_required)."
     )
 
 

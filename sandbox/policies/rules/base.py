@@ -1,0 +1,58 @@
+"""What every rule type is made of: the context it reads, its parameters, what it finds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from sandbox.manifest import PilotManifest
+from sandbox.policies.verdict import Outcome, Severity, Stage
+from sandbox.runtime.base import Hardening
+
+__all__ = ["Check", "Finding", "Params", "RuleContext", "RuleType"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleContext:
+    """What a rule may look at. `evaluation` and `explanations` are present only after the run."""
+
+    manifest: PilotManifest
+    hardening: Hardening
+    data: Any = None  # sandbox.dataset.PilotData: the checked rows, on the host
+    image_digest: str | None = None
+    evaluation: Any = None  # sandbox.audit.evaluation.BinaryEvaluation
+    explanations: Any = None  # sandbox.runtime.outputs.Explanations, when the model wrote them
+
+
+class Params(BaseModel):
+    """Base of every rule type's parameters: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one check found. Evidence uses `value`, `threshold`, `ci_low`, `ci_high` for the
+    headline numbers. `severity` may lower the rule's severity for this run (never raise it):
+    a disparity whose interval still includes the threshold is a warning, not a block."""
+
+    outcome: Outcome
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    severity: Severity | None = None
+
+
+Check = Callable[[Any, RuleContext], Finding]
+
+
+@dataclass(frozen=True)
+class RuleType:
+    """A check with its parameter model, the stages it may run at, and a one-line summary."""
+
+    params: type[Params]
+    check: Check
+    summary: str
+    stages: tuple[Stage, ...] = ("pre_run",)

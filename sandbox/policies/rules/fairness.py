@@ -1,0 +1,238 @@
+"""Fairness rules, decided on the evaluation's group confusion counts.
+
+`fairness_threshold` decides with the confidence interval, not the point estimate alone: a
+disparity *fails* when its whole interval lies beyond the threshold, and only *warns* when the
+point estimate is beyond it but the interval still reaches back (the data cannot tell). When
+one rule tests m attribute sets (each attribute, pairs, the intersection), each interval is
+computed at confidence 1 - alpha/m (Bonferroni), so the chance of any false alarm across all m
+stays at alpha. The intervals are recomputed by re-bootstrapping each set's per-group
+confusion counts with a generator seeded by the evaluation's seed, so they are reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from sandbox.policies.rules.base import Finding, Params, RuleContext
+
+__all__ = [
+    "FairnessThresholdParams",
+    "FourFifthsParams",
+    "MinGroupSizeParams",
+    "check_four_fifths",
+    "check_min_group_size",
+    "check_threshold",
+    "corrected_interval",
+]
+
+Metric = Literal["selection_rate", "tpr", "fpr", "fnr", "precision", "accuracy"]
+
+
+class FairnessThresholdParams(Params):
+    """A bound on a between-group disparity of one metric, decided with its interval."""
+
+    metric: Metric
+    measure: Literal["difference", "ratio"] = "difference"
+    threshold: float = Field(ge=0)
+    attributes: tuple[str, ...] = Field(
+        default=(), description="Attribute sets to check; empty means all, intersections too."
+    )
+    decide_on: Literal["interval", "point"] = "interval"
+    correction: Literal["bonferroni", "none"] = "bonferroni"
+    alpha: float | None = Field(
+        default=None, gt=0, lt=0.5, description="Default: 1 - evaluation.confidence."
+    )
+    n_bootstrap: int = Field(default=1000, ge=100, le=100_000)
+
+
+class MinGroupSizeParams(Params):
+    """The smallest group size an evaluation may rest on."""
+
+    min_size: int = Field(default=30, ge=1)
+
+
+class FourFifthsParams(Params):
+    """The four-fifths (adverse impact) rule on selection rates."""
+
+    min_ratio: float = Field(default=0.8, gt=0, le=1)
+    attributes: tuple[str, ...] = Field(
+        default=(), description="Attribute sets to check; empty means all, intersections too."
+    )
+
+
+def corrected_interval(
+    groups: Any, metric: str, measure: str, *, confidence: float, n_bootstrap: int, seed: int
+) -> tuple[float | None, float | None]:
+    """Bootstrap interval of one set's between-group difference or ratio at `confidence`."""
+    from sandbox.audit.fairness import (
+        CELLS,
+        between_groups,
+        bootstrap_counts,
+        group_metrics,
+        percentile_interval,
+    )
+
+    counts = np.array([[g.confusion[c] for c in CELLS] for g in groups], dtype=np.int64)
+    boot = bootstrap_counts(counts, n_bootstrap=n_bootstrap, rng=np.random.default_rng(seed))
+    difference, ratio = between_groups(group_metrics(boot)[metric])
+    low, high = percentile_interval(difference if measure == "difference" else ratio, confidence)
+    bounds = (float(np.ravel(low)[0]), float(np.ravel(high)[0]))
+    return tuple(b if np.isfinite(b) else None for b in bounds)  # type: ignore[return-value]
+
+
+def _selected_sets(ctx: RuleContext, attributes: tuple[str, ...]) -> list[Any]:
+    sets = list(ctx.evaluation.attribute_sets)
+    if attributes:
+        sets = [s for s in sets if s.name in attributes or s.key in attributes]
+    return [s for s in sets if len(s.groups) >= 2]
+
+
+def check_threshold(p: FairnessThresholdParams, ctx: RuleContext) -> Finding:
+    """The disparity stays within the threshold; decided on the corrected interval."""
+    evaluation = ctx.evaluation
+    sets = [
+        s
+        for s in _selected_sets(ctx, p.attributes)
+        if getattr(s.disparities[p.metric], p.measure).value is not None
+    ]
+    alpha = p.alpha if p.alpha is not None else round(1.0 - evaluation.confidence, 10)
+    m = len(sets) if p.correction == "bonferroni" else 1
+    confidence = 1.0 - alpha / max(m, 1)
+    difference = p.measure == "difference"
+    rows = []
+    for index, result in enumerate(sets):
+        disparity = result.disparities[p.metric]
+        value = getattr(disparity, p.measure).value
+        low, high = corrected_interval(
+            result.groups,
+            p.metric,
+            p.measure,
+            confidence=confidence,
+            n_bootstrap=p.n_bootstrap,
+            seed=evaluation.seed + index,
+        )
+        # A difference must stay at or below the threshold; a ratio at or above it.
+        point_beyond = value > p.threshold if difference else value < p.threshold
+        near = low if difference else high
+        sure = near is not None and (near > p.threshold if difference else near < p.threshold)
+        decision = "beyond" if sure else "uncertain" if point_beyond else "within"
+        if p.decide_on == "point" and point_beyond:
+            decision = "beyond"
+        rows.append(
+            {
+                "attribute_set": result.name,
+                "value": value,
+                "ci_low": low,
+                "ci_high": high,
+                "decision": decision,
+                "highest_group": disparity.highest_group,
+                "lowest_group": disparity.lowest_group,
+            }
+        )
+    rows.sort(key=lambda r: -r["value"] if difference else r["value"])
+    breaches = [r for r in rows if r["decision"] != "within"]
+    worst = (breaches or rows or [{}])[0]
+    evidence = {
+        "metric": p.metric,
+        "measure": p.measure,
+        "threshold": p.threshold,
+        "value": worst.get("value"),
+        "ci_low": worst.get("ci_low"),
+        "ci_high": worst.get("ci_high"),
+        "confidence": round(confidence, 6),
+        "correction": p.correction,
+        "comparisons": m,
+        "decide_on": p.decide_on,
+        "checked": rows,
+        "breaches": breaches,
+    }
+    if not rows:
+        return Finding(
+            "not_applicable", f"no attribute set reports a {p.metric} {p.measure}", evidence
+        )
+    bound = "<=" if difference else ">="
+    if not breaches:
+        return Finding(
+            "passed",
+            f"{p.metric} {p.measure} {bound} {p.threshold} in all {len(rows)} attribute sets",
+            evidence,
+        )
+    sure_breaches = [r for r in breaches if r["decision"] == "beyond"]
+    head = (
+        f"disparity observed: {p.metric} {p.measure} {worst['value']:.3f} for "
+        f"{worst['attribute_set']} (allowed {bound} {p.threshold})"
+    )
+    if sure_breaches:
+        return Finding(
+            "failed",
+            f"{head}; {len(sure_breaches)} of {len(rows)} attribute sets beyond the threshold"
+            + ("" if p.decide_on == "point" else f" over the whole {confidence:.1%} interval"),
+            evidence,
+        )
+    return Finding(
+        "failed",
+        f"{head}, but the {confidence:.1%} interval [{_fmt(worst['ci_low'])}, "
+        f"{_fmt(worst['ci_high'])}] still reaches the threshold: a warning until more data "
+        "settle it",
+        evidence,
+        severity="warn",
+    )
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def check_min_group_size(p: MinGroupSizeParams, ctx: RuleContext) -> Finding:
+    """Every group has at least `min_size` evaluation rows."""
+    counts = [(s.name, g.label, g.count) for s in ctx.evaluation.attribute_sets for g in s.groups]
+    small = [{"attribute_set": a, "group": g, "count": c} for a, g, c in counts if c < p.min_size]
+    evidence = {
+        "min_size": p.min_size,
+        "threshold": p.min_size,
+        "value": min((c for _, _, c in counts), default=None),
+        "small_groups": small,
+    }
+    if small:
+        return Finding(
+            "failed",
+            f"{len(small)} groups have fewer than {p.min_size} evaluation rows; "
+            "their metrics are uncertain (see the intervals)",
+            evidence,
+        )
+    return Finding("passed", f"every group has at least {p.min_size} evaluation rows", evidence)
+
+
+def check_four_fifths(p: FourFifthsParams, ctx: RuleContext) -> Finding:
+    """The lowest group's selection rate is at least `min_ratio` of the highest's."""
+    rows = [
+        {
+            "attribute_set": s.name,
+            "ratio": s.four_fifths.ratio,
+            "lowest_group": s.four_fifths.lowest_group,
+            "highest_group": s.four_fifths.highest_group,
+        }
+        for s in _selected_sets(ctx, p.attributes)
+        if s.four_fifths.ratio is not None
+    ]
+    below = [r for r in rows if r["ratio"] < p.min_ratio]
+    evidence = {
+        "min_ratio": p.min_ratio,
+        "threshold": p.min_ratio,
+        "value": min((r["ratio"] for r in rows), default=None),
+        "checked": rows,
+        "below": below,
+    }
+    if not rows:
+        return Finding("not_applicable", "no selection-rate ratio could be computed", evidence)
+    if below:
+        names = ", ".join(f"{r['attribute_set']} ({r['ratio']:.2f})" for r in below)
+        return Finding("failed", f"selection-rate ratio below {p.min_ratio}: {names}", evidence)
+    return Finding(
+        "passed",
+        f"selection-rate ratio >= {p.min_ratio} in all {len(rows)} attribute sets",
+        evidence,
+    )
