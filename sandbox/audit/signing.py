@@ -183,6 +183,29 @@ class Signer:
             ) from exc
         return cls(private_key, public_key_path=pub_path)
 
+    def install(self, key_path: Path) -> Signer:
+        """Write this signer's key to `key_path` (atomically, 0600), replacing what is there.
+
+        Used by key rotation: the old private key is overwritten, so keep its public key first
+        (see `sandbox.audit.keyring`) for the records it signed to keep verifying.
+        """
+        key_path = Path(key_path)
+        pem = self._private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        pub_path = public_key_path_for(key_path)
+        try:
+            _publish(key_path, pem, 0o600, replace=True)
+            _publish(pub_path, _public_pem(self._private_key.public_key()), 0o644, replace=True)
+        except OSError as exc:
+            raise AuditError(
+                f"{key_path}: cannot write the signing key ({exc.strerror}); "
+                "check that its folder is writable"
+            ) from exc
+        return Signer(self._private_key, public_key_path=pub_path)
+
     @staticmethod
     def _create(key_path: Path) -> None:
         folder = key_path.parent

@@ -34,7 +34,8 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,10 +52,13 @@ __all__ = [
     "KINDS",
     "AuditTrail",
     "JsonValue",
+    "Keys",
     "TrailRecord",
     "TrailVerification",
+    "find_key",
     "iter_records",
     "records_for_run",
+    "verify_slice",
     "verify_trail",
 ]
 
@@ -69,7 +73,12 @@ KINDS: Final = (
     "run.started",
     "run.finished",
     "run.failed",
+    "run.rejected",
+    "audit.submitted",
+    "audit.finished",
+    "audit.replayed",
     "trail.recovered",
+    "trail.key_rotated",
 )
 
 _FIELDS: Final = frozenset(
@@ -302,6 +311,20 @@ class AuditTrail:
             str(self.path.with_name(self.path.name + ".lock")), timeout=lock_timeout_s
         )
 
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the trail's append lock: no record is written meanwhile (e.g. for a checkpoint)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._lock:
+                yield
+        except filelock.Timeout as exc:
+            raise AuditError(
+                f"{self.path}: another process has held the trail lock for over "
+                f"{self._lock.timeout:.0f}s; find it with `fuser {exc.lock_file}` and let it "
+                "finish or stop it"
+            ) from exc
+
     @property
     def fragments_dir(self) -> Path:
         """Where bytes of interrupted writes are kept (`<trail>.fragments/`)."""
@@ -485,28 +508,63 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
                 yield number, raw, False
 
 
-def verify_trail(path: Path, verifier: Verifier, *, anchor: str | None = None) -> TrailVerification:
-    """Check the whole chain: canonical form, seq, prev links, key id and every signature.
+#: What checks signatures: one verifier, or a keyring mapping key_id -> verifier (rotation).
+Keys: TypeAlias = Verifier | Mapping[str, Verifier]
 
-    Never raises on malformed content: it reports the first bad line. `anchor` is a record
-    hash known from elsewhere (e.g. a run's tracking tag) that the chain must still contain,
-    which catches records removed from the end. Raises AuditError only if the file cannot be
-    read at all.
-    """
-    checked, head = 0, GENESIS_HASH
+
+def find_key(keys: Keys, key_id: str) -> Verifier | None:
+    """The verifier of `key_id` among `keys`, or None."""
+    if isinstance(keys, Verifier):
+        return keys if keys.key_id == key_id else None
+    found = keys.get(key_id)
+    return found if found is not None and found.key_id == key_id else None
+
+
+def _lookup(keys: Keys) -> Callable[[str], tuple[Verifier | None, str]]:
+    """A function from a record's key_id to its verifier, or None and why not."""
+    if isinstance(keys, Verifier):
+        single = keys
+
+        def one(key_id: str) -> tuple[Verifier | None, str]:
+            if key_id == single.key_id:
+                return single, ""
+            return None, f"signed by key {key_id}, but the verifier holds {single.key_id}"
+
+        return one
+
+    def ring(key_id: str) -> tuple[Verifier | None, str]:
+        found = keys.get(key_id)
+        if found is not None and found.key_id == key_id:
+            return found, ""
+        held = ", ".join(sorted(keys)) or "no keys"
+        return None, f"signed by key {key_id}, which is not in the keyring (it holds {held})"
+
+    return ring
+
+
+def _verify_lines(
+    lines: Iterable[tuple[int, bytes, bool]],
+    keys: Keys,
+    *,
+    anchor: str | None,
+    first_seq: int,
+    prev: str,
+) -> TrailVerification:
+    checked, head = 0, prev
     anchor_seen = anchor is None
+    lookup = _lookup(keys)
 
     def bad(line_no: int, reason: str) -> TrailVerification:
         return TrailVerification(
             ok=False,
             records_checked=checked,
             head_hash=head,
-            first_bad_seq=checked,
+            first_bad_seq=first_seq + checked,
             first_bad_line=line_no,
             reason=f"line {line_no}: {reason}",
         )
 
-    for line_no, line, complete in _lines(Path(path)):
+    for line_no, line, complete in lines:
         if not complete:
             return bad(
                 line_no,
@@ -517,18 +575,17 @@ def verify_trail(path: Path, verifier: Verifier, *, anchor: str | None = None) -
             record = TrailRecord.from_line(line)
         except ValueError as exc:
             return bad(line_no, str(exc))
-        if record.seq != checked:
+        if record.seq != first_seq + checked:
             return bad(
                 line_no,
-                f"seq {record.seq} where {checked} was expected: "
+                f"seq {record.seq} where {first_seq + checked} was expected: "
                 "records were deleted, duplicated or reordered",
             )
         if record.prev != head:
             return bad(line_no, "prev does not match the previous record's hash")
-        if record.key_id != verifier.key_id:
-            return bad(
-                line_no, f"signed by key {record.key_id}, but the verifier holds {verifier.key_id}"
-            )
+        verifier, why = lookup(record.key_id)
+        if verifier is None:
+            return bad(line_no, why)
         if not verifier.verify(record.signed_bytes(), record.sig):
             return bad(line_no, "the signature does not match the record: it was altered")
         checked, head = checked + 1, _sha256(line)
@@ -538,11 +595,54 @@ def verify_trail(path: Path, verifier: Verifier, *, anchor: str | None = None) -
             ok=False,
             records_checked=checked,
             head_hash=head,
-            first_bad_seq=checked,
+            first_bad_seq=first_seq + checked,
             first_bad_line=None,
             reason=f"anchor {anchor} is not in the trail: records were removed from its end",
         )
     return TrailVerification(ok=True, records_checked=checked, head_hash=head)
+
+
+def verify_trail(path: Path, verifier: Keys, *, anchor: str | None = None) -> TrailVerification:
+    """Check the whole chain: canonical form, seq, prev links, key id and every signature.
+
+    `verifier` is one public key, or a keyring (key_id -> Verifier) holding the current and
+    retired keys, so records signed before a key rotation still verify. Never raises on
+    malformed content: it reports the first bad line. `anchor` is a record hash known from
+    elsewhere (e.g. a signed checkpoint) that the chain must still contain, which catches
+    records removed from the end. Raises AuditError only if the file cannot be read at all.
+    """
+    return _verify_lines(
+        _lines(Path(path)), verifier, anchor=anchor, first_seq=0, prev=GENESIS_HASH
+    )
+
+
+def verify_slice(
+    data: bytes,
+    verifier: Keys,
+    *,
+    first_seq: int,
+    prev: str,
+    anchor: str | None = None,
+) -> TrailVerification:
+    """Check a contiguous part of a trail (JSON Lines bytes) that starts at `first_seq`.
+
+    `prev` is the hash the first record must point at; take it from the first record
+    itself when nothing earlier is known. Line numbers in the reason count from the slice.
+    """
+    return _verify_lines(
+        _split_lines(data), verifier, anchor=anchor, first_seq=first_seq, prev=prev
+    )
+
+
+def _split_lines(data: bytes) -> Iterator[tuple[int, bytes, bool]]:
+    if not data:
+        return
+    parts = data.split(b"\n")
+    complete = parts[:-1]
+    for number, line in enumerate(complete, start=1):
+        yield number, line, True
+    if parts[-1]:
+        yield len(complete) + 1, parts[-1], False
 
 
 def iter_records(path: Path) -> Iterator[TrailRecord]:

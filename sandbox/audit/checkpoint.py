@@ -1,0 +1,256 @@
+"""Signed checkpoints of the audit trail: its size and head hash, to hand to a third party.
+
+A chain alone cannot show that records were cut from its end, or that the whole file was
+rewritten and re-signed by whoever holds the key. A checkpoint closes that gap: it says
+"on <time> the trail held <trail_size> records and the last one hashed to <head_hash>",
+signed with the trail's key. Publish it, mail it to the auditor, or file it with the city
+clerk; later, `verify_against_checkpoint` (`sandbox audit verify --checkpoint FILE`) proves the
+trail still holds that exact record at that exact position.
+
+A checkpoint file is one line of canonical JSON (RFC 8785):
+
+    {"format":"ai-commons-sandbox/checkpoint/v1","head_hash":"sha256:...","head_seq":41,
+     "key_id":"ed25519:...","sig":"<base64>","time":"2026-11-22T10:59:43.512000Z",
+     "trail_size":42}
+
+`sig` is the Ed25519 signature of the canonical JSON of the object without "sig".
+Checkpoints are written to `<home>/audit/checkpoints/` as
+`checkpoint-<trail_size, 10 digits>-<UTC time>.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import rfc8785
+
+from sandbox.audit.signing import Signer
+from sandbox.audit.trail import (
+    GENESIS_HASH,
+    AuditTrail,
+    Keys,
+    TrailVerification,
+    find_key,
+    verify_trail,
+)
+from sandbox.errors import AuditError
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "Checkpoint",
+    "CheckpointVerification",
+    "checkpoints_dir_for",
+    "latest_checkpoint",
+    "read_checkpoint",
+    "sign_checkpoint",
+    "verify_against_checkpoint",
+    "write_checkpoint",
+]
+
+CHECKPOINT_FORMAT: Final = "ai-commons-sandbox/checkpoint/v1"
+_FIELDS: Final = frozenset(
+    {"format", "trail_size", "head_seq", "head_hash", "time", "key_id", "sig"}
+)
+_HASH_RE: Final = re.compile(r"^sha256:[0-9a-f]{64}$")
+_NAME_RE: Final = re.compile(r"^checkpoint-(\d{10})-[0-9TZ.]+\.json$")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checkpoint:
+    """The signed size and head hash of the trail at one moment."""
+
+    trail_size: int  # records in the trail; the head is the record at seq trail_size - 1
+    head_hash: str  # hash of that record (GENESIS_HASH for an empty trail)
+    time: str
+    key_id: str
+    sig: str
+
+    @property
+    def head_seq(self) -> int:
+        """Sequence number of the record the checkpoint names (-1 for an empty trail)."""
+        return self.trail_size - 1
+
+    def unsigned(self) -> dict[str, Any]:
+        """The checkpoint as a JSON object without its signature: what `sig` signs."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "trail_size": self.trail_size,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "time": self.time,
+            "key_id": self.key_id,
+        }
+
+    def signed_bytes(self) -> bytes:
+        """The canonical JSON (RFC 8785) of the checkpoint without "sig"."""
+        return rfc8785.dumps(self.unsigned())
+
+    def canonical(self) -> bytes:
+        """The file's content: canonical JSON of the whole checkpoint, and a newline."""
+        return rfc8785.dumps({**self.unsigned(), "sig": self.sig}) + b"\n"
+
+    def check_signature(self, keys: Keys) -> str | None:
+        """None when a key of `keys` signed this checkpoint; otherwise what is wrong."""
+        verifier = find_key(keys, self.key_id)
+        if verifier is None:
+            return f"the checkpoint is signed by key {self.key_id}, which is not among the keys"
+        if not verifier.verify(self.signed_bytes(), self.sig):
+            return "the checkpoint's signature does not match its content: it was altered"
+        return None
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, source: str = "checkpoint") -> Checkpoint:
+        """Parse a checkpoint file; AuditError names what is malformed."""
+        try:
+            obj = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise AuditError(f"{source}: not a JSON checkpoint ({exc})") from exc
+        if not isinstance(obj, dict) or set(obj) != _FIELDS:
+            raise AuditError(f"{source}: not a checkpoint (expected fields {sorted(_FIELDS)})")
+        if obj["format"] != CHECKPOINT_FORMAT:
+            raise AuditError(f"{source}: unknown checkpoint format {obj['format']!r}")
+        size, seq = obj["trail_size"], obj["head_seq"]
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0 or seq != size - 1:
+            raise AuditError(f"{source}: trail_size and head_seq are inconsistent")
+        for name in ("head_hash", "time", "key_id", "sig"):
+            if not isinstance(obj[name], str):
+                raise AuditError(f"{source}: {name} is not a string")
+        if not _HASH_RE.match(obj["head_hash"]):
+            raise AuditError(f"{source}: head_hash is not a 'sha256:<64 hex>' hash")
+        return cls(
+            trail_size=size,
+            head_hash=obj["head_hash"],
+            time=obj["time"],
+            key_id=obj["key_id"],
+            sig=obj["sig"],
+        )
+
+
+def sign_checkpoint(
+    trail_size: int, head_hash: str, signer: Signer, *, now: datetime | None = None
+) -> Checkpoint:
+    """A checkpoint of a trail of `trail_size` records whose last record hashes to `head_hash`."""
+    moment = (now or _utc_now()).astimezone(UTC)
+    draft = Checkpoint(
+        trail_size=trail_size,
+        head_hash=head_hash,
+        time=moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        key_id=signer.key_id,
+        sig="",
+    )
+    return Checkpoint(**{**_fields(draft), "sig": signer.sign(draft.signed_bytes())})
+
+
+def _fields(cp: Checkpoint) -> dict[str, Any]:
+    return {
+        "trail_size": cp.trail_size,
+        "head_hash": cp.head_hash,
+        "time": cp.time,
+        "key_id": cp.key_id,
+        "sig": cp.sig,
+    }
+
+
+def write_checkpoint(
+    trail: AuditTrail,
+    signer: Signer,
+    dest_dir: Path,
+    *,
+    keys: Keys | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+) -> Path:
+    """Verify the whole trail, then sign its size and head hash into a file in `dest_dir`.
+
+    The trail is verified first (with `keys`, default the signer's own public key; pass the
+    keyring after a key rotation), under the trail's lock so no record lands meanwhile: a
+    checkpoint never vouches for a broken chain. Returns the checkpoint file.
+    """
+    with trail.locked():
+        if trail.path.exists():
+            result = verify_trail(trail.path, keys if keys is not None else signer.verifier())
+        else:
+            result = TrailVerification(ok=True, records_checked=0, head_hash=GENESIS_HASH)
+        if not result.ok:
+            raise AuditError(
+                f"{trail.path}: the trail does not verify ({result.reason}); no checkpoint "
+                "was written: run `sandbox audit verify` and restore the trail from a backup"
+            )
+        checkpoint = sign_checkpoint(result.records_checked, result.head_hash, signer, now=clock())
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    stamp = checkpoint.time.replace("-", "").replace(":", "")
+    path = dest_dir / f"checkpoint-{checkpoint.trail_size:010d}-{stamp}.json"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(checkpoint.canonical())
+    tmp.replace(path)
+    return path
+
+
+def read_checkpoint(path: Path) -> Checkpoint:
+    """Read and parse a checkpoint file (its signature is checked by the verifier)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise AuditError(f"{path}: cannot read the checkpoint ({exc.strerror})") from exc
+    return Checkpoint.from_bytes(data, source=str(path))
+
+
+def checkpoints_dir_for(trail_path: Path) -> Path:
+    """Where the checkpoints of a trail are kept: `checkpoints/` beside the trail file."""
+    return Path(trail_path).parent / "checkpoints"
+
+
+def latest_checkpoint(dest_dir: Path) -> Path | None:
+    """The checkpoint covering the most records in `dest_dir` (the newest among equals)."""
+    if not dest_dir.is_dir():
+        return None
+    found = [p for p in dest_dir.iterdir() if _NAME_RE.match(p.name)]
+    return max(found, key=lambda p: p.name) if found else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckpointVerification:
+    """The outcome of checking a trail against a checkpoint held elsewhere."""
+
+    ok: bool
+    checkpoint: Checkpoint
+    trail: TrailVerification | None
+    reason: str | None = None
+
+
+def verify_against_checkpoint(
+    trail_path: Path, checkpoint: Checkpoint, keys: Keys
+) -> CheckpointVerification:
+    """Check the checkpoint's signature, the whole trail, and that the trail still holds the
+    checkpoint's head record at its position: catches truncation and wholesale rewriting.
+    """
+    problem = checkpoint.check_signature(keys)
+    if problem is not None:
+        return CheckpointVerification(ok=False, checkpoint=checkpoint, trail=None, reason=problem)
+    anchor = checkpoint.head_hash if checkpoint.trail_size else None
+    result = verify_trail(trail_path, keys, anchor=anchor)
+    if result.ok:
+        return CheckpointVerification(ok=True, checkpoint=checkpoint, trail=result)
+    if result.first_bad_line is not None:
+        reason = f"the trail itself does not verify: {result.reason}"
+    elif result.records_checked < checkpoint.trail_size:
+        reason = (
+            f"the trail was truncated: it holds {result.records_checked} records, but the "
+            f"checkpoint of {checkpoint.time} covers {checkpoint.trail_size}"
+        )
+    else:
+        reason = (
+            f"the trail was rewritten: record seq {checkpoint.head_seq} no longer hashes to "
+            f"the checkpoint's head {checkpoint.head_hash} (checkpoint of {checkpoint.time})"
+        )
+    return CheckpointVerification(ok=False, checkpoint=checkpoint, trail=result, reason=reason)
