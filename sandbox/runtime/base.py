@@ -37,6 +37,8 @@ class Hardening:
     pids_limit: int = 256
     timeout_s: float = 600.0
     tmp_size_mb: int = 64
+    tmp_inodes: int = 4096  # files and folders in /tmp: no inode exhaustion by a million files
+    nofile: int = 1024  # open file descriptors (soft = hard limit)
     log_max_bytes: int = 1_000_000
 
     def tightened(self, other: Hardening) -> Hardening:
@@ -47,13 +49,19 @@ class Hardening:
             pids_limit=min(self.pids_limit, other.pids_limit),
             timeout_s=min(self.timeout_s, other.timeout_s),
             tmp_size_mb=min(self.tmp_size_mb, other.tmp_size_mb),
+            tmp_inodes=min(self.tmp_inodes, other.tmp_inodes),
+            nofile=min(self.nofile, other.nofile),
             log_max_bytes=min(self.log_max_bytes, other.log_max_bytes),
         )
 
 
 @dataclass(frozen=True, kw_only=True)
 class OutputLimits:
-    """Caps on what the container may hand back through /output."""
+    """Caps on what the container may hand back through /output.
+
+    The Docker runtime also sizes the /output tmpfs with them (bytes and inodes), so a pilot
+    that writes too much or too many files runs out of space inside, not the host.
+    """
 
     max_total_bytes: int = 256 * 1024 * 1024
     max_file_bytes: int = 256 * 1024 * 1024

@@ -7,9 +7,14 @@ One run, step by step:
    a size-capped tmpfs volume;
 2. start it and run the pilot's command with `exec`, keeping only a bounded tail of its
    stdout/stderr, polling until it ends or the wall-clock timeout passes (then: kill);
-3. while the container still runs (the tmpfs would vanish on stop), copy /output out with
-   `get_archive` through the validating tar reader of `sandbox.runtime.outputs`;
+3. freeze the container (`pause`), so that no process the pilot left behind can change
+   /output while it is read, and, while the container still exists (the tmpfs would vanish
+   on stop), copy /output out with `get_archive` through the validating tar reader of
+   `sandbox.runtime.outputs`;
 4. kill and remove the container and its output volume, always, whatever happened.
+
+A pilot that stops the container itself (e.g. by signalling its init) ends `failed`: its
+outputs are gone with the container's tmpfs and nothing of it is trusted.
 
 Engine and SDK exceptions are translated at this edge by `_map_docker_errors()`.
 """
@@ -187,8 +192,12 @@ class DockerRuntime:
                 with _map_docker_errors(
                     f"copying /output of run {spec.run_id}", image_digest=digest
                 ):
-                    chunks, _stat = self.api.get_archive(container_id, "/output")
-                    files = copy_out(chunks, spec.output_dir, spec.output_limits, root="output")
+                    if self._freeze(container_id):
+                        chunks, _stat = self.api.get_archive(container_id, "/output")
+                        files = copy_out(chunks, spec.output_dir, spec.output_limits, root="output")
+                    else:
+                        state = "failed"
+                        err.feed(b"\nsandbox: the container stopped before its outputs were read\n")
             return ContainerResult(
                 state=state,
                 exit_code=exit_code,
@@ -236,21 +245,24 @@ class DockerRuntime:
     def _create_output_volume(self, name: str, spec: ContainerSpec) -> None:
         # A tmpfs-backed volume, not a `--tmpfs` mount: the engine's archive API (get_archive)
         # reads volumes but not container tmpfs mounts, and the size option caps the output.
-        size = spec.output_limits.max_total_bytes
+        # nr_inodes counts the root folder too, so a full volume archives to at most
+        # max_files tar members: a pilot making a million files hits ENOSPC inside.
+        limits = spec.output_limits
+        options = (
+            f"size={limits.max_total_bytes},nr_inodes={limits.max_files},"
+            "mode=1777,nosuid,nodev,noexec"
+        )
         self.api.create_volume(
             name=name,
             driver="local",
-            driver_opts={
-                "type": "tmpfs",
-                "device": "tmpfs",
-                "o": f"size={size},mode=1777,nosuid,nodev,noexec",
-            },
+            driver_opts={"type": "tmpfs", "device": "tmpfs", "o": options},
             labels={RUN_ID_LABEL: spec.run_id, MANAGED_LABEL: "true"},
         )
 
     def _create_container(self, spec: ContainerSpec, digest: str, volume: str) -> Any:
         hardening = spec.hardening
         memory = f"{hardening.memory_mb}m"
+        fsize = spec.output_limits.max_file_bytes
         host_config = self.api.create_host_config(
             network_mode=hardening.network,
             read_only=hardening.read_only_root,
@@ -263,7 +275,17 @@ class DockerRuntime:
             mem_limit=memory,
             memswap_limit=memory,  # equal to the memory limit: no swap
             nano_cpus=int(hardening.cpus * 1e9),
-            tmpfs={"/tmp": f"rw,noexec,nosuid,nodev,size={hardening.tmp_size_mb}m"},  # noqa: S108
+            # /dev/shm mounted by us, not the engine: the engine's has no inode cap, and a
+            # million empty files there exhaust kernel memory
+            tmpfs={"/tmp": _tmp_options(hardening), "/dev/shm": _tmp_options(hardening)},  # noqa: S108 - the container's own tmpfs
+            ulimits=[
+                docker.types.Ulimit(name="nofile", soft=hardening.nofile, hard=hardening.nofile),
+                docker.types.Ulimit(name="core", soft=0, hard=0),
+                # no file larger than the output cap, not even a sparse one: the host would
+                # otherwise stream its apparent size (e.g. 64 GiB of holes) out of the engine
+                docker.types.Ulimit(name="fsize", soft=fsize, hard=fsize),
+            ],
+            oom_kill_disable=False,
             binds={
                 str(spec.input_dir.resolve()): {"bind": "/input", "mode": "ro"},
                 str(spec.pilot_dir.resolve()): {"bind": "/pilot", "mode": "ro"},
@@ -353,12 +375,31 @@ class DockerRuntime:
         # cgroup v1: an OOM kill inside an exec does not flag the container (State.OOMKilled
         # stays false, the exec just ends with 137), but the memory cgroup counts every kill;
         # read the kernel's counter with a trusted command, never the pilot's own output.
-        probe = self.api.exec_create(
-            container_id, ["cat", "/sys/fs/cgroup/memory/memory.oom_control"], user="65534:65534"
-        )["Id"]
-        text = self.api.exec_start(probe).decode("utf-8", errors="replace")
+        # A pilot may have exhausted the pids limit with processes that outlive it, so the
+        # probe may fail to start: then the exit code alone decides (failed, not a crash).
+        try:
+            probe = self.api.exec_create(
+                container_id,
+                ["cat", "/sys/fs/cgroup/memory/memory.oom_control"],
+                user="65534:65534",
+            )["Id"]
+            text = self.api.exec_start(probe).decode("utf-8", errors="replace")
+        except (docker.errors.APIError, requests.exceptions.RequestException):
+            return False
         counters = dict(line.split(maxsplit=1) for line in text.splitlines() if " " in line)
-        return int(counters.get("oom_kill", "0").strip() or 0) > 0
+        value = counters.get("oom_kill", "0").strip()
+        return value.isdigit() and int(value) > 0
+
+    def _freeze(self, container_id: str) -> bool:
+        """Pause the container before its outputs are read; False if it no longer runs."""
+        try:
+            self.api.pause(container_id)
+        except docker.errors.APIError:
+            state = self.api.inspect_container(container_id)["State"]
+            if not state.get("Running"):
+                return False
+            raise
+        return True
 
     def _discard(self, container_id: str, volume: str | None) -> None:
         """Kill and remove the container, then its output volume; never raises on absence."""
@@ -369,6 +410,10 @@ class DockerRuntime:
             if volume:
                 with contextlib.suppress(docker.errors.NotFound):
                     self.api.remove_volume(volume, force=True)
+
+
+def _tmp_options(hardening: Hardening) -> str:
+    return f"rw,noexec,nosuid,nodev,size={hardening.tmp_size_mb}m,nr_inodes={hardening.tmp_inodes}"
 
 
 def _check_spec(spec: ContainerSpec) -> None:

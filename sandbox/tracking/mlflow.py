@@ -14,6 +14,7 @@ second and the CLI must start at once. The tracker talks to `MlflowClient` direc
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -42,7 +43,29 @@ MAX_TAGS_PER_BATCH: Final = 100
 MAX_METRICS_PER_BATCH: Final = 1000
 MAX_BATCH_BYTES: Final = 900_000  # under the 1 MB request cap, leaving room for the envelope
 
+# A down tracking server must fail a call in seconds (the run queues it and goes on);
+# MLflow's defaults (7 retries, exponential backoff, 120 s timeout) block for minutes.
+HTTP_RETRIES: Final = 1
+HTTP_TIMEOUT_S: Final = 10
+HTTP_BACKOFF_FACTOR: Final = 1
+
 _T = TypeVar("_T")
+
+
+def _fail_fast_http(retries: int, timeout_s: int) -> None:
+    """Bound MLflow's HTTP retries and timeout, unless the operator already set them.
+
+    MLflow reads these variables on every request, so setting them here takes effect for
+    every later call of this process.
+    """
+    defaults = {
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(retries),
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(timeout_s),
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": str(HTTP_BACKOFF_FACTOR),
+        "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
 
 
 @contextmanager
@@ -86,8 +109,15 @@ class MlflowTracker:
         *,
         artifact_root: Path | None = None,
         ui_url: str | None = None,
+        http_retries: int = HTTP_RETRIES,
+        http_timeout_s: int = HTTP_TIMEOUT_S,
     ) -> None:
-        """`ui_url` is the MLflow web UI serving this store, used by `run_url` when given."""
+        """`ui_url` is the MLflow web UI serving this store, used by `run_url` when given.
+
+        For a tracking server (http/https), `http_retries` and `http_timeout_s` bound each
+        request unless the operator set MLflow's own variables: MLflow's defaults retry
+        for minutes, and a run must not wait that long on a server that is down.
+        """
         try:
             from mlflow.tracking import MlflowClient
         except ImportError as exc:  # pragma: no cover - mlflow is a dependency
@@ -95,6 +125,8 @@ class MlflowTracker:
                 f"cannot import mlflow ({exc}); install it with `pip install mlflow`"
             ) from exc
         self.tracking_uri = tracking_uri
+        if urlsplit(tracking_uri).scheme in {"http", "https"}:
+            _fail_fast_http(http_retries, http_timeout_s)
         self.artifact_root = artifact_root.resolve() if artifact_root is not None else None
         self.ui_url = ui_url
         with _mlflow_errors(f"open the tracking store {tracking_uri}"):

@@ -103,7 +103,8 @@ def test_running_container_has_every_hardening_setting(
     assert host["Init"] is True
     assert host["IpcMode"] == "private"
     assert host["PidMode"] == "" and host["UTSMode"] == "" and host["UsernsMode"] == ""
-    assert host["Tmpfs"] == {"/tmp": "rw,noexec,nosuid,nodev,size=16m"}
+    scratch = "rw,noexec,nosuid,nodev,size=16m,nr_inodes=4096"
+    assert host["Tmpfs"] == {"/tmp": scratch, "/dev/shm": scratch}
     assert host["LogConfig"] == {
         "Type": "json-file",
         "Config": {"max-size": str(hardening.log_max_bytes), "max-file": "1"},
