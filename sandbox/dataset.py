@@ -166,8 +166,14 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     y = _encode_label(frame, manifest, manifest_path, names)
     data = manifest.data
     checked = frame[list(data.features)].copy()
-    for column in data.sensitive:
+    for index, column in enumerate(data.sensitive):
         groups = frame[column].astype("string").fillna(MISSING_GROUP).astype(str)
+        if groups.nunique() < 2:
+            raise DataError(
+                f"{manifest_path}: data.sensitive[{index}]: column {column!r} has a single group "
+                f"({groups.iloc[0]!r}) in {names}, so no disparity can be assessed; "
+                "remove it from data.sensitive or use data with several groups"
+            )
         checked[f"sensitive:{column}"] = groups.to_numpy()
     checked.insert(0, "row_id", np.arange(len(frame), dtype=np.int64))
     checked["y"] = y

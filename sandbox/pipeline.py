@@ -33,9 +33,18 @@ from sandbox.errors import (
 )
 from sandbox.manifest import MANIFEST_NAME, PilotManifest, load_manifest
 from sandbox.policies.engine import check_stage, decide
-from sandbox.policies.pack import PolicyPack, load_pack
+from sandbox.policies.hardening import effective_hardening
+from sandbox.policies.impact import assess
+from sandbox.policies.pack import PolicyPack
 from sandbox.policies.rules import RuleContext
-from sandbox.policies.verdict import RuleOutcome, Verdict
+from sandbox.policies.selection import pack_files, packs_for
+from sandbox.policies.verdict import (
+    RuleOutcome,
+    Verdict,
+    verdict_metrics,
+    verdict_record,
+    verdict_tags,
+)
 from sandbox.runstate import RunLock, write_state
 from sandbox.runtime.base import ContainerResult, ContainerSpec, Hardening, Runtime
 
@@ -82,6 +91,7 @@ class RunServices:
     actor: str
     hardening: Hardening = field(default_factory=Hardening)
     tracking_uri: str | None = None
+    key_path: Path | None = None  # the signing key; its keyring verifies checkpoints
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,9 +202,7 @@ def run_pilot(
         with run.stage("manifest"):
             manifest = load_manifest(pilot_dir)
             manifest_sha = file_sha256(manifest_path)
-            packs = [
-                load_pack(name, pilot_dir=pilot_dir) for name in manifest.governance.policy_packs
-            ]
+            packs = packs_for(manifest, pilot_dir)  # declared packs + those impact and phase add
     except (ManifestError, PolicyPackError) as exc:
         _rejected(run, exc, file_sha256(manifest_path) if manifest_path.is_file() else None)
         raise
@@ -210,14 +218,23 @@ def _accepted(
 ) -> RunOutcome:
     """Run a pilot whose manifest and packs are valid; it ends exactly once, whatever happens."""
     s = run.s
-    hardening = _granted_hardening(s.hardening, manifest)
+    # The stricter of the sandbox's defaults, the pilot's request and every pack's limits.
+    hardening = effective_hardening(packs, _granted_hardening(s.hardening, manifest))
     pilot = manifest.pilot
     run.run_dir.mkdir(parents=True)
     run.lock.acquire()
+    # The exact manifest and pack files, kept with the run for evidence bundles and replay.
+    shutil.copy2(run.pilot_dir / MANIFEST_NAME, run.run_dir / MANIFEST_NAME)
+    (run.run_dir / "policy-packs").mkdir()
+    pack_sources = {}
+    for pack_id, source in pack_files(manifest, run.pilot_dir).items():
+        kept = Path(shutil.copy2(source, run.run_dir / "policy-packs" / f"{pack_id}.yaml"))
+        pack_sources[pack_id] = file_sha256(kept)
     write_state(
         run.run_dir,
         run_id=run.run_id,
         pilot=pilot.name,
+        pilot_dir=str(run.pilot_dir.resolve()),
         pid=os.getpid(),
         started_at=run.started_at.isoformat(),
         status="running",
@@ -229,6 +246,7 @@ def _accepted(
             "version": pilot.version,
             "manifest_sha256": manifest_sha,
             "policy_packs": {p.id: p.sha256 for p in packs},
+            "policy_pack_files": pack_sources,
         },
     )
     run.tracker_run = run.track(
@@ -292,8 +310,8 @@ def _execute(
         ctx = RuleContext(
             manifest=manifest, hardening=hardening, data=data, image_digest=image_digest
         )
-        outcomes = check_stage(packs, "pre_run", ctx)
-        verdict = decide(packs, outcomes)
+        outcomes = check_stage(packs, "pre_run", ctx) + check_stage(packs, "runtime", ctx)
+        verdict = decide(packs, outcomes, started=False)  # a failed block rule: no container
     if verdict.status == "blocked":
         for name in STAGES[3:7]:
             run.progress(name, "skipped", "blocked by policy")
@@ -355,6 +373,7 @@ def _execute(
                 data=data,
                 image_digest=image_digest,
                 evaluation=evaluation,
+                explanations=explanations,
             )
             outcomes += check_stage(packs, "post_run", ctx)
         verdict = decide(packs, outcomes)
@@ -513,6 +532,7 @@ def _finish(
             {
                 "verdict": verdict.status,
                 "failed_rules": [o.rule_id for o in verdict.failures],
+                "governance": verdict_record(verdict),
                 "container_state": result.state if result else None,
                 "outputs": dict(result.output_files) if result else {},
                 "reports": {p.name: file_sha256(p) for p in sorted(report_dir.iterdir())},
@@ -520,11 +540,13 @@ def _finish(
             },
         )
         write_state(run.run_dir, status=kind.removeprefix("run."))
-        records = [r.to_dict() for r in _run_records(run)]
+        records = _run_records(run)
         audit_path = run.run_dir / "audit-record.json"
         audit_path.write_text(
-            json.dumps(records, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            json.dumps([r.to_dict() for r in records], indent=2, sort_keys=True) + "\n",
+            encoding="utf-8",
         )
+        _attest_and_checkpoint(run, records)
         if run.tracker_run:
             tracker_run = run.tracker_run
             run.track(lambda: s.tracker.log_file(tracker_run, audit_path, "audit"))
@@ -542,6 +564,25 @@ def _finish(
         trail_seq=record.seq,
         notes=tuple(run.notes),
     )
+
+
+def _attest_and_checkpoint(run: _Run, records: list[TrailRecord]) -> None:
+    """Sign the run's in-toto attestation and a checkpoint of the whole trail.
+
+    Both can be rebuilt later (`sandbox audit checkpoint`, `export`), so a failure here is a
+    note on the run, not a failed run.
+    """
+    from sandbox.audit.attestation import write_attestation
+    from sandbox.audit.checkpoint import checkpoints_dir_for, write_checkpoint
+    from sandbox.audit.keyring import load_keyring
+
+    trail = run.s.trail
+    try:
+        write_attestation(run.run_dir, records, trail.signer)
+        keys = load_keyring(run.s.key_path) if run.s.key_path else None
+        write_checkpoint(trail, trail.signer, checkpoints_dir_for(trail.path), keys=keys)
+    except SandboxError as exc:
+        run.notes.append(f"audit: {exc}")
 
 
 def _run_records(run: _Run) -> list[TrailRecord]:
@@ -576,10 +617,7 @@ def _log_to_tracker(
     }
     run.track(lambda: tracker.log_params(tracker_run, params))
     metrics = flat_metrics(evaluation) if evaluation is not None else {}
-    metrics["governance.rules_failed"] = float(len(verdict.failures))
-    metrics["governance.blocking_failures"] = float(
-        sum(1 for o in verdict.failures if o.severity == "block")
-    )
+    metrics |= verdict_metrics(verdict)
     if result is not None:
         metrics["runtime.duration_s"] = result.duration_s
     run.track(lambda: tracker.log_metrics(tracker_run, metrics))
@@ -587,7 +625,11 @@ def _log_to_tracker(
         "sandbox.verdict": verdict.status,
         "sandbox.state": result.state if result else "blocked",
         "sandbox.failed_rules": ",".join(o.rule_id for o in verdict.failures) or "none",
+        **verdict_tags(verdict),
     }
+    level = assess(manifest.governance.impact_assessment).level
+    if level is not None:
+        tags["governance.impact_level"] = level
     if run.started_record is not None:
         payload = run.started_record.payload
         tags["sandbox.image_digest"] = str(payload.get("image_digest"))
@@ -701,7 +743,7 @@ def _build_report(
             policy_packs=tuple(p.id for p in packs),
             human_oversight=manifest.governance.human_oversight,
             data_retention=manifest.governance.data_retention,
-            impact_assessment=_plain(manifest.governance.impact_assessment),
+            impact_assessment=_impact(manifest),
             transparency=dict(manifest.governance.transparency),
         ),
         runtime=runtime,
@@ -722,7 +764,10 @@ def _build_report(
     )
 
 
-def _plain(value: Any) -> dict[str, Any]:
-    """A manifest section as plain JSON data (pydantic models dumped, mappings copied)."""
-    dump = getattr(value, "model_dump", None)
-    return dict(dump(mode="json")) if callable(dump) else dict(value)
+def _impact(manifest: PilotManifest) -> dict[str, Any]:
+    """The declared impact-assessment answers and what they score to."""
+    answers = manifest.governance.impact_assessment
+    return {
+        "answers": answers.model_dump(mode="json", exclude_defaults=True),
+        "assessment": assess(answers).evidence(),
+    }

@@ -6,7 +6,13 @@ from sandbox.pipeline import RunServices
 from sandbox.runtime.base import Hardening
 from sandbox.settings import Settings
 
-__all__ = ["build_services", "default_hardening", "open_trail", "runner_image"]
+__all__ = [
+    "build_services",
+    "default_hardening",
+    "open_trail",
+    "runner_image",
+    "settle",
+]
 
 
 def default_hardening(settings: Settings) -> Hardening:
@@ -40,15 +46,40 @@ def build_services(settings: Settings) -> RunServices:
     """Docker runtime, MLflow tracker and signed trail, as the settings say."""
     from sandbox.runtime.docker import DockerRuntime
     from sandbox.tracking.mlflow import MlflowTracker
+    from sandbox.tracking.outbox import QueuedTracker
 
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
     return RunServices(
         runtime=DockerRuntime(),
-        tracker=MlflowTracker(settings.tracking_uri, artifact_root=settings.artifact_root),
+        # Tracking calls that fail (MLflow down) wait in a durable outbox, delivered later.
+        tracker=QueuedTracker(
+            MlflowTracker(settings.tracking_uri, artifact_root=settings.artifact_root),
+            settings.home / "mlflow-outbox",
+        ),
         trail=open_trail(settings),
         image=runner_image(settings),
         runs_dir=settings.runs_dir,
         actor=settings.who,
         hardening=default_hardening(settings),
         tracking_uri=settings.tracking_uri,
+        key_path=settings.key_path,
     )
+
+
+def settle(services: RunServices) -> list[str]:
+    """Before and after a run: close runs whose runner died, deliver queued tracking data.
+
+    Returns one line per thing done, for the user to read.
+    """
+    from sandbox.recovery import recover_abandoned_runs
+
+    done = [
+        f"closed run {r.run_id}, abandoned by a runner that died, as lost"
+        for r in recover_abandoned_runs(services)
+    ]
+    deliver = getattr(services.tracker, "deliver_pending", None)
+    if callable(deliver):
+        delivery = deliver()
+        if delivery.delivered_calls:
+            done.append(f"delivered {delivery.delivered_calls} queued tracking calls to MLflow")
+    return done

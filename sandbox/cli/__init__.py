@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from sandbox.cli import api, audit, image, policy, run, schema
+from sandbox.cli import api, assess, audit, image, policy, run, schema
 from sandbox.cli.console import errors
 from sandbox.errors import SandboxError
 
@@ -27,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 run.register(app)
+assess.register(app)
 app.add_typer(audit.app, name="audit")
 app.add_typer(image.app, name="image")
 app.add_typer(schema.app, name="schema")

@@ -48,13 +48,17 @@ def _blueprints_dir() -> Path:
 def _run_and_report(pilot: Path, out: Path | None) -> None:
     from sandbox.pipeline import run_pilot
     from sandbox.progress import StageDisplay
-    from sandbox.services import build_services
+    from sandbox.services import build_services, settle
     from sandbox.summary import print_summary
 
     settings = Settings()
+    services = build_services(settings)
+    for line in settle(services):
+        console.print(f"[yellow]{line}[/]")
     console.print(f"[bold]Pilot[/] {pilot}")
     with StageDisplay(console) as display:
-        outcome = run_pilot(pilot, build_services(settings), out_dir=out, progress=display.update)
+        outcome = run_pilot(pilot, services, out_dir=out, progress=display.update)
+    settle(services)
     print_summary(console, outcome, settings)
     raise typer.Exit(outcome.exit_code)
 
