@@ -53,6 +53,9 @@ ENGINE_FIX = "start an engine: bash scripts/engine.sh (Debian/Ubuntu, as root)"
 IMAGE_FIX = "build the runner image: sandbox image build"
 IDLE_COMMAND = ("sleep", "infinity")
 TAIL_BYTES = 64 * 1024
+OOM_PROBE_TIMEOUT_S = 5.0
+REMOVE_ATTEMPTS = 6  # about half a minute of retries in all
+SIGKILL_EXIT = 137  # 128 + SIGKILL: how the kernel's OOM killer ends a process
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +125,8 @@ class DockerRuntime:
         self._tail_bytes = tail_bytes
         self._on_started = on_started  # called with the container id once it runs
         self._client: Any = None
+        # A local engine's cgroups can be read on this host (a remote engine's cannot).
+        self._local = base_url is None or base_url.startswith("unix://")
 
     @property
     def api(self) -> Any:
@@ -377,18 +382,46 @@ class DockerRuntime:
         # read the kernel's counter with a trusted command, never the pilot's own output.
         # A pilot may have exhausted the pids limit with processes that outlive it, so the
         # probe may fail to start: then the exit code alone decides (failed, not a crash).
-        try:
-            probe = self.api.exec_create(
-                container_id,
-                ["cat", "/sys/fs/cgroup/memory/memory.oom_control"],
-                user="65534:65534",
-            )["Id"]
-            text = self.api.exec_start(probe).decode("utf-8", errors="replace")
-        except (docker.errors.APIError, requests.exceptions.RequestException):
-            return False
+        from_host = _host_oom_kills(container_id) if self._local else None
+        if from_host is not None:
+            return from_host > 0
+        # The probe gets a few seconds: in a memory cgroup starved by the pilot even `cat`
+        # can block in the kernel, and the caller must still kill the container on time.
+        answer: list[str] = []
+
+        def probe() -> None:
+            with contextlib.suppress(docker.errors.APIError, requests.exceptions.RequestException):
+                exec_id = self.api.exec_create(
+                    container_id,
+                    ["cat", "/sys/fs/cgroup/memory/memory.oom_control"],
+                    user="65534:65534",
+                )["Id"]
+                answer.append(self.api.exec_start(exec_id).decode("utf-8", errors="replace"))
+
+        worker = threading.Thread(target=probe, name="sandbox-oom-probe", daemon=True)
+        worker.start()
+        worker.join(timeout=OOM_PROBE_TIMEOUT_S)
+        if not answer:
+            # No answer in time: only memory starvation blocks a read of a cgroup file.
+            return exit_code == SIGKILL_EXIT and worker.is_alive()
+        text = answer[0]
         counters = dict(line.split(maxsplit=1) for line in text.splitlines() if " " in line)
         value = counters.get("oom_kill", "0").strip()
         return value.isdigit() and int(value) > 0
+
+    def _remove_container(self, container_id: str) -> None:
+        # A container whose processes are stuck in the kernel (a fork bomb starving its memory
+        # cgroup) can outlast the engine's wait for the kill; it dies seconds later, so retry.
+        for attempt in range(REMOVE_ATTEMPTS):
+            try:
+                self.api.remove_container(container_id, force=True, v=True)
+                return
+            except docker.errors.NotFound:
+                return
+            except docker.errors.APIError:
+                if attempt == REMOVE_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(2.0**attempt, 8.0))
 
     def _freeze(self, container_id: str) -> bool:
         """Pause the container before its outputs are read; False if it no longer runs."""
@@ -405,8 +438,7 @@ class DockerRuntime:
         """Kill and remove the container, then its output volume; never raises on absence."""
         with _map_docker_errors("removing the container"):
             if container_id:
-                with contextlib.suppress(docker.errors.NotFound):
-                    self.api.remove_container(container_id, force=True, v=True)
+                self._remove_container(container_id)
             if volume:
                 with contextlib.suppress(docker.errors.NotFound):
                     self.api.remove_volume(volume, force=True)
@@ -414,6 +446,30 @@ class DockerRuntime:
 
 def _tmp_options(hardening: Hardening) -> str:
     return f"rw,noexec,nosuid,nodev,size={hardening.tmp_size_mb}m,nr_inodes={hardening.tmp_inodes}"
+
+
+def _host_oom_kills(container_id: str) -> int | None:
+    """The kernel's OOM-kill count of a local container's memory cgroup, read on the host.
+
+    Instant and immune to the container's own memory starvation; None when the engine's
+    cgroup layout is not one of the usual ones (then the in-container probe decides).
+    """
+    root = Path("/sys/fs/cgroup")
+    for candidate in (
+        root / "memory" / "docker" / container_id / "memory.oom_control",  # v1, cgroupfs
+        root / "memory" / "system.slice" / f"docker-{container_id}.scope" / "memory.oom_control",
+        root / "docker" / container_id / "memory.events",  # v2, cgroupfs
+        root / "system.slice" / f"docker-{container_id}.scope" / "memory.events",  # v2, systemd
+    ):
+        try:
+            text = candidate.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip().isdigit():
+                return int(value)
+    return None
 
 
 def _check_spec(spec: ContainerSpec) -> None:
