@@ -23,14 +23,15 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from sandbox.container_outcome import container_outcome, evaluate_outputs, run_container
 from sandbox.digests import file_sha256
 from sandbox.errors import (
     ManifestError,
-    OutputRejected,
     PolicyPackError,
     SandboxError,
     TrackingError,
 )
+from sandbox.evidence import RunFacts, build_report
 from sandbox.manifest import MANIFEST_NAME, PilotManifest, load_manifest
 from sandbox.policies.engine import check_stage, decide
 from sandbox.policies.hardening import effective_hardening
@@ -39,7 +40,6 @@ from sandbox.policies.pack import PolicyPack
 from sandbox.policies.rules import RuleContext
 from sandbox.policies.selection import pack_files, packs_for
 from sandbox.policies.verdict import (
-    RuleOutcome,
     Verdict,
     verdict_metrics,
     verdict_record,
@@ -132,7 +132,6 @@ class _Run:
         self.started_at = datetime.now(UTC)
         self.notes: list[str] = []
         self.tracker_run: str | None = None
-        self.last_record: TrailRecord | None = None
         self.started_record: TrailRecord | None = None
         self.lock = RunLock(self.run_dir)
 
@@ -147,9 +146,7 @@ class _Run:
             return None
 
     def record(self, kind: str, payload: dict[str, Any]) -> TrailRecord:
-        record = self.s.trail.append(kind, actor=self.s.actor, run_id=self.run_id, payload=payload)
-        self.last_record = record
-        return record
+        return self.s.trail.append(kind, actor=self.s.actor, run_id=self.run_id, payload=payload)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -351,14 +348,14 @@ def _execute(
             output_dir=output_dir,
             hardening=hardening,
         )
-        result, rejected = _run_container(s.runtime, spec)
-        runtime_outcomes = [_container_outcome(result, rejected)]
+        result, rejected = run_container(s.runtime, spec)
+        runtime_outcomes = [container_outcome(result, rejected)]
 
     evaluation = None
     explanations = None
     if runtime_outcomes[0].outcome == "passed":
         with run.stage("evaluation"):
-            evaluation, explanations, problem = _evaluate(manifest, crossing, output_dir)
+            evaluation, explanations, problem = evaluate_outputs(manifest, crossing, output_dir)
             if problem is not None:
                 runtime_outcomes.append(problem)
     else:
@@ -394,91 +391,6 @@ def _execute(
     )
 
 
-def _run_container(
-    runtime: Runtime, spec: ContainerSpec
-) -> tuple[ContainerResult | None, str | None]:
-    """Run the container; outputs that break the contract become evidence, not a crash."""
-    try:
-        return runtime.run(spec), None
-    except OutputRejected as exc:
-        return None, str(exc)
-
-
-def _container_outcome(result: ContainerResult | None, rejected: str | None) -> RuleOutcome:
-    """The runtime-stage rule every run is held to: the model ended well, within its limits."""
-    if result is None:
-        return RuleOutcome(
-            rule_id="runtime.outputs-valid",
-            title="The container's outputs honour the container contract",
-            stage="runtime",
-            severity="block",
-            outcome="failed",
-            message=f"outputs rejected: {rejected}",
-            evidence={"reason": rejected},
-        )
-    evidence = {
-        "state": result.state,
-        "exit_code": result.exit_code,
-        "duration_s": round(result.duration_s, 3),
-        "stderr_tail": result.stderr_tail[-2000:],
-    }
-    ok = result.state == "succeeded"
-    message = (
-        "the model ran to completion"
-        if ok
-        else (f"the model ended {result.state.replace('_', ' ')} (exit code {result.exit_code})")
-    )
-    return RuleOutcome(
-        rule_id="runtime.container-succeeded",
-        title="The model runs to completion within its limits",
-        stage="runtime",
-        severity="block",
-        outcome="passed" if ok else "failed",
-        message=message,
-        evidence=evidence,
-    )
-
-
-def _evaluate(
-    manifest: PilotManifest, crossing: Any, output_dir: Path
-) -> tuple[BinaryEvaluation | None, Any, RuleOutcome | None]:
-    """Join validated predictions with the held-back labels and groups; assess them."""
-    from sandbox.audit.evaluation import evaluate_binary
-    from sandbox.runtime.outputs import read_explanations, read_predictions
-
-    try:
-        predictions = read_predictions(
-            output_dir / "predictions.csv", expected_row_ids=crossing.expected_row_ids
-        )
-        explanations_path = output_dir / "explanations.json"
-        explanations = (
-            read_explanations(explanations_path, features=list(manifest.data.features))
-            if explanations_path.is_file()
-            else None
-        )
-    except OutputRejected as exc:
-        return None, None, _container_outcome(None, str(exc))
-    # read_predictions returns the rows in the order of expected_row_ids, i.e. of held_back.
-    joined = crossing.held_back.assign(
-        prediction=predictions["prediction"].to_numpy(),
-        **({"score": predictions["score"].to_numpy()} if "score" in predictions else {}),
-    )
-    sensitive = joined[[c for c in joined.columns if c.startswith("sensitive:")]]
-    sensitive.columns = [c.removeprefix("sensitive:") for c in sensitive.columns]
-    cfg = manifest.evaluation
-    evaluation = evaluate_binary(
-        y_true=joined["y"].to_numpy(),
-        y_pred=joined["prediction"].to_numpy(),
-        y_score=joined["score"].to_numpy() if "score" in joined.columns else None,
-        sensitive=sensitive,
-        min_group_size=cfg.min_group_size,
-        n_bootstrap=cfg.bootstrap,
-        confidence=cfg.confidence,
-        seed=manifest.data.split.seed,
-    )
-    return evaluation, explanations, None
-
-
 def _finish(
     run: _Run,
     manifest: PilotManifest,
@@ -499,8 +411,18 @@ def _finish(
 
     s = run.s
     with run.stage("reports"):
-        report = _build_report(
-            run,
+        facts = RunFacts(
+            run_id=run.run_id,
+            started_at=run.started_at,
+            image=s.image,
+            tracker_run_id=run.tracker_run,
+            tracking_uri=s.tracking_uri,
+            trail_path=s.trail.path,
+            started_record=run.started_record,
+            notes=tuple(run.notes),
+        )
+        report = build_report(
+            facts,
             manifest,
             packs,
             manifest_sha,
@@ -643,131 +565,3 @@ def _log_to_tracker(
         path = run.run_dir / "output" / name
         if path.is_file():
             run.track(partial(tracker.log_file, tracker_run, path, "outputs"))
-
-
-def _build_report(
-    run: _Run,
-    manifest: PilotManifest,
-    packs: list[PolicyPack],
-    manifest_sha: str,
-    verdict: Verdict,
-    data: Any,
-    crossing: Any,
-    result: ContainerResult | None,
-    hardening: Hardening | None,
-    evaluation: BinaryEvaluation | None,
-    explanations: Any,
-) -> AuditReport:
-    from sandbox.audit import report as r
-
-    pilot = manifest.pilot
-    finished = datetime.now(UTC)
-    sources = tuple(
-        r.DataSource(path=x.path, format=x.format, sha256=x.sha256, rows=x.rows, columns=x.columns)
-        for x in data.sources
-    )
-    split = None
-    if crossing is not None:
-        split = r.DataSplit(
-            seed=manifest.data.split.seed,
-            train_rows=crossing.train_rows,
-            eval_rows=crossing.eval_rows,
-            train_sha256=crossing.files["train.csv"],
-            score_sha256=crossing.files["score.csv"],
-            evaluation_fraction=manifest.data.split.evaluation_fraction,
-            stratified=manifest.data.split.stratify,
-        )
-    runtime = None
-    if hardening is not None:
-        runtime = r.RuntimeSection(
-            image=run.s.image,
-            image_digest=result.image_digest if result else None,
-            hardening=asdict(hardening),
-            container_state=result.state if result else "outputs_rejected",
-            exit_code=result.exit_code if result else None,
-            duration_s=result.duration_s if result else None,
-        )
-    importances = None
-    if explanations is not None:
-        importances = tuple(
-            r.FeatureImportance(
-                feature=f.feature,
-                importance_mean=f.importance_mean,
-                importance_std=f.importance_std,
-            )
-            for f in explanations.features
-        )
-    started = run.started_record
-    return r.AuditReport(
-        run=r.RunSection(
-            run_id=run.run_id,
-            started_at=run.started_at,
-            finished_at=finished,
-            state=verdict.status,
-            duration_s=round((finished - run.started_at).total_seconds(), 3),
-        ),
-        pilot=r.PilotSection(
-            name=pilot.name,
-            version=pilot.version,
-            title=pilot.title,
-            city=pilot.owner.city,
-            department=pilot.owner.department,
-            contact=pilot.owner.contact,
-            purpose=pilot.purpose,
-            problem=pilot.problem,
-            intended_users=pilot.intended_users,
-            success_indicators=pilot.success_indicators,
-            task=manifest.task.type,
-        ),
-        data=r.DataSection(
-            sources=sources,
-            split=split,
-            roles=r.DataRoles(
-                label=manifest.data.label,
-                positive_label=manifest.task.positive_label,
-                positive_meaning=manifest.task.positive_meaning,
-                features=manifest.data.features,
-                sensitive=manifest.data.sensitive,
-                pii=manifest.data.pii,
-                proxies=manifest.data.proxies,
-            ),
-            missing_by_column=dict(data.missing_by_column),
-        ),
-        model=r.ModelSection(
-            entrypoint=manifest.model.entrypoint,
-            params=dict(manifest.model.params),
-            seed=manifest.model.seed,
-        ),
-        governance=r.GovernanceSection(
-            phase=pilot.phase,
-            policy_packs=tuple(p.id for p in packs),
-            human_oversight=manifest.governance.human_oversight,
-            data_retention=manifest.governance.data_retention,
-            impact_assessment=_impact(manifest),
-            transparency=dict(manifest.governance.transparency),
-        ),
-        runtime=runtime,
-        evaluation=evaluation,
-        explanations=importances,
-        verdict=verdict,
-        provenance=r.ProvenanceSection(
-            manifest_sha256=manifest_sha,
-            policy_pack_id="+".join(p.id for p in packs),
-            policy_pack_sha256=",".join(p.sha256 for p in packs),
-            mlflow_run_id=run.tracker_run,
-            mlflow_tracking_uri=run.s.tracking_uri,
-            trail_path=str(run.s.trail.path),
-            trail_seq=started.seq if started else None,
-            trail_record_hash=started.hash if started else None,
-        ),
-        notes=tuple(run.notes),
-    )
-
-
-def _impact(manifest: PilotManifest) -> dict[str, Any]:
-    """The declared impact-assessment answers and what they score to."""
-    answers = manifest.governance.impact_assessment
-    return {
-        "answers": answers.model_dump(mode="json", exclude_defaults=True),
-        "assessment": assess(answers).evidence(),
-    }
