@@ -70,8 +70,12 @@ def print_summary(console: Console, outcome: RunOutcome, settings: Settings) -> 
             )
         )
     findings = _findings(outcome)
-    if findings is not None:
+    if findings is not None and evaluation is not None:
         console.print(findings)
+        console.print(
+            f"[dim]Differences over all groups, small ones included (as fairlearn's MetricFrame); "
+            f"policy gates compare groups of at least {evaluation.min_group_size} rows.[/]"
+        )
     for rule in outcome.verdict.failures:
         mark = "[red]✗ blocking[/]" if rule.severity == "block" else "[yellow]! warning[/]"
         console.print(f"{mark} {escape(rule.rule_id)}: {escape(rule.message)}")

@@ -11,6 +11,7 @@ confusion counts with a generator seeded by the evaluation's seed, so they are r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -46,6 +47,12 @@ class FairnessThresholdParams(Params):
         default=None, gt=0, lt=0.5, description="Default: 1 - evaluation.confidence."
     )
     n_bootstrap: int = Field(default=1000, ge=100, le=100_000)
+    min_group_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Smaller groups are reported but left out of the decision (the "
+        "min_group_size rule flags them). Default: the evaluation's minimum group size.",
+    )
 
 
 class MinGroupSizeParams(Params):
@@ -60,6 +67,12 @@ class FourFifthsParams(Params):
     min_ratio: float = Field(default=0.8, gt=0, le=1)
     attributes: tuple[str, ...] = Field(
         default=(), description="Attribute sets to check; empty means all, intersections too."
+    )
+    min_group_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Smaller groups are left out of the ratio. Default: the evaluation's "
+        "minimum group size.",
     )
 
 
@@ -90,22 +103,51 @@ def _selected_sets(ctx: RuleContext, attributes: tuple[str, ...]) -> list[Any]:
     return [s for s in sets if len(s.groups) >= 2]
 
 
+@dataclass(frozen=True)
+class _Comparison:
+    """One attribute set's groups large enough to decide on, and their disparity."""
+
+    name: str
+    groups: tuple[Any, ...]
+    value: float | None
+    highest_group: str | None
+    lowest_group: str | None
+    left_out: int
+
+
+def _comparison(result: Any, metric: str, measure: str, min_size: int) -> _Comparison:
+    """The disparity of `metric` among the groups with at least `min_size` rows.
+
+    A disparity between a group of 4 rows and one of 2 says nothing reliable; such groups
+    stay in the report (and the min_group_size rule flags them) but do not decide a gate.
+    """
+    groups = tuple(g for g in result.groups if g.count >= min_size)
+    values = [(g.metrics[metric].value, g.label) for g in groups]
+    values = [(v, label) for v, label in values if v is not None]
+    left_out = len(result.groups) - len(groups)
+    if len(values) < 2:
+        return _Comparison(result.name, groups, None, None, None, left_out)
+    high, low = max(values), min(values)
+    if measure == "difference":
+        value: float | None = high[0] - low[0]
+    else:
+        value = low[0] / high[0] if high[0] > 0 else None
+    return _Comparison(result.name, groups, value, high[1], low[1], left_out)
+
+
 def check_threshold(p: FairnessThresholdParams, ctx: RuleContext) -> Finding:
     """The disparity stays within the threshold; decided on the corrected interval."""
     evaluation = ctx.evaluation
-    sets = [
-        s
-        for s in _selected_sets(ctx, p.attributes)
-        if getattr(s.disparities[p.metric], p.measure).value is not None
-    ]
+    min_size = p.min_group_size or evaluation.min_group_size
+    selected = _selected_sets(ctx, p.attributes)
+    compared = [_comparison(s, p.metric, p.measure, min_size) for s in selected]
+    sets = [(c, c.value) for c in compared if c.value is not None]
     alpha = p.alpha if p.alpha is not None else round(1.0 - evaluation.confidence, 10)
     m = len(sets) if p.correction == "bonferroni" else 1
     confidence = 1.0 - alpha / max(m, 1)
     difference = p.measure == "difference"
-    rows = []
-    for index, result in enumerate(sets):
-        disparity = result.disparities[p.metric]
-        value = getattr(disparity, p.measure).value
+    rows: list[dict[str, Any]] = []
+    for index, (result, value) in enumerate(sets):
         low, high = corrected_interval(
             result.groups,
             p.metric,
@@ -128,8 +170,9 @@ def check_threshold(p: FairnessThresholdParams, ctx: RuleContext) -> Finding:
                 "ci_low": low,
                 "ci_high": high,
                 "decision": decision,
-                "highest_group": disparity.highest_group,
-                "lowest_group": disparity.lowest_group,
+                "highest_group": result.highest_group,
+                "lowest_group": result.lowest_group,
+                "groups_left_out": result.left_out,
             }
         )
     rows.sort(key=lambda r: -r["value"] if difference else r["value"])
@@ -146,6 +189,7 @@ def check_threshold(p: FairnessThresholdParams, ctx: RuleContext) -> Finding:
         "correction": p.correction,
         "comparisons": m,
         "decide_on": p.decide_on,
+        "min_group_size": min_size,
         "checked": rows,
         "breaches": breaches,
     }
@@ -208,20 +252,27 @@ def check_min_group_size(p: MinGroupSizeParams, ctx: RuleContext) -> Finding:
 
 def check_four_fifths(p: FourFifthsParams, ctx: RuleContext) -> Finding:
     """The lowest group's selection rate is at least `min_ratio` of the highest's."""
-    rows = [
-        {
-            "attribute_set": s.name,
-            "ratio": s.four_fifths.ratio,
-            "lowest_group": s.four_fifths.lowest_group,
-            "highest_group": s.four_fifths.highest_group,
-        }
+    min_size = p.min_group_size or ctx.evaluation.min_group_size
+    compared = [
+        _comparison(s, "selection_rate", "ratio", min_size)
         for s in _selected_sets(ctx, p.attributes)
-        if s.four_fifths.ratio is not None
+    ]
+    rows: list[dict[str, Any]] = [
+        {
+            "attribute_set": c.name,
+            "ratio": c.value,
+            "lowest_group": c.lowest_group,
+            "highest_group": c.highest_group,
+            "groups_left_out": c.left_out,
+        }
+        for c in compared
+        if c.value is not None
     ]
     below = [r for r in rows if r["ratio"] < p.min_ratio]
     evidence = {
         "min_ratio": p.min_ratio,
         "threshold": p.min_ratio,
+        "min_group_size": min_size,
         "value": min((r["ratio"] for r in rows), default=None),
         "checked": rows,
         "below": below,
