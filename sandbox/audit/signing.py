@@ -45,7 +45,8 @@ def _public_pem(public_key: Ed25519PublicKey) -> bytes:
     )
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a new or renamed file) durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -88,7 +89,7 @@ def _publish(path: Path, data: bytes, mode: int, *, replace: bool) -> bool:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return True
 
 

@@ -44,7 +44,7 @@ from typing import Any, Final, TypeAlias, cast
 import filelock
 import rfc8785
 
-from sandbox.audit.signing import Signer, Verifier
+from sandbox.audit.signing import Signer, Verifier, fsync_dir
 from sandbox.errors import AuditError
 
 __all__ = [
@@ -276,14 +276,6 @@ class _Tail:
     fragment: dict[str, JsonValue] | None  # what was set aside from a cut-short last line
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -373,7 +365,7 @@ class AuditTrail:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             if created:
-                _fsync_dir(self.path.parent)
+                fsync_dir(self.path.parent)
             tail = self._read_tail(fd)
             seq, prev = tail.seq, tail.prev
             if tail.fragment is not None:  # say so in the chain before anything else
@@ -472,7 +464,7 @@ class AuditTrail:
         folder = self.fragments_dir
         if not folder.exists():
             folder.mkdir(mode=0o700, exist_ok=True)
-            _fsync_dir(folder.parent)
+            fsync_dir(folder.parent)
         stamp = _rfc3339(self._clock()).replace(":", "").replace("-", "")
         for attempt in range(1000):
             name = f"{stamp}.bin" if attempt == 0 else f"{stamp}-{attempt}.bin"
@@ -485,7 +477,7 @@ class AuditTrail:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            _fsync_dir(folder)
+            fsync_dir(folder)
             return {
                 "fragment_sha256": _sha256(fragment),
                 "fragment_bytes": len(fragment),
