@@ -546,14 +546,14 @@ def _verify_lines(
     anchor_seen = anchor is None
     lookup = _lookup(keys)
 
-    def bad(line_no: int, reason: str) -> TrailVerification:
+    def bad(line_no: int | None, reason: str) -> TrailVerification:
         return TrailVerification(
             ok=False,
             records_checked=checked,
             head_hash=head,
             first_bad_seq=first_seq + checked,
             first_bad_line=line_no,
-            reason=f"line {line_no}: {reason}",
+            reason=reason if line_no is None else f"line {line_no}: {reason}",
         )
 
     for line_no, line, complete in lines:
@@ -583,14 +583,7 @@ def _verify_lines(
         checked, head = checked + 1, _sha256(line)
         anchor_seen = anchor_seen or head == anchor
     if not anchor_seen:
-        return TrailVerification(
-            ok=False,
-            records_checked=checked,
-            head_hash=head,
-            first_bad_seq=first_seq + checked,
-            first_bad_line=None,
-            reason=f"anchor {anchor} is not in the trail: records were removed from its end",
-        )
+        return bad(None, f"anchor {anchor} is not in the trail: records were removed from its end")
     return TrailVerification(ok=True, records_checked=checked, head_hash=head)
 
 
