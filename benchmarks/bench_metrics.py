@@ -26,7 +26,7 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score, precision_score
 
-from sandbox.audit.fairness import (
+from sandbox.evaluation.fairness import (
     METRICS,
     between_groups,
     bootstrap_counts,

@@ -85,8 +85,8 @@ def bare(pilot: Path) -> float:
 
 def governed(pilot: Path, home: Path) -> tuple[float, dict[str, float], str]:
     """Seconds for a full governed run, the time of each stage, and the verdict."""
-    from sandbox.pipeline import run_pilot
-    from sandbox.services import build_services
+    from sandbox.runs.pilot_run import run_pilot
+    from sandbox.runs.services import build_services
     from sandbox.settings import Settings
 
     stages: dict[str, float] = {}

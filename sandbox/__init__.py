@@ -17,21 +17,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sandbox.errors import SandboxError
     from sandbox.manifest import PilotManifest, load_manifest
-    from sandbox.pipeline import RunOutcome, RunServices, run_pilot
-    from sandbox.services import build_services
+    from sandbox.runs.pilot_run import RunOutcome, RunServices, run_pilot
+    from sandbox.runs.services import build_services
     from sandbox.settings import Settings
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "PilotManifest": "sandbox.manifest",
-    "RunOutcome": "sandbox.pipeline",
-    "RunServices": "sandbox.pipeline",
+    "RunOutcome": "sandbox.runs.pilot_run",
+    "RunServices": "sandbox.runs.pilot_run",
     "SandboxError": "sandbox.errors",
     "Settings": "sandbox.settings",
-    "build_services": "sandbox.services",
+    "build_services": "sandbox.runs.services",
     "load_manifest": "sandbox.manifest",
-    "run_pilot": "sandbox.pipeline",
+    "run_pilot": "sandbox.runs.pilot_run",
 }
 
 __all__ = sorted(_LAZY)

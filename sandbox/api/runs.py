@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sandbox.audit.report import AuditReport
+from sandbox.reports.model import AuditReport
 
 __all__ = ["RUN_ID_PATTERN", "RunIndex", "RunSummary"]
 

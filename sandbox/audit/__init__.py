@@ -1,4 +1,11 @@
-"""Evidence of a run: fairness and performance evaluation, reports, and the signed trail.
+"""The integrity chain: a signed, hash-chained trail that auditors verify offline.
+
+    signing.py      Ed25519 signer and verifier, key files
+    keyring.py      every key the trail was ever signed with (rotation keeps old records valid)
+    trail.py        the append-only JSON Lines trail: crash-safe appends, records, verification
+    checkpoint.py   signed (size, head) checkpoints to hand to a third party
+    attestation.py  in-toto / DSSE attestations of one run's inputs and outputs
+    bundle.py       one run's evidence archive, verifiable offline with nothing else
 
 Names load on first use, so importing the package (and starting the CLI) stays cheap.
 """
@@ -9,8 +16,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sandbox.audit.evaluation import BinaryEvaluation, evaluate_binary, flat_metrics
-    from sandbox.audit.report import AuditReport, report_json_schema, write_reports
     from sandbox.audit.signing import Signer, Verifier
     from sandbox.audit.trail import (
         AuditTrail,
@@ -22,8 +27,6 @@ if TYPE_CHECKING:
     )
 
 _HOMES = {
-    "sandbox.audit.evaluation": ("BinaryEvaluation", "evaluate_binary", "flat_metrics"),
-    "sandbox.audit.report": ("AuditReport", "report_json_schema", "write_reports"),
     "sandbox.audit.signing": ("Signer", "Verifier"),
     "sandbox.audit.trail": (
         "AuditTrail",

@@ -220,8 +220,8 @@ def audit_evaluate(
     out: OutOption = None,
 ) -> None:
     """Audit a vendor's predictions alone: same fairness report, trail record and MLflow run."""
-    from sandbox.audit.standalone import audit_predictions
-    from sandbox.services import build_services
+    from sandbox.runs.predictions_audit import audit_predictions
+    from sandbox.runs.services import build_services
 
     settings = Settings()
     columns = [c.strip() for c in sensitive.split(",") if c.strip()]
@@ -259,8 +259,8 @@ def audit_replay(
     ] = None,
 ) -> None:
     """Re-run RUN_ID from its recorded inputs, code and image; say whether it reproduces."""
-    from sandbox.audit.replay import replay_run
-    from sandbox.services import build_services
+    from sandbox.runs.replay import replay_run
+    from sandbox.runs.services import build_services
 
     outcome = replay_run(run_id, build_services(Settings()), pilot_dir=pilot)
     for c in outcome.outputs:

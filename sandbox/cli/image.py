@@ -18,7 +18,7 @@ def image_build(
     force: Annotated[bool, typer.Option(help="Rebuild even if the image exists.")] = False,
 ) -> None:
     """Build the runner image from Debian packages and pinned wheels (no registry needed)."""
-    from sandbox.runtime.image import build_runner_image
+    from sandbox.runtime.docker.image import build_runner_image
 
     with console.status("building the runner image") as status:
         tag = build_runner_image(force=force, progress=lambda line: status.update(line))

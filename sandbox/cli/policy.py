@@ -96,13 +96,13 @@ def policy_explain(
 @app.command("check")
 def policy_check(pilot: PilotArg) -> None:
     """Run the pre-run rules only, without a container: fast feedback on a manifest."""
-    from sandbox.dataset import load_pilot_data
+    from sandbox.data.dataset import load_pilot_data
     from sandbox.manifest import load_manifest
     from sandbox.policies.engine import check_stage, decide
     from sandbox.policies.hardening import effective_hardening
     from sandbox.policies.rules import RuleContext
     from sandbox.policies.selection import packs_for
-    from sandbox.services import default_hardening
+    from sandbox.runs.services import default_hardening
 
     manifest = load_manifest(pilot)
     packs = packs_for(manifest, pilot)

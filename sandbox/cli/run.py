@@ -28,7 +28,7 @@ def run(pilot: PilotArg, out: OutOption = None) -> None:
 
 def demo(out: OutOption = None) -> None:
     """Run the reference blueprint end to end, building the runner image first if needed."""
-    from sandbox.runtime.image import build_runner_image, image_exists
+    from sandbox.runtime.docker.image import build_runner_image, image_exists
 
     settings = Settings()
     if not settings.image and not image_exists():
@@ -46,10 +46,10 @@ def _blueprints_dir() -> Path:
 
 
 def _run_and_report(pilot: Path, out: Path | None) -> None:
-    from sandbox.pipeline import run_pilot
-    from sandbox.progress import StageDisplay
-    from sandbox.services import build_services, settle
-    from sandbox.summary import print_summary
+    from sandbox.cli.progress import StageDisplay
+    from sandbox.cli.summary import print_summary
+    from sandbox.runs.pilot_run import run_pilot
+    from sandbox.runs.services import build_services, settle
 
     settings = Settings()
     services = build_services(settings)
@@ -65,7 +65,7 @@ def _run_and_report(pilot: Path, out: Path | None) -> None:
 
 def doctor() -> None:
     """Check the engine, the runner image, the MLflow store and the signing key; say how to fix."""
-    from sandbox.doctor import run_checks
+    from sandbox.cli.doctor import run_checks
 
     checks = run_checks(Settings())
     for check in checks:

@@ -31,7 +31,7 @@ def schema_policy() -> None:
 @app.command("report")
 def schema_report() -> None:
     """The JSON Schema of report.json."""
-    from sandbox.audit.report import report_json_schema
+    from sandbox.reports.model import report_json_schema
 
     _print_json(report_json_schema())
 

@@ -68,7 +68,7 @@ def load_suite(path: Path) -> Suite:
 
 def run_case(case: SuiteCase, *, suite: Suite, suite_dir: Path) -> Verdict:
     """The verdict the packs give the sample: the launch gate, then post-run if it has results."""
-    from sandbox.dataset import load_pilot_data
+    from sandbox.data.dataset import load_pilot_data
 
     pilot_dir = suite_dir / case.pilot
     manifest = load_manifest(pilot_dir)
@@ -98,7 +98,7 @@ def run_case(case: SuiteCase, *, suite: Suite, suite_dir: Path) -> Verdict:
 
 def _evaluation(pilot_dir: Path, manifest: Any) -> Any:
     """Evaluate predictions rebuilt from each group's confusion counts."""
-    from sandbox.audit.evaluation import evaluate_binary
+    from sandbox.evaluation.binary import evaluate_binary
 
     raw = read_yaml(pilot_dir / EVALUATION_NAME, max_bytes=1_000_000, error=PolicyPackError)
     rows: list[dict[str, Any]] = []

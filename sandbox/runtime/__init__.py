@@ -26,8 +26,8 @@ from sandbox.runtime.outputs import (
 )
 
 if TYPE_CHECKING:
-    from sandbox.runtime.docker import DockerRuntime, LeftoverResources
-    from sandbox.runtime.image import build_runner_image, default_image_tag, image_exists
+    from sandbox.runtime.docker.image import build_runner_image, default_image_tag, image_exists
+    from sandbox.runtime.docker.runtime import DockerRuntime, LeftoverResources
 
 __all__ = [
     "ContainerResult",
@@ -51,11 +51,11 @@ __all__ = [
 ]
 
 _LAZY = {
-    "DockerRuntime": "sandbox.runtime.docker",
-    "LeftoverResources": "sandbox.runtime.docker",
-    "build_runner_image": "sandbox.runtime.image",
-    "default_image_tag": "sandbox.runtime.image",
-    "image_exists": "sandbox.runtime.image",
+    "DockerRuntime": "sandbox.runtime.docker.runtime",
+    "LeftoverResources": "sandbox.runtime.docker.runtime",
+    "build_runner_image": "sandbox.runtime.docker.image",
+    "default_image_tag": "sandbox.runtime.docker.image",
+    "image_exists": "sandbox.runtime.docker.image",
 }
 
 

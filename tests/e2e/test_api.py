@@ -12,12 +12,12 @@ from sandbox.api.app import tenants_path
 from sandbox.api.tenants import issue_token
 from sandbox.audit.signing import Signer
 from sandbox.audit.trail import AuditTrail
-from sandbox.pipeline import RunServices, run_pilot
+from sandbox.runs.pilot_run import RunServices, run_pilot
 from sandbox.runtime.fake import FakeRuntime
 from sandbox.settings import Settings
 from sandbox.tracking.memory import InMemoryTracker
 from tests.pilots import manifest_dict, write_pilot
-from tests.unit.test_pipeline import income_rule
+from tests.unit.runs.test_pilot_run import income_rule
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sandbox.runtime import ContainerSpec, Hardening
-from sandbox.runtime.docker import DockerRuntime
+from sandbox.runtime.docker.runtime import DockerRuntime
 
 PILOTS = Path(__file__).parents[1] / "data" / "pilots"
 HARNESS_COMMAND = ("python3", "/opt/sandbox/harness.py")
@@ -24,7 +24,7 @@ FEATURES = ["age", "income", "visits"]
 @pytest.fixture(scope="session")
 def runner_image() -> str:
     """The runner image of this checkout, built once if the engine does not hold it yet."""
-    from sandbox.runtime.image import build_runner_image
+    from sandbox.runtime.docker.image import build_runner_image
 
     return build_runner_image(progress=lambda line: print(f"[runner image] {line}"))
 

@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.errors import OutputRejected, RuntimeUnavailable
 from sandbox.runtime import ContainerSpec, Hardening, read_explanations, read_predictions
-from sandbox.runtime.docker import MANAGED_LABEL, RUN_ID_LABEL, DockerRuntime
+from sandbox.runtime.docker.runtime import MANAGED_LABEL, RUN_ID_LABEL, DockerRuntime
 
 FEATURES = ["age", "income", "visits"]  # as written by conftest.write_inputs
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.pipeline import run_pilot
+from sandbox.runs.pilot_run import run_pilot
 from sandbox.tracking.outbox import LOCAL_ID_PREFIX, QueuedTracker
 
 pytestmark = pytest.mark.docker
@@ -67,7 +67,7 @@ def test_a_run_completes_while_mlflow_is_down_and_is_delivered_later(
     from mlflow.tracking import MlflowClient
 
     from sandbox.audit.trail import records_for_run, verify_trail
-    from sandbox.services import build_services
+    from sandbox.runs.services import build_services
     from sandbox.settings import Settings
 
     for name in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT"):

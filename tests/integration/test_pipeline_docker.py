@@ -9,9 +9,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from sandbox.pipeline import RunServices, run_pilot
-from sandbox.runtime.docker import RUN_ID_LABEL
-from sandbox.services import build_services
+from sandbox.runs.pilot_run import RunServices, run_pilot
+from sandbox.runs.services import build_services
+from sandbox.runtime.docker.runtime import RUN_ID_LABEL
 from sandbox.settings import Settings
 from tests.pilots import manifest_dict, write_pilot
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sandbox.pipeline import RunOutcome, RunServices, run_pilot
-from sandbox.services import build_services
+from sandbox.runs.pilot_run import RunOutcome, RunServices, run_pilot
+from sandbox.runs.services import build_services
 from sandbox.settings import Settings
 
 BLUEPRINT = Path(__file__).parents[2] / "blueprints" / "benefits-eligibility-screening"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sandbox.runtime.docker import RUN_ID_LABEL, DockerRuntime
+from sandbox.runtime.docker.runtime import RUN_ID_LABEL, DockerRuntime
 
 pytestmark = pytest.mark.docker
 
@@ -35,9 +35,9 @@ def test_a_run_killed_mid_container_is_recovered_as_lost(tmp_path: Path, runner_
     from mlflow.tracking import MlflowClient
 
     from sandbox.audit.trail import records_for_run, verify_trail
-    from sandbox.recovery import recover_abandoned_runs
-    from sandbox.runstate import read_state
-    from sandbox.services import build_services
+    from sandbox.runs.recovery import recover_abandoned_runs
+    from sandbox.runs.services import build_services
+    from sandbox.runs.state import read_state
     from sandbox.settings import Settings
 
     pilot = tmp_path / "pilot"

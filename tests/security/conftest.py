@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
-from sandbox.pipeline import RunOutcome, RunServices, run_pilot
-from sandbox.runtime.docker import RUN_ID_LABEL, DockerRuntime
-from sandbox.services import build_services
+from sandbox.runs.pilot_run import RunOutcome, RunServices, run_pilot
+from sandbox.runs.services import build_services
+from sandbox.runtime.docker.runtime import RUN_ID_LABEL, DockerRuntime
 from sandbox.settings import Settings
 from tests.integration.conftest import runner_image  # noqa: F401 - the shared fixture
 
@@ -147,7 +147,7 @@ class Lab:
         from mlflow.tracking import MlflowClient
 
         from sandbox.audit.trail import records_for_run, verify_trail
-        from sandbox.runstate import read_state
+        from sandbox.runs.state import read_state
 
         trail = self.services.trail
         assert verify_trail(trail.path, trail.signer.verifier()).ok

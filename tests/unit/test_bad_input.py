@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox.dataset import load_pilot_data
+from sandbox.data.dataset import load_pilot_data
 from sandbox.errors import DataError
 from sandbox.manifest import load_manifest
 from tests.pilots import make_frame, manifest_dict, write_pilot

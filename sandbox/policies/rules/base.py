@@ -21,9 +21,9 @@ class RuleContext:
 
     manifest: PilotManifest
     hardening: Hardening
-    data: Any = None  # sandbox.dataset.PilotData: the checked rows, on the host
+    data: Any = None  # sandbox.data.dataset.PilotData: the checked rows, on the host
     image_digest: str | None = None
-    evaluation: Any = None  # sandbox.audit.evaluation.BinaryEvaluation
+    evaluation: Any = None  # sandbox.evaluation.binary.BinaryEvaluation
     explanations: Any = None  # sandbox.runtime.outputs.Explanations, when the model wrote them
 
 

@@ -80,7 +80,7 @@ def corrected_interval(
     groups: Any, metric: str, measure: str, *, confidence: float, n_bootstrap: int, seed: int
 ) -> tuple[float | None, float | None]:
     """Bootstrap interval of one set's between-group difference or ratio at `confidence`."""
-    from sandbox.audit.fairness import (
+    from sandbox.evaluation.fairness import (
         CELLS,
         between_groups,
         bootstrap_counts,

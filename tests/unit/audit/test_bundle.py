@@ -15,11 +15,11 @@ from sandbox.audit.checkpoint import write_checkpoint
 from sandbox.audit.keyring import load_keyring, rotate_key
 from sandbox.audit.signing import Signer
 from sandbox.audit.trail import AuditTrail
-from sandbox.pipeline import RunOutcome, RunServices, run_pilot
+from sandbox.runs.pilot_run import RunOutcome, RunServices, run_pilot
 from sandbox.runtime.fake import FakeRuntime
 from sandbox.tracking.memory import InMemoryTracker
 from tests.pilots import write_pilot
-from tests.unit.test_pipeline import income_rule
+from tests.unit.runs.test_pilot_run import income_rule
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.audit.evaluation import evaluate_binary
 from sandbox.errors import PolicyPackError
+from sandbox.evaluation.binary import evaluate_binary
 from sandbox.manifest import PilotManifest
 from sandbox.policies.engine import check_stage, decide
 from sandbox.policies.pack import builtin_pack_names, load_pack

@@ -184,7 +184,7 @@ def test_proxy_auc_matches_scikit_learn_and_finds_a_proxy() -> None:
 
 
 def test_the_blueprints_distance_and_district_are_flagged_as_proxies() -> None:
-    from sandbox.dataset import load_pilot_data
+    from sandbox.data.dataset import load_pilot_data
     from sandbox.manifest import load_manifest
 
     manifest = load_manifest(BLUEPRINT)
@@ -212,7 +212,7 @@ def _rule(**params: object) -> object:
 
 
 def _ctx(counts: dict[str, tuple[int, int, int, int]]) -> RuleContext:
-    from sandbox.audit.evaluation import evaluate_binary
+    from sandbox.evaluation.binary import evaluate_binary
 
     truth: list[int] = []
     pred: list[int] = []
@@ -254,7 +254,7 @@ def test_bonferroni_widens_the_interval() -> None:
     assert corrected.evidence["confidence"] == plain.evidence["confidence"] == 0.95
     m = dict(manifest_dict())
     m["data"] = {**m["data"], "sensitive": ["group", "sex"]}
-    from sandbox.audit.evaluation import evaluate_binary
+    from sandbox.evaluation.binary import evaluate_binary
 
     rng = np.random.default_rng(1)
     sensitive = pd.DataFrame(

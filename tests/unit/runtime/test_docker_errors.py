@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from sandbox.errors import ContainerError, RuntimeUnavailable
-from sandbox.runtime.docker import _map_docker_errors, _Tail
+from sandbox.runtime.docker.runtime import _map_docker_errors, _Tail
 
 
 def test_connection_error_names_the_fix() -> None:

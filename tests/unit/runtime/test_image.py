@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.runtime import image
+from sandbox.runtime.docker import image
 
 
 def test_pins_are_the_host_versions_of_the_closure() -> None:

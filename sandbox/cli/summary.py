@@ -1,0 +1,93 @@
+"""The end-of-run summary a person reads in the terminal: verdict, findings, where things are."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from sandbox.runs.pilot_run import RunOutcome
+from sandbox.settings import Settings
+
+__all__ = ["print_summary"]
+
+_STYLE = {
+    "pass": ("green", "PASS"),
+    "pass_with_warnings": ("yellow", "PASS WITH WARNINGS"),
+    "fail": ("red", "FAIL"),
+    "blocked": ("red", "BLOCKED"),
+}
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _findings(outcome: RunOutcome) -> Table | None:
+    evaluation = outcome.report.evaluation
+    if evaluation is None:
+        return None
+    table = Table(title="Key fairness findings", title_justify="left", expand=False)
+    for column in ("attribute set", "selection-rate diff [CI]", "TPR diff [CI]", "four-fifths"):
+        table.add_column(column)
+    for result in evaluation.attribute_sets:
+        cells = []
+        for metric in ("selection_rate", "tpr"):
+            disparity = result.disparities.get(metric)
+            if disparity is None:
+                cells.append("n/a")
+                continue
+            d = disparity.difference
+            cells.append(f"{_fmt(d.value)} [{_fmt(d.ci_low)}, {_fmt(d.ci_high)}]")
+        ff = result.four_fifths
+        ff_text = (
+            "n/a"
+            if ff.ratio is None
+            else f"{ff.ratio:.2f} " + ("[green]holds[/]" if ff.passed else "[yellow]below 0.8[/]")
+        )
+        table.add_row(escape(result.name), *cells, ff_text)
+    return table
+
+
+def print_summary(console: Console, outcome: RunOutcome, settings: Settings) -> None:
+    """Print the verdict, the findings, the rules that failed, and where the evidence is."""
+    colour, label = _STYLE[outcome.verdict.status]
+    console.print()
+    console.print(
+        Panel.fit(
+            f"[bold {colour}]{label}[/]  {escape(outcome.pilot)}  run {outcome.run_id}",
+            border_style=colour,
+        )
+    )
+    evaluation = outcome.report.evaluation
+    if evaluation is not None:
+        perf = evaluation.performance
+        console.print(
+            "Performance: "
+            + ", ".join(
+                f"{k} {perf[k]:.3f}" for k in ("balanced_accuracy", "roc_auc", "f1") if k in perf
+            )
+        )
+    findings = _findings(outcome)
+    if findings is not None and evaluation is not None:
+        console.print(findings)
+        console.print(
+            f"[dim]Differences over all groups, small ones included (as fairlearn's MetricFrame); "
+            f"policy gates compare groups of at least {evaluation.min_group_size} rows.[/]"
+        )
+    for rule in outcome.verdict.failures:
+        mark = "[red]✗ blocking[/]" if rule.severity == "block" else "[yellow]! warning[/]"
+        console.print(f"{mark} {escape(rule.rule_id)}: {escape(rule.message)}")
+    for note in outcome.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    html = outcome.reports.get("html")
+    console.print()
+    console.print(f"[bold]Report[/]       {html}")
+    if outcome.tracker_run_id:
+        console.print(
+            f"[bold]MLflow run[/]   {outcome.tracker_run_id} (experiment {escape(outcome.pilot)}) "
+            f"in {escape(settings.tracking_uri)}"
+        )
+    console.print(f"[bold]Audit record[/] seq {outcome.trail_seq} in {settings.trail_path}")
+    console.print("[dim]Verify the trail: sandbox audit verify[/]")

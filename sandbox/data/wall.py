@@ -1,0 +1,136 @@
+"""What crosses the container wall, written by the host into a run folder.
+
+- ``input/train.csv``: model features + label (0/1) for the training rows;
+- ``input/score.csv``: ``row_id`` + model features for the evaluation rows: no label, no
+  sensitive attribute, no PII (data minimisation by construction);
+- ``input/spec.json``: what the harness should fit;
+- ``pilot/``: the pilot's code files only (never its data), as regular files.
+
+Everything else (labels, sensitive attributes) stays on the host in `WallCrossing.held_back`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sandbox.data.dataset import PilotData, Split
+from sandbox.digests import file_sha256
+from sandbox.errors import ManifestError
+from sandbox.manifest import MANIFEST_NAME, PilotManifest
+
+__all__ = ["WallCrossing", "stage_code", "write_inputs"]
+
+MAX_CODE_BYTES = 20 * 1024 * 1024
+MAX_CODE_FILES = 500
+
+
+@dataclass(frozen=True, kw_only=True)
+class WallCrossing:
+    """The inputs written for the container, their hashes, and what stays behind."""
+
+    input_dir: Path
+    files: dict[str, str]  # name -> sha256 of each file in input_dir
+    train_rows: int
+    eval_rows: int
+    held_back: pd.DataFrame  # row_id, y, sensitive:<col>... for the evaluation rows
+
+    @property
+    def expected_row_ids(self) -> np.ndarray:
+        """The row ids the container must return predictions for."""
+        ids: np.ndarray = self.held_back["row_id"].to_numpy()
+        return ids
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o644)  # readable by the container's unprivileged user
+
+
+def write_inputs(
+    data: PilotData, split: Split, manifest: PilotManifest, input_dir: Path
+) -> WallCrossing:
+    """Write train/score/spec for the container; return hashes and the held-back columns."""
+    input_dir.mkdir(parents=True, exist_ok=False)
+    input_dir.chmod(0o755)
+    features = list(manifest.data.features)
+    label = manifest.data.label
+    frame = data.frame
+    train = frame.iloc[split.train]
+    evaluation = frame.iloc[split.evaluation]
+
+    train_out = train[features].copy()
+    train_out[label] = train["y"].to_numpy()
+    _write_private(input_dir / "train.csv", train_out.to_csv(index=False, lineterminator="\n"))
+    score_out = evaluation[["row_id", *features]]
+    _write_private(input_dir / "score.csv", score_out.to_csv(index=False, lineterminator="\n"))
+    spec = {
+        "task": manifest.task.type,
+        "label": label,
+        "features": features,
+        "entrypoint": manifest.model.entrypoint,
+        "params": manifest.model.params,
+        "seed": manifest.model.seed,
+        "explain": {"holdout_fraction": 0.2, "n_repeats": 5, "max_rows": 5000},
+    }
+    _write_private(input_dir / "spec.json", json.dumps(spec, indent=2, sort_keys=True) + "\n")
+
+    sensitive = [c for c in frame.columns if c.startswith("sensitive:")]
+    held_back = evaluation[["row_id", "y", *sensitive]].reset_index(drop=True)
+    files = {p.name: file_sha256(p) for p in sorted(input_dir.iterdir())}
+    return WallCrossing(
+        input_dir=input_dir,
+        files=files,
+        train_rows=len(train),
+        eval_rows=len(evaluation),
+        held_back=held_back,
+    )
+
+
+def stage_code(pilot_dir: Path, manifest: PilotManifest, dest: Path) -> dict[str, str]:
+    """Copy the pilot's code files (the `model.code` globs) into `dest`; never data or links.
+
+    Returns relative path -> sha256 of every staged file.
+    """
+    data_files = {(pilot_dir / s.path).resolve() for s in manifest.data.sources}
+    dest.mkdir(parents=True, exist_ok=False)
+    dest.chmod(0o755)
+    staged: dict[str, str] = {}
+    total = 0
+    for current, dirs, names in os.walk(pilot_dir, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        for name in sorted(names):
+            source = Path(current) / name
+            relative = source.relative_to(pilot_dir).as_posix()
+            if not any(fnmatch.fnmatch(relative, pattern) for pattern in manifest.model.code):
+                continue
+            if relative == MANIFEST_NAME or source.resolve() in data_files:
+                continue
+            if source.is_symlink() or not source.is_file():
+                continue  # links could smuggle data in; only regular files cross
+            total += source.stat().st_size
+            if total > MAX_CODE_BYTES or len(staged) >= MAX_CODE_FILES:
+                raise ManifestError(
+                    f"{pilot_dir / MANIFEST_NAME}: model.code: the matched code is larger than "
+                    f"{MAX_CODE_BYTES} bytes or {MAX_CODE_FILES} files; narrow the patterns"
+                )
+            target = dest / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.parent.chmod(0o755)
+            target.write_bytes(source.read_bytes())
+            target.chmod(0o644)
+            staged[relative] = file_sha256(target)
+    entry_file = manifest.model.entrypoint.split(":", 1)[0]
+    if entry_file not in staged:
+        raise ManifestError(
+            f"{pilot_dir / MANIFEST_NAME}: model.entrypoint: {entry_file!r} is not among the "
+            f"staged code files (patterns {list(manifest.model.code)}); "
+            "add the file or fix the path"
+        )
+    return staged

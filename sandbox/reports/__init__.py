@@ -1,0 +1,8 @@
+"""What a run tells people: the report model, its renderings and the transparency documents.
+
+model.py        `AuditReport`: the versioned JSON report (data only)
+build.py        assemble the report from a run's facts
+render.py       HTML (charts inline) and Markdown renderings, from templates/
+writer.py       write the report and every document into one folder
+documents/      model card, datasheet, UK ATRS record, residents' notices, PDF
+"""

@@ -1,0 +1,164 @@
+"""Assemble a run's audit report from its evidence: manifest, data, container, evaluation,
+verdict and the trail record that proves what ran."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sandbox.manifest import PilotManifest
+from sandbox.policies.impact import assess
+from sandbox.policies.pack import PolicyPack
+from sandbox.policies.verdict import Verdict
+from sandbox.reports import model as r
+from sandbox.runtime.base import ContainerResult, Hardening
+
+if TYPE_CHECKING:
+    from sandbox.audit.trail import TrailRecord
+    from sandbox.evaluation.binary import BinaryEvaluation
+    from sandbox.reports.model import AuditReport
+
+__all__ = ["RunFacts", "build_report", "impact_summary"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunFacts:
+    """What the pipeline knows about the run itself, for the report's run and provenance."""
+
+    run_id: str
+    started_at: datetime
+    image: str
+    tracker_run_id: str | None
+    tracking_uri: str | None
+    trail_path: Path
+    started_record: TrailRecord | None
+    notes: tuple[str, ...]
+
+
+def build_report(
+    facts: RunFacts,
+    manifest: PilotManifest,
+    packs: list[PolicyPack],
+    manifest_sha: str,
+    verdict: Verdict,
+    data: Any,
+    crossing: Any,
+    result: ContainerResult | None,
+    hardening: Hardening | None,
+    evaluation: BinaryEvaluation | None,
+    explanations: Any,
+) -> AuditReport:
+    """The versioned report of one run, from everything the run produced."""
+    pilot = manifest.pilot
+    finished = datetime.now(UTC)
+    sources = tuple(
+        r.DataSource(path=x.path, format=x.format, sha256=x.sha256, rows=x.rows, columns=x.columns)
+        for x in data.sources
+    )
+    split = None
+    if crossing is not None:
+        split = r.DataSplit(
+            seed=manifest.data.split.seed,
+            train_rows=crossing.train_rows,
+            eval_rows=crossing.eval_rows,
+            train_sha256=crossing.files["train.csv"],
+            score_sha256=crossing.files["score.csv"],
+            evaluation_fraction=manifest.data.split.evaluation_fraction,
+            stratified=manifest.data.split.stratify,
+        )
+    runtime = None
+    if hardening is not None:
+        runtime = r.RuntimeSection(
+            image=facts.image,
+            image_digest=result.image_digest if result else None,
+            hardening=asdict(hardening),
+            container_state=result.state if result else "outputs_rejected",
+            exit_code=result.exit_code if result else None,
+            duration_s=result.duration_s if result else None,
+        )
+    importances = None
+    if explanations is not None:
+        importances = tuple(
+            r.FeatureImportance(
+                feature=f.feature,
+                importance_mean=f.importance_mean,
+                importance_std=f.importance_std,
+            )
+            for f in explanations.features
+        )
+    started = facts.started_record
+    return r.AuditReport(
+        run=r.RunSection(
+            run_id=facts.run_id,
+            started_at=facts.started_at,
+            finished_at=finished,
+            state=verdict.status,
+            duration_s=round((finished - facts.started_at).total_seconds(), 3),
+        ),
+        pilot=r.PilotSection(
+            name=pilot.name,
+            version=pilot.version,
+            title=pilot.title,
+            city=pilot.owner.city,
+            department=pilot.owner.department,
+            contact=pilot.owner.contact,
+            purpose=pilot.purpose,
+            problem=pilot.problem,
+            intended_users=pilot.intended_users,
+            success_indicators=pilot.success_indicators,
+            task=manifest.task.type,
+        ),
+        data=r.DataSection(
+            sources=sources,
+            split=split,
+            roles=r.DataRoles(
+                label=manifest.data.label,
+                positive_label=manifest.task.positive_label,
+                positive_meaning=manifest.task.positive_meaning,
+                features=manifest.data.features,
+                sensitive=manifest.data.sensitive,
+                pii=manifest.data.pii,
+                proxies=manifest.data.proxies,
+            ),
+            missing_by_column=dict(data.missing_by_column),
+        ),
+        model=r.ModelSection(
+            entrypoint=manifest.model.entrypoint,
+            params=dict(manifest.model.params),
+            seed=manifest.model.seed,
+        ),
+        governance=r.GovernanceSection(
+            phase=pilot.phase,
+            policy_packs=tuple(p.id for p in packs),
+            human_oversight=manifest.governance.human_oversight,
+            data_retention=manifest.governance.data_retention,
+            impact_assessment=impact_summary(manifest),
+            transparency=dict(manifest.governance.transparency),
+        ),
+        runtime=runtime,
+        evaluation=evaluation,
+        explanations=importances,
+        verdict=verdict,
+        provenance=r.ProvenanceSection(
+            manifest_sha256=manifest_sha,
+            policy_pack_id="+".join(p.id for p in packs),
+            policy_pack_sha256=",".join(p.sha256 for p in packs),
+            mlflow_run_id=facts.tracker_run_id,
+            mlflow_tracking_uri=facts.tracking_uri,
+            trail_path=str(facts.trail_path),
+            trail_seq=started.seq if started else None,
+            trail_record_hash=started.hash if started else None,
+        ),
+        notes=facts.notes,
+    )
+
+
+def impact_summary(manifest: PilotManifest) -> dict[str, Any]:
+    """The declared impact-assessment answers and what they score to."""
+    answers = manifest.governance.impact_assessment
+    return {
+        "answers": answers.model_dump(mode="json", exclude_defaults=True),
+        "assessment": assess(answers).evidence(),
+    }

@@ -1,0 +1,98 @@
+"""Transparency documents derived from a run's report alone.
+
+``report.json`` is the source of truth; each document here is a rendering of it for one
+reader, and states nothing the report does not hold:
+
+- ``model-card.md``: the model card (details, intended use, factors, metrics with intervals,
+  evaluation and training data, ethical considerations, caveats);
+- ``datasheet.md`` and ``datasheet.json``: the data (hashes, rows, columns, missingness,
+  group representation, small cells suppressed);
+- ``atrs.json`` and ``atrs.md``: an algorithmic transparency record with the sections of the
+  UK ATRS, every field sourced or listed as a gap;
+- ``notice.en.md``, ``notice.es.md``, ``notice.fr.md``: plain-language notices for residents;
+- ``report.pdf``: the full report as a PDF.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jinja2 import Environment
+
+from sandbox.reports.documents._facts import as_text
+from sandbox.reports.documents.atrs import atrs_json, atrs_record
+from sandbox.reports.documents.datasheet import datasheet, datasheet_json
+from sandbox.reports.documents.model_card import render_model_card
+from sandbox.reports.documents.notice import LANGUAGES, render_notice
+
+if TYPE_CHECKING:
+    from sandbox.reports.model import AuditReport
+
+__all__ = [
+    "DOCUMENT_FILES",
+    "atrs_record",
+    "datasheet",
+    "document_environment",
+    "render_documents",
+    "write_transparency_documents",
+]
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+#: Kind (as returned by :func:`write_transparency_documents`) -> file name.
+DOCUMENT_FILES: dict[str, str] = {
+    "model_card": "model-card.md",
+    "datasheet_md": "datasheet.md",
+    "datasheet_json": "datasheet.json",
+    "atrs_json": "atrs.json",
+    "atrs_md": "atrs.md",
+    **{f"notice_{lang}": f"notice.{lang}.md" for lang in LANGUAGES},
+    "pdf": "report.pdf",
+}
+
+
+def document_environment() -> Environment:
+    """The Jinja environment of the document templates (the report's filters and more)."""
+    from sandbox.reports.render import METRIC_NAMES, template_environment
+
+    env = template_environment(_TEMPLATES)
+    env.filters.update(text=as_text, metric_name=METRIC_NAMES.__getitem__)
+    return env
+
+
+def render_documents(report: AuditReport) -> dict[str, str]:
+    """Every text document (all but the PDF), by kind."""
+    env = document_environment()
+    record = atrs_record(report)
+    sheet = datasheet(report)
+    name = record["tier_1"]["overview"]["fields"].get("name", {}).get("value")
+    texts = {
+        "model_card": render_model_card(report, env),
+        "datasheet_md": env.get_template("datasheet.md.j2").render(sheet=sheet),
+        "datasheet_json": datasheet_json(sheet),
+        "atrs_json": atrs_json(record),
+        "atrs_md": env.get_template("atrs.md.j2").render(
+            record=record, gen=record["generated_from"], name=name
+        ),
+    }
+    for lang in LANGUAGES:
+        texts[f"notice_{lang}"] = render_notice(report, lang, env)
+    return texts
+
+
+def write_transparency_documents(report: AuditReport, out_dir: Path | str) -> dict[str, Path]:
+    """Write the model card, datasheet, ATRS record, notices and ``report.pdf`` into ``out_dir``."""
+    from sandbox.reports.documents.pdf import render_pdf
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for kind, text in render_documents(report).items():
+        path = folder / DOCUMENT_FILES[kind]
+        path.write_text(text, encoding="utf-8")
+        paths[kind] = path
+    pdf_path = folder / DOCUMENT_FILES["pdf"]
+    pdf_path.write_bytes(render_pdf(report))
+    paths["pdf"] = pdf_path
+    return paths

@@ -1,0 +1,186 @@
+"""A datasheet of a run's data: files and hashes, shape, missingness, group representation.
+
+Group counts come from the evaluation rows (the report's evaluation). In every published
+output a group with fewer rows than the minimum group size has its count, share and label
+rate suppressed (shown as ``<50``), and when that leaves a single suppressed cell in an
+attribute set, the next smallest cell is suppressed too, so the hidden count cannot be
+recovered by subtracting the others from the total.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from sandbox.reports.documents._facts import suppressed
+
+if TYPE_CHECKING:
+    from sandbox.evaluation.binary import AttributeSetResult, GroupResult
+    from sandbox.reports.model import AuditReport
+
+__all__ = ["datasheet", "datasheet_json", "suppressed_groups"]
+
+
+def _roles(report: AuditReport) -> dict[str, str]:
+    roles = report.data.roles
+    if roles is None:
+        return {}
+    out = {roles.label: "label"}
+    for role, columns in (
+        ("feature", roles.features),
+        ("sensitive (audit only)", roles.sensitive),
+        ("personal data (never used)", roles.pii),
+        ("declared proxy (not a feature)", roles.proxies),
+    ):
+        out |= dict.fromkeys(columns, role)
+    return out
+
+
+def _columns(report: AuditReport) -> list[dict[str, Any]]:
+    roles = _roles(report)
+    total = sum(s.rows or 0 for s in report.data.sources) or None
+    names = list(dict.fromkeys(c for s in report.data.sources for c in s.columns))
+    names += [c for c in roles if c not in names]
+    columns = []
+    for name in names:
+        missing = report.data.missing_by_column.get(name)
+        columns.append(
+            {
+                "name": name,
+                "role": roles.get(name, "not used"),
+                "missing": missing,
+                "missing_share": (
+                    round(missing / total, 4) if missing is not None and total else None
+                ),
+            }
+        )
+    return columns
+
+
+def _slices(result: AttributeSetResult) -> list[list[GroupResult]]:
+    """Sets of cells whose sum is published elsewhere: the whole set, and for an
+    intersection each line that adds up to a group of a smaller attribute set."""
+    slices = [list(result.groups)]
+    for attribute in result.attributes if len(result.attributes) > 1 else ():
+        lines: dict[tuple[str, ...], list[GroupResult]] = {}
+        for group in result.groups:
+            rest = tuple(v for a, v in group.values.items() if a != attribute)
+            lines.setdefault(rest, []).append(group)
+        slices.extend(lines.values())
+    return slices
+
+
+def suppressed_groups(result: AttributeSetResult, min_size: int) -> dict[str, str]:
+    """Groups to suppress, each with why: too small, or hiding a small one by difference.
+
+    A slice (cells that add up to a published total) with exactly one hidden cell would let
+    a reader recover it by subtraction, so its next smallest cell is hidden too, until no
+    slice has exactly one.
+    """
+    hidden = {g.label: "below the minimum group size" for g in result.groups if g.count < min_size}
+    if not hidden:
+        return hidden
+    slices = _slices(result)
+    changed = True
+    while changed:
+        changed = False
+        for cells in slices:
+            inside = [g for g in cells if g.label in hidden]
+            if len(inside) == 1 and len(cells) > 1:
+                visible = sorted((g for g in cells if g.label not in hidden), key=lambda g: g.count)
+                hidden[visible[0].label] = "suppressed so a smaller group cannot be derived"
+                changed = True
+    return hidden
+
+
+def _group_rows(result: AttributeSetResult, min_size: int, total: int) -> list[dict[str, Any]]:
+    hidden = suppressed_groups(result, min_size)
+    rows: list[dict[str, Any]] = []
+    for group in result.groups:
+        positives = group.confusion.get("tp", 0) + group.confusion.get("fn", 0)
+        if group.label in hidden:
+            rows.append(
+                {
+                    "group": group.label,
+                    "rows": suppressed(group.count, min_size)
+                    if group.count < min_size
+                    else "suppressed",
+                    "share": None,
+                    "label_rate": None,
+                    "suppressed": hidden[group.label],
+                }
+            )
+            continue
+        rows.append(
+            {
+                "group": group.label,
+                "rows": group.count,
+                "share": round(group.count / total, 4) if total else None,
+                "label_rate": round(positives / group.count, 4) if group.count else None,
+                "suppressed": None,
+            }
+        )
+    return rows
+
+
+def datasheet(report: AuditReport) -> dict[str, Any]:
+    """The datasheet as data (what ``datasheet.json`` holds and ``datasheet.md`` shows)."""
+    ev = report.evaluation
+    roles = report.data.roles
+    split = report.data.split
+    representation = None
+    if ev is not None:
+        representation = {
+            "of": "evaluation rows",
+            "rows": ev.rows,
+            "min_group_size": ev.min_group_size,
+            "label_rate_means": (
+                f"share of rows whose label is {roles.positive_label!r}"
+                + (f" ({roles.positive_meaning})" if roles.positive_meaning else "")
+                if roles
+                else "share of rows with the positive label"
+            ),
+            "attribute_sets": [
+                {
+                    "name": r.name,
+                    "groups": _group_rows(r, ev.min_group_size, ev.rows),
+                }
+                for r in ev.attribute_sets
+            ],
+        }
+    return {
+        "title": f"Datasheet: data of {report.pilot.name} {report.pilot.version}",
+        "generated_from": {
+            "report": "report.json",
+            "schema_version": report.schema_version,
+            "run_id": report.run.run_id,
+        },
+        "files": [s.model_dump(mode="json") for s in report.data.sources],
+        "rows": sum(s.rows or 0 for s in report.data.sources) or None,
+        "split": split.model_dump(mode="json") if split else None,
+        "label": (
+            {
+                "column": roles.label,
+                "positive_label": roles.positive_label,
+                "positive_meaning": roles.positive_meaning,
+            }
+            if roles
+            else None
+        ),
+        "columns": _columns(report),
+        "missingness_measured": bool(report.data.missing_by_column),
+        "group_representation": representation,
+        "suppression": (
+            f"Groups with fewer than {ev.min_group_size} evaluation rows are shown as "
+            f"'<{ev.min_group_size}' with no share or rate; a second cell is suppressed where "
+            "one hidden cell could otherwise be derived from a published total."
+            if ev
+            else None
+        ),
+        "retention": report.governance.data_retention if report.governance else None,
+    }
+
+
+def datasheet_json(sheet: dict[str, Any]) -> str:
+    """The datasheet as stable JSON text."""
+    return json.dumps(sheet, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

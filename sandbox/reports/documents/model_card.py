@@ -1,0 +1,79 @@
+"""A model card (Mitchell et al., 2019) of the pilot's model, built from a report.
+
+Sections: model details, intended use and users, out-of-scope uses, factors, metrics with
+intervals, evaluation data, training data, ethical considerations, caveats and
+recommendations. What the report does not hold is listed under "Gaps", never filled in.
+Per-group numbers of groups below the minimum group size are suppressed, as in the datasheet.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sandbox.reports.documents._facts import ReportFacts
+from sandbox.reports.documents.datasheet import suppressed_groups
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from sandbox.reports.model import AuditReport
+
+__all__ = ["GROUP_METRICS", "model_card_context", "model_card_gaps", "render_model_card"]
+
+#: Group metrics shown per group, with their interval.
+GROUP_METRICS = ("selection_rate", "tpr", "fpr")
+#: Disparities shown per attribute set.
+DISPARITY_METRICS = ("selection_rate", "tpr", "fpr", "fnr")
+
+
+def model_card_gaps(report: AuditReport) -> list[str]:
+    """Model-card content the report does not hold, named for the reader."""
+    facts = ReportFacts(report)
+    wanted = {
+        "Out-of-scope uses (governance.out_of_scope_uses)": facts.get(
+            "governance.out_of_scope_uses"
+        ),
+        "Model parameters (model)": facts.get("model.entrypoint"),
+        "Training data description (governance.transparency.training_data)": (
+            facts.transparency("data_description", "training_data")
+        ),
+        "Human oversight (governance.human_oversight)": facts.get("governance.human_oversight"),
+        "Risks and mitigations (governance.transparency.risks, .mitigations)": (
+            facts.transparency("risks", "mitigations")
+        ),
+        "Evaluation (no evaluation in this run)": facts.get("evaluation.rows"),
+        "Data roles (data.roles)": facts.get("data.roles.label"),
+    }
+    return [name for name, fact in wanted.items() if fact is None]
+
+
+def model_card_context(report: AuditReport) -> dict[str, Any]:
+    """What the model card template shows."""
+    facts = ReportFacts(report)
+    governance = report.governance
+    transparency = governance.transparency if governance else {}
+    ev = report.evaluation
+    hidden = (
+        {r.name: suppressed_groups(r, ev.min_group_size) for r in ev.attribute_sets} if ev else {}
+    )
+    return {
+        "hidden": hidden,
+        "report": report,
+        "gov": governance,
+        "roles": report.data.roles,
+        "model": report.model,
+        "ev": report.evaluation,
+        "split": report.data.split,
+        "training_data": facts.transparency("data_description", "training_data"),
+        "risks": transparency.get("risks") or transparency.get("risks_and_mitigations"),
+        "mitigations": transparency.get("mitigations"),
+        "group_metrics": GROUP_METRICS,
+        "disparity_metrics": DISPARITY_METRICS,
+        "gaps": model_card_gaps(report),
+        "date": (report.run.finished_at or report.run.started_at).date().isoformat(),
+    }
+
+
+def render_model_card(report: AuditReport, env: Environment) -> str:
+    """The model card as Markdown."""
+    return env.get_template("model-card.md.j2").render(model_card_context(report))

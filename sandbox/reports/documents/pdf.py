@@ -1,0 +1,405 @@
+"""The full report as a PDF (fpdf2, pure Python): verdict, findings, groups, rules, provenance.
+
+The PDF uses the PDF core fonts, so text is written in Latin-1: typographic quotes, dashes
+and symbols such as ``≤`` are spelled in ASCII, accents outside Latin-1 are dropped, and any
+other character becomes ``?``. The creation date is the run's finish time, so rendering the
+same report twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+
+from sandbox.reports.render import (
+    METRIC_NAMES,
+    PERFORMANCE_NAMES,
+    VERDICT_TEXT,
+    key_findings,
+    overall_rates,
+)
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+    from sandbox.evaluation.binary import AttributeSetResult, Estimate
+    from sandbox.reports.model import AuditReport
+
+__all__ = ["pdf_text", "render_pdf"]
+
+_ASCII = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": " - ",
+        "\u2212": "-",
+        "\u2026": "...",
+        "\u2264": "<=",
+        "\u2265": ">=",
+        "\u2022": "-",
+        "\u2192": "->",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+    }
+)
+_VERDICT_COLOURS = {
+    "pass": (0, 110, 60),
+    "pass_with_warnings": (170, 110, 0),
+    "fail": (180, 30, 30),
+    "blocked": (110, 20, 20),
+}
+_TONE_MARK = {"alert": "[!]", "warn": "[~]", "ok": "[ok]", "info": "[i]"}
+_GREY = (225, 225, 225)
+_STRIPE = (246, 246, 246)
+_BAR = (0, 114, 178)
+
+
+def pdf_text(text: Any) -> str:
+    """Text the core fonts can show: ASCII spellings for symbols, Latin-1 otherwise."""
+    plain = str(text).translate(_ASCII)
+    out = []
+    for char in plain:
+        if ord(char) < 256:
+            out.append(char)
+            continue
+        base = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
+        out.append(base or "?")
+    return "".join(out)
+
+
+def _num(value: float | int | None, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.{digits}f}"
+
+
+def _with_interval(estimate: Estimate) -> str:
+    if estimate.value is None:
+        return "n/a"
+    text = f"{estimate.value:.3f}"
+    if estimate.undefined:
+        return text + " (undefined)"
+    if estimate.ci_low is not None and estimate.ci_high is not None:
+        text += f" [{estimate.ci_low:.3f}, {estimate.ci_high:.3f}]"
+    return text
+
+
+class _Writer:
+    """Small layout helpers over one FPDF document."""
+
+    def __init__(self, report: AuditReport) -> None:
+        from fpdf import FPDF
+
+        self.report = report
+        self.pdf: FPDF = FPDF(orientation="portrait", unit="mm", format="A4")
+        pdf = self.pdf
+        pdf.set_margins(15, 15, 15)
+        pdf.set_auto_page_break(auto=True, margin=18)
+        pilot = report.pilot
+        footer = pdf_text(f"{pilot.name} {pilot.version} - run {report.run.run_id}")
+
+        def _footer() -> None:
+            pdf.set_y(-12)
+            pdf.set_font("Helvetica", size=8)
+            pdf.set_text_color(90, 90, 90)
+            pdf.cell(0, 5, footer, align="L")
+            pdf.set_x(pdf.l_margin)
+            pdf.cell(0, 5, f"page {pdf.page_no()} of {{nb}}", align="R")
+            pdf.set_text_color(0, 0, 0)
+
+        pdf.footer = _footer  # type: ignore[method-assign]
+        when = report.run.finished_at or report.run.started_at
+        pdf.set_creation_date(when.astimezone(UTC))
+        pdf.set_title(pdf_text(f"Audit report: {pilot.name} {pilot.version}"))
+        pdf.set_author(pdf_text(f"{pilot.city}, {pilot.department or ''}".strip(", ")))
+        pdf.set_subject(pdf_text(f"Run {report.run.run_id}"))
+        pdf.set_creator("AI Commons Sandbox")
+        pdf.add_page()
+
+    @property
+    def width(self) -> float:
+        return float(self.pdf.epw)
+
+    def heading(self, text: str, level: int = 1) -> None:
+        pdf = self.pdf
+        size = {0: 18, 1: 14, 2: 11}[level]
+        if level == 1 and pdf.get_y() > pdf.h - 60:
+            pdf.add_page()
+        pdf.ln(3 if level else 0)
+        pdf.set_font("Helvetica", style="B", size=size)
+        pdf.multi_cell(0, size * 0.5, pdf_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1.5)
+        pdf.set_font("Helvetica", size=9.5)
+
+    def para(self, text: str, *, size: float = 9.5, style: str = "") -> None:
+        pdf = self.pdf
+        pdf.set_font("Helvetica", style=style, size=size)
+        pdf.multi_cell(0, size * 0.5, pdf_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+
+    def bullets(self, items: list[str]) -> None:
+        pdf = self.pdf
+        pdf.set_font("Helvetica", size=9.5)
+        for item in items:
+            pdf.set_x(pdf.l_margin)
+            pdf.cell(5, 4.8, "-")
+            pdf.multi_cell(0, 4.8, pdf_text(item), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+
+    def table(
+        self,
+        header: tuple[str, ...],
+        rows: Sequence[tuple[str, ...]],
+        widths: tuple[float, ...],
+        *,
+        size: float = 8.5,
+        align: tuple[str, ...] | None = None,
+        mono: bool = False,
+    ) -> None:
+        from fpdf.fonts import FontFace
+
+        pdf = self.pdf
+        pdf.set_font("Courier" if mono else "Helvetica", size=size)
+        headings = FontFace(family="Helvetica", emphasis="BOLD", fill_color=_GREY)
+        pdf.set_fill_color(255, 255, 255)
+        with pdf.table(
+            cell_fill_color=_STRIPE,
+            cell_fill_mode="ROWS",
+            col_widths=widths,
+            text_align=align or ("LEFT",) * len(header),
+            headings_style=headings,
+            line_height=size * 0.48,
+            padding=1,
+            width=self.width,
+        ) as table:
+            table.row([pdf_text(h) for h in header])
+            for values in rows:
+                table.row([pdf_text(v) for v in values])
+        pdf.set_font("Helvetica", size=9.5)
+        pdf.ln(2)
+
+    def bars(self, result: AttributeSetResult) -> None:
+        """Selection rate per group, with its interval, as horizontal bars."""
+        pdf = self.pdf
+        label_w, bar_w, row_h = 62.0, 95.0, 5.0
+        needed = row_h * (len(result.groups) + 2)
+        if pdf.get_y() + needed > pdf.h - 20:
+            pdf.add_page()
+        pdf.set_font("Helvetica", size=8)
+        for group in result.groups:
+            estimate = group.metrics["selection_rate"]
+            y = pdf.get_y()
+            x0 = pdf.l_margin + label_w
+            pdf.set_x(pdf.l_margin)
+            small = " (small)" if group.small else ""
+            pdf.cell(label_w - 2, row_h, pdf_text(group.label + small)[:48], align="R")
+            value = estimate.value or 0.0
+            pdf.set_fill_color(*_BAR)
+            pdf.rect(x0, y + 1, max(0.3, bar_w * value), row_h - 2, style="F")
+            if estimate.ci_low is not None and estimate.ci_high is not None:
+                pdf.set_draw_color(40, 40, 40)
+                mid = y + row_h / 2
+                pdf.line(x0 + bar_w * estimate.ci_low, mid, x0 + bar_w * estimate.ci_high, mid)
+            pdf.set_xy(x0 + bar_w + 2, y)
+            pdf.cell(20, row_h, f"{value:.3f}")
+            pdf.set_xy(pdf.l_margin, y + row_h)
+        pdf.set_draw_color(0, 0, 0)
+        pdf.set_fill_color(255, 255, 255)
+        pdf.ln(2)
+
+
+def _summary(w: _Writer) -> None:
+    report = w.report
+    pilot, run, verdict = report.pilot, report.run, report.verdict
+    w.heading(f"Audit report: {pilot.title or pilot.name} {pilot.version}", 0)
+    label, text = VERDICT_TEXT[verdict.status]
+    pdf = w.pdf
+    pdf.set_fill_color(*_VERDICT_COLOURS[verdict.status])
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font("Helvetica", style="B", size=13)
+    pdf.cell(0, 10, pdf_text(f"  Governance verdict: {label.upper()}"), fill=True)
+    pdf.ln(10)
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_fill_color(255, 255, 255)
+    pdf.ln(1)
+    w.para(text, size=9.5)
+    facts = [
+        ("Pilot", f"{pilot.name} {pilot.version}"),
+        ("City", f"{pilot.city}" + (f", {pilot.department}" if pilot.department else "")),
+        ("Contact", pilot.contact or "not stated"),
+        ("Task", pilot.task.replace("_", " ")),
+        ("Run", f"{run.run_id} ({run.state})"),
+        ("Started", run.started_at.isoformat()),
+        ("Finished", run.finished_at.isoformat() if run.finished_at else "n/a"),
+        (
+            "Policy pack",
+            f"{verdict.pack}: {len(verdict.outcomes)} rule checks, "
+            f"{len(verdict.failures)} did not hold",
+        ),
+    ]
+    w.table(("Item", "Value"), facts, (28, 152), size=9)
+    if pilot.purpose:
+        w.para("Purpose: " + pilot.purpose)
+    w.heading("Key findings")
+    w.bullets([f"{_TONE_MARK[f.tone]} {f.text}" for f in key_findings(report)])
+
+
+def _evaluation(w: _Writer) -> None:
+    ev = w.report.evaluation
+    if ev is None:
+        w.heading("Fairness and performance")
+        w.para("No evaluation is available for this run: the pilot's model was not assessed.")
+        return
+    w.heading("Performance")
+    rows = [
+        (name, _num(ev.performance[k]))
+        for k, name in PERFORMANCE_NAMES.items()
+        if k in ev.performance
+    ]
+    w.table(("Metric", "Value"), rows, (120, 60), align=("LEFT", "RIGHT"))
+    w.heading("Fairness by attribute set")
+    w.para(
+        f"{ev.confidence:.0%} percentile bootstrap intervals in brackets ({ev.n_bootstrap} "
+        f"resamples, seed {ev.seed}); groups under {ev.min_group_size} evaluation rows are "
+        "flagged as small. Difference = highest minus lowest group; ratio = lowest over highest."
+    )
+    summary: list[tuple[str, ...]] = []
+    for r in ev.attribute_sets:
+        d = r.disparities
+        ff = r.four_fifths
+        summary.append(
+            (
+                r.name,
+                str(len(r.groups)),
+                _with_interval(d["selection_rate"].difference),
+                _num(d["selection_rate"].ratio.value),
+                "n/a" if ff.passed is None else ("met" if ff.passed else "below 0.8"),
+                _with_interval(d["tpr"].difference),
+                _with_interval(d["fpr"].difference),
+            )
+        )
+    w.table(
+        (
+            "Attribute set",
+            "Groups",
+            "Sel. rate diff.",
+            "Ratio",
+            "4/5 rule",
+            "TPR diff.",
+            "FPR diff.",
+        ),
+        summary,
+        (34, 13, 31, 13, 17, 36, 36),
+        size=7.5,
+    )
+    overall = overall_rates(ev)
+    for r in ev.attribute_sets:
+        w.heading(r.name, 2)
+        if len(r.attributes) == 1:
+            w.para(
+                "Selection rate per group (bars; lines show the interval; overall "
+                f"{_num(overall['selection_rate'])}):",
+                size=8.5,
+            )
+            w.bars(r)
+        group_rows: list[tuple[str, ...]] = [
+            (
+                g.label + (" (small)" if g.small else ""),
+                _num(g.count),
+                *(_with_interval(g.metrics[m]) for m in ("selection_rate", "tpr", "fpr")),
+            )
+            for g in r.groups
+        ]
+        w.table(
+            ("Group", "Rows", METRIC_NAMES["selection_rate"], "TPR", "FPR"),
+            group_rows,
+            (52, 16, 38, 37, 37),
+            size=7.5,
+            align=("LEFT", "RIGHT", "LEFT", "LEFT", "LEFT"),
+        )
+        if r.warnings:
+            w.bullets(
+                list(r.warnings[:6])
+                + ([f"... and {len(r.warnings) - 6} more warnings"] if len(r.warnings) > 6 else [])
+            )
+
+
+def _rules_and_provenance(w: _Writer) -> None:
+    report = w.report
+    w.heading("Policy rules")
+    rule_rows: list[tuple[str, ...]] = [
+        (
+            f"{o.title} ({o.rule_id})",
+            o.stage.replace("_", " "),
+            o.severity,
+            o.outcome.replace("_", " "),
+            o.message,
+        )
+        for o in report.verdict.outcomes
+    ]
+    w.table(
+        ("Rule", "Stage", "Severity", "Outcome", "Message"),
+        rule_rows,
+        (52, 17, 15, 18, 78),
+        size=7.5,
+    )
+    if report.explanations:
+        w.heading("Feature importance")
+        top = sorted(report.explanations, key=lambda f: abs(f.importance_mean), reverse=True)
+        w.table(
+            ("Feature", "Importance (mean)", "Spread (std)"),
+            [(f.feature, _num(f.importance_mean), _num(f.importance_std)) for f in top[:15]],
+            (100, 40, 40),
+            align=("LEFT", "RIGHT", "RIGHT"),
+        )
+    w.heading("Provenance")
+    pv = report.provenance
+    rows: list[tuple[str, ...]] = [
+        ("Manifest SHA-256", pv.manifest_sha256),
+        ("Policy pack", pv.policy_pack_id),
+        ("Policy pack SHA-256", pv.policy_pack_sha256),
+    ]
+    rows += [(f"Data {s.path}", s.sha256) for s in report.data.sources]
+    if report.data.split:
+        rows += [
+            ("Training rows file", report.data.split.train_sha256),
+            ("Scored rows file", report.data.split.score_sha256),
+        ]
+    if report.runtime:
+        rows += [
+            ("Image", report.runtime.image),
+            ("Image digest", report.runtime.image_digest or "not recorded"),
+        ]
+    if pv.mlflow_run_id:
+        rows.append(("MLflow run", pv.mlflow_run_id))
+    if pv.trail_record_hash:
+        rows.append((f"Trail record {pv.trail_seq}", pv.trail_record_hash))
+    w.table(("Item", "Value"), rows, (42, 138), size=7.5, mono=True)
+    if report.notes:
+        w.heading("Notes", 2)
+        w.bullets(list(report.notes))
+    w.para(
+        "A disparity observed is not proof of discrimination; it is a prompt to investigate "
+        "and, where needed, mitigate. Small groups and wide intervals call for caution. "
+        f"report.json (schema {report.schema_version}) is the source of truth; this PDF is a "
+        "rendering of it.",
+        size=8.5,
+        style="I",
+    )
+
+
+def render_pdf(report: AuditReport) -> bytes:
+    """The report as PDF bytes (A4, several pages for a full run)."""
+    writer = _Writer(report)
+    _summary(writer)
+    _evaluation(writer)
+    _rules_and_provenance(writer)
+    return bytes(writer.pdf.output())

@@ -1,0 +1,221 @@
+"""The audit report: one versioned JSON model, the machine-readable source of truth.
+
+HTML and Markdown are renderings of this model (:mod:`sandbox.reports.render`), and so are the
+transparency documents (:mod:`sandbox.reports.documents`: model card, datasheet, algorithmic
+transparency record, residents' notices, PDF): each is derived from the report alone. The JSON
+Schema published by :func:`report_json_schema` lets other tools validate ``report.json``.
+Sections that cannot be known for a blocked or failed run (runtime, evaluation, explanations)
+are optional, and so is every section added after schema 1.0 shipped (``model``,
+``governance``, ``data.roles``, ``data.missing_by_column``), so older reports still validate.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sandbox.evaluation.binary import BinaryEvaluation
+from sandbox.policies.verdict import Verdict
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AuditReport",
+    "DataRoles",
+    "DataSection",
+    "DataSource",
+    "DataSplit",
+    "FeatureImportance",
+    "GovernanceSection",
+    "ModelSection",
+    "PilotSection",
+    "ProvenanceSection",
+    "RunSection",
+    "RuntimeSection",
+    "report_json",
+    "report_json_schema",
+]
+
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class RunSection(BaseModel):
+    """When the run happened and how it ended."""
+
+    model_config = _FROZEN
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    state: str
+    duration_s: float | None = None
+
+
+class PilotSection(BaseModel):
+    """Who runs the pilot, for what, and for whom (from pilot.yaml)."""
+
+    model_config = _FROZEN
+
+    name: str
+    version: str
+    title: str = ""
+    city: str
+    department: str | None = None
+    contact: str | None = None
+    purpose: str = ""
+    problem: str = ""
+    intended_users: tuple[str, ...] = ()
+    success_indicators: tuple[str, ...] = ()
+    task: str
+
+
+class DataSource(BaseModel):
+    """One input data file, hashed whole."""
+
+    model_config = _FROZEN
+
+    path: str
+    format: str
+    sha256: str
+    rows: int | None = None
+    columns: tuple[str, ...] = ()
+
+
+class DataSplit(BaseModel):
+    """The seeded host-side split into training rows and evaluation rows."""
+
+    model_config = _FROZEN
+
+    seed: int
+    train_rows: int
+    eval_rows: int
+    train_sha256: str
+    score_sha256: str
+    evaluation_fraction: float | None = None
+    stratified: bool | None = None
+
+
+class DataRoles(BaseModel):
+    """What each declared column is for, and what a positive label means (pilot.yaml)."""
+
+    model_config = _FROZEN
+
+    label: str
+    positive_label: str | int | bool
+    positive_meaning: str = ""
+    features: tuple[str, ...] = ()
+    sensitive: tuple[str, ...] = ()
+    pii: tuple[str, ...] = ()
+    proxies: tuple[str, ...] = ()
+
+
+class DataSection(BaseModel):
+    """The data the run used."""
+
+    model_config = _FROZEN
+
+    sources: tuple[DataSource, ...] = ()
+    split: DataSplit | None = None
+    roles: DataRoles | None = None
+    #: Empty cells per used column (label, features, sensitive), over all rows of the sources.
+    missing_by_column: dict[str, int] = Field(default_factory=dict)
+
+
+class ModelSection(BaseModel):
+    """The model the pilot declared: its factory, keyword arguments and seed."""
+
+    model_config = _FROZEN
+
+    entrypoint: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    seed: int | None = None
+
+
+class GovernanceSection(BaseModel):
+    """The governance facts the pilot declared, as published in the transparency documents."""
+
+    model_config = _FROZEN
+
+    phase: str | None = None
+    policy_packs: tuple[str, ...] = ()
+    human_oversight: str = ""
+    data_retention: str = ""
+    #: Answers to the impact-assessment questionnaire, as declared (a free mapping).
+    impact_assessment: dict[str, Any] = Field(default_factory=dict)
+    #: Extra fields for the algorithmic transparency record, as declared.
+    transparency: dict[str, str] = Field(default_factory=dict)
+    out_of_scope_uses: tuple[str, ...] = ()
+
+
+class RuntimeSection(BaseModel):
+    """The container that ran the pilot's model."""
+
+    model_config = _FROZEN
+
+    image: str
+    image_digest: str | None = None
+    hardening: dict[str, Any] = Field(default_factory=dict)
+    container_state: str
+    exit_code: int | None = None
+    duration_s: float | None = None
+
+
+class FeatureImportance(BaseModel):
+    """Importance of one model feature (e.g. permutation importance), mean and spread."""
+
+    model_config = _FROZEN
+
+    feature: str
+    importance_mean: float
+    importance_std: float | None = None
+
+
+class ProvenanceSection(BaseModel):
+    """Hashes and identifiers that tie the report to its inputs, tracker run and trail."""
+
+    model_config = _FROZEN
+
+    manifest_sha256: str
+    policy_pack_id: str
+    policy_pack_sha256: str
+    mlflow_run_id: str | None = None
+    mlflow_tracking_uri: str | None = None
+    trail_path: str | None = None
+    trail_seq: int | None = None
+    trail_record_hash: str | None = None
+
+
+class AuditReport(BaseModel):
+    """Everything an auditor needs about one run, in one versioned document."""
+
+    model_config = _FROZEN
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    run: RunSection
+    pilot: PilotSection
+    data: DataSection = DataSection()
+    model: ModelSection | None = None
+    governance: GovernanceSection | None = None
+    runtime: RuntimeSection | None = None
+    evaluation: BinaryEvaluation | None = None
+    explanations: tuple[FeatureImportance, ...] | None = None
+    verdict: Verdict
+    provenance: ProvenanceSection
+    notes: tuple[str, ...] = ()
+
+
+def report_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``report.json``."""
+    schema = AuditReport.model_json_schema()
+    schema["$id"] = f"urn:ai-commons-sandbox:audit-report:{SCHEMA_VERSION}"
+    return schema
+
+
+def report_json(report: AuditReport) -> str:
+    """The report as stable JSON text: sorted keys, indented, ending in a newline."""
+    data = report.model_dump(mode="json")
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

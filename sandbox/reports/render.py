@@ -1,0 +1,274 @@
+"""Render an :class:`~sandbox.reports.model.AuditReport` as self-contained HTML and Markdown.
+
+The HTML is one file a city official can open offline: CSS inline, charts drawn as inline
+SVG by the templates, no scripts, no fonts or images from elsewhere. Every text that comes
+from a manifest or a policy pack is escaped (Jinja autoescape for HTML, a Markdown filter for
+Markdown). The wording follows the project's conventions: a disparity is *observed* and
+*assessed*, never proof of discrimination, and nothing is called unbiased.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+if TYPE_CHECKING:
+    from sandbox.evaluation.binary import (
+        AttributeSetResult,
+        BinaryEvaluation,
+        Estimate,
+        GroupResult,
+    )
+    from sandbox.reports.model import AuditReport
+
+__all__ = [
+    "Finding",
+    "key_findings",
+    "markdown_text",
+    "number_text",
+    "render_html",
+    "render_markdown",
+    "template_environment",
+]
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+METRIC_NAMES = {
+    "selection_rate": "Selection rate",
+    "tpr": "True positive rate",
+    "fpr": "False positive rate",
+    "fnr": "False negative rate",
+    "precision": "Precision",
+    "accuracy": "Accuracy",
+}
+PERFORMANCE_NAMES = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "precision": "Precision",
+    "recall": "Recall (true positive rate)",
+    "f1": "F1 score",
+    "roc_auc": "ROC AUC",
+    "base_rate": "Base rate (share of actual positives)",
+    "selection_rate": "Selection rate (share predicted positive)",
+}
+VERDICT_TEXT = {
+    "pass": ("Pass", "Every governance rule held."),
+    "pass_with_warnings": (
+        "Pass with warnings",
+        "No blocking rule failed; some warnings need review.",
+    ),
+    "fail": ("Fail", "A blocking governance rule did not hold after the run."),
+    "blocked": ("Blocked", "A blocking rule failed before the run: the pilot's model was not run."),
+}
+#: Metrics drawn in the per-group charts, each with its colour (Okabe-Ito, colour-blind safe).
+CHART_METRICS = (("selection_rate", "#0072B2"), ("tpr", "#009E73"), ("fpr", "#D55E00"))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One plain-language sentence for the key findings, with its tone."""
+
+    tone: Literal["alert", "warn", "ok", "info"]
+    text: str
+
+
+def _num(value: float | int | None, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.{digits}f}"
+
+
+def _interval(estimate: Estimate | None, digits: int = 3) -> str:
+    if estimate is None or estimate.ci_low is None or estimate.ci_high is None:
+        return ""
+    return f"{estimate.ci_low:.{digits}f} to {estimate.ci_high:.{digits}f}"
+
+
+def _value_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def _md(text: Any) -> str:
+    """Escape text for Markdown (and for the HTML that Markdown renderers pass through)."""
+    # a bare '&' renders as itself; only one that would start an entity needs escaping
+    escaped = re.sub(r"&(?=#?\w+;)", "&amp;", str(text))
+    escaped = escaped.replace("<", "&lt;").replace(">", "&gt;")
+    escaped = re.sub(r"([\\`*_\[\]|#])", r"\\\1", escaped)
+    return " ".join(escaped.split())
+
+
+def overall_rates(evaluation: BinaryEvaluation) -> dict[str, float | None]:
+    """Whole-population value of each chart metric: the reference line of the charts."""
+    counts = evaluation.counts
+    negatives = counts.get("negatives", 0)
+    return {
+        "selection_rate": evaluation.performance.get("selection_rate"),
+        "tpr": evaluation.performance.get("recall"),
+        "fpr": counts["fp"] / negatives if negatives else None,
+    }
+
+
+def _group_text(group: GroupResult, metric: str) -> str:
+    small = f", only {group.count:,} rows" if group.small else ""
+    return f"{group.label} ({_num(group.metrics[metric].value)}{small})"
+
+
+def _largest_disparity(result: AttributeSetResult, confidence: float) -> Finding | None:
+    candidates = [d for m, d in result.disparities.items() if m in dict(CHART_METRICS)] or list(
+        result.disparities.values()
+    )
+    defined = [d for d in candidates if d.difference.value is not None]
+    if len(result.groups) < 2 or not defined:
+        return None
+    top = max(defined, key=lambda d: d.difference.value or 0.0)
+    by_label = {g.label: g for g in result.groups}
+    high = by_label[top.highest_group or ""]
+    low = by_label[top.lowest_group or ""]
+    interval = _interval(top.difference)
+    text = (
+        f"Across {result.name}, the largest disparity observed is in the "
+        f"{METRIC_NAMES[top.metric].lower()}: a difference of {_num(top.difference.value)} "
+        f"between {_group_text(high, top.metric)} and {_group_text(low, top.metric)}"
+        + (f"; {confidence:.0%} interval {interval}." if interval else ".")
+    )
+    if top.includes_undefined:
+        text += " Some groups have no cases for this rate, so read it with care."
+    tone: Literal["warn", "info"] = "warn" if (top.difference.value or 0) >= 0.1 else "info"
+    return Finding(tone, text)
+
+
+def _evaluation_findings(evaluation: BinaryEvaluation) -> list[Finding]:
+    findings: list[Finding] = []
+    perf = evaluation.performance
+    short = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "roc_auc": "ROC AUC"}
+    parts = [f"{name} {_num(perf[k])}" for k, name in short.items() if k in perf]
+    findings.append(Finding("info", f"On {evaluation.rows:,} evaluation rows: {', '.join(parts)}."))
+    for result in evaluation.attribute_sets:
+        finding = _largest_disparity(result, evaluation.confidence)
+        if finding:
+            findings.append(finding)
+    below = [r for r in evaluation.attribute_sets if r.four_fifths.passed is False]
+    met = [r for r in evaluation.attribute_sets if r.four_fifths.passed]
+    if below:
+        listed = "; ".join(
+            f"{r.name} (ratio {_num(r.four_fifths.ratio)}, {r.four_fifths.lowest_group} "
+            f"vs {r.four_fifths.highest_group})"
+            for r in below
+        )
+        findings.append(
+            Finding(
+                "alert",
+                "Four-fifths rule: the lowest group selection rate is below 0.8 of the "
+                f"highest for {listed}.",
+            )
+        )
+    if met:
+        names = ", ".join(r.name for r in met)
+        findings.append(
+            Finding("ok", f"Four-fifths rule: selection-rate ratio is 0.8 or more for {names}.")
+        )
+    small = [(r, g) for r in evaluation.attribute_sets for g in r.groups if g.small]
+    if small:
+        examples = ", ".join(f"{r.name} = {g.label} ({g.count:,} rows)" for r, g in small[:4])
+        more = f" and {len(small) - 4} more" if len(small) > 4 else ""
+        findings.append(
+            Finding(
+                "warn",
+                f"{len(small)} group(s) have fewer than {evaluation.min_group_size} rows: "
+                f"{examples}{more}. Their estimates are uncertain.",
+            )
+        )
+    return findings
+
+
+def key_findings(report: AuditReport) -> list[Finding]:
+    """The report's key findings in plain words, most important first."""
+    findings: list[Finding] = []
+    failed = report.verdict.failures
+    for outcome in failed:
+        tone: Literal["alert", "warn"] = "alert" if outcome.severity == "block" else "warn"
+        findings.append(
+            Finding(
+                tone, f"Policy rule \u201c{outcome.title}\u201d did not hold: {outcome.message}"
+            )
+        )
+    if report.evaluation is None:
+        findings.append(
+            Finding(
+                "info",
+                "No evaluation is available for this run, so fairness and "
+                "performance were not assessed.",
+            )
+        )
+    else:
+        findings.extend(_evaluation_findings(report.evaluation))
+    if not failed:
+        findings.insert(0, Finding("ok", "Every governance rule in the policy pack held."))
+    return findings
+
+
+def template_environment(folder: Path = _TEMPLATES) -> Environment:
+    """A Jinja environment over ``folder`` with the report's filters and wording tables."""
+    env = Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "svg.j2")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(num=_num, interval=_interval, md=_md, value_text=_value_text)
+    env.globals.update(
+        METRIC_NAMES=METRIC_NAMES,
+        PERFORMANCE_NAMES=PERFORMANCE_NAMES,
+        VERDICT_TEXT=VERDICT_TEXT,
+        CHART_METRICS=CHART_METRICS,
+    )
+    return env
+
+
+def _environment() -> Environment:
+    return template_environment(_TEMPLATES)
+
+
+#: Public names of the text helpers the transparency documents share with the report.
+markdown_text = _md
+number_text = _num
+
+
+def _context(report: AuditReport) -> dict[str, Any]:
+    evaluation = report.evaluation
+    importances = sorted(
+        report.explanations or (), key=lambda f: abs(f.importance_mean), reverse=True
+    )
+    return {
+        "report": report,
+        "findings": key_findings(report),
+        "overall": overall_rates(evaluation) if evaluation else {},
+        "importances": importances[:20],
+        "importance_low": min(
+            [0.0, *(f.importance_mean - (f.importance_std or 0.0) for f in importances[:20])]
+        ),
+        "importance_high": max(
+            [0.0, *(f.importance_mean + (f.importance_std or 0.0) for f in importances[:20])]
+        ),
+        "importances_hidden": max(0, len(importances) - 20),
+        "css": (_TEMPLATES / "report.css").read_text(encoding="utf-8"),
+    }
+
+
+def render_html(report: AuditReport) -> str:
+    """The report as one self-contained HTML page."""
+    return _environment().get_template("report.html.j2").render(_context(report))
+
+
+def render_markdown(report: AuditReport) -> str:
+    """A concise Markdown summary of the report."""
+    return _environment().get_template("report.md.j2").render(_context(report))

@@ -1,0 +1,310 @@
+"""Build the runner image without a container registry: Debian packages plus Python wheels.
+
+The recipe, in order:
+
+1. `debootstrap --variant=minbase bookworm` with Debian's `python3` (3.11), cleaned of docs,
+   man pages, locales and apt lists, cached as a tarball (the slow step, done once);
+2. the wheels of exactly the versions installed on the host (scikit-learn, pandas and their
+   closure) installed into `/opt/sandbox/lib` with `pip install --target --only-binary`, so
+   results reproduce bit for bit between host and container;
+3. the harness copied to `/opt/sandbox/harness.py`, everything byte-compiled (the root file
+   system is read-only at run time), setuid/setgid bits stripped;
+4. the tree imported with `docker import` under a content-addressed tag: a rebuild is skipped
+   when the tag exists, and any change to the recipe, the pins or the harness makes a new tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from sandbox.errors import RuntimeUnavailable, UserInputError
+
+__all__ = [
+    "IMAGE_REPOSITORY",
+    "build_runner_image",
+    "default_image_tag",
+    "image_exists",
+    "pinned_wheels",
+]
+
+IMAGE_REPOSITORY = "ai-commons-sandbox/runner"
+RECIPE_VERSION = "1"
+DEBIAN_SUITE = "bookworm"
+DEBIAN_PACKAGES = ("python3",)
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+WHEEL_ROOTS = ("scikit-learn", "pandas")
+HARNESS_PATH = Path(__file__).parents[1] / "harness.py"
+
+# Wheels are built for glibc; Debian bookworm ships glibc 2.36.
+_GLIBC_MINOR_MAX = 36
+_TARGET_MARKERS = {
+    "implementation_name": "cpython",
+    "os_name": "posix",
+    "platform_machine": "x86_64",
+    "platform_python_implementation": "CPython",
+    "platform_system": "Linux",
+    "python_full_version": "3.11.2",
+    "python_version": "3.11",
+    "sys_platform": "linux",
+}
+# Removed from the image: nothing in it reads them, and less is less to audit.
+_PRUNED = (
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+    "usr/share/lintian",
+    "usr/share/common-licenses",
+    "var/lib/apt/lists",
+    "var/cache/apt",
+    "var/cache/debconf",
+    "var/log",
+)
+_IMAGE_CHANGES = (
+    "ENV PYTHONPATH=/opt/sandbox/lib",
+    "ENV PYTHONDONTWRITEBYTECODE=1",
+    "ENV LANG=C.UTF-8",
+    "USER 65534:65534",
+    "WORKDIR /",
+    'CMD ["python3", "/opt/sandbox/harness.py"]',
+)
+
+Progress = Callable[[str], None]
+
+
+def pinned_wheels(roots: Iterable[str] = WHEEL_ROOTS) -> dict[str, str]:
+    """The host's installed version of every distribution the runner needs (roots + closure)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, str] = {}
+    pending = [canonicalize_name(name) for name in roots]
+    while pending:
+        name = pending.pop()
+        if name in pins:
+            continue
+        try:
+            pins[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError as exc:
+            raise RuntimeUnavailable(
+                f"runner image: '{name}' is needed in the image but not installed on the host; "
+                "fix: pip install -e . (the image pins the host's versions)"
+            ) from exc
+        for line in importlib.metadata.requires(name) or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate(
+                {**_TARGET_MARKERS, "extra": ""}
+            ):
+                pending.append(canonicalize_name(requirement.name))
+    return dict(sorted(pins.items()))
+
+
+def default_image_tag() -> str:
+    """The content-addressed tag of the runner image this checkout would build."""
+    return f"{IMAGE_REPOSITORY}:py311-{_recipe_digest(pinned_wheels())[:12]}"
+
+
+def image_exists(tag: str | None = None) -> bool:
+    """Whether the local engine already holds `tag` (default: `default_image_tag()`)."""
+    from sandbox.runtime.docker.runtime import DockerRuntime
+
+    return DockerRuntime().has_image(tag or default_image_tag())
+
+
+def build_runner_image(*, force: bool = False, progress: Progress | None = None) -> str:
+    """Build (or find) the runner image and return its tag; needs root and debootstrap."""
+    from sandbox.runtime.docker.runtime import DockerRuntime
+
+    say = progress or (lambda _line: None)
+    pins = pinned_wheels()
+    digest = _recipe_digest(pins)
+    tag = f"{IMAGE_REPOSITORY}:py311-{digest[:12]}"
+    runtime = DockerRuntime()
+    if not force and runtime.has_image(tag):
+        say(f"runner image {tag} already built")
+        return tag
+    _check_build_host()
+    cache = _cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    base = _base_rootfs(cache, say)
+    with tempfile.TemporaryDirectory(prefix="runner-build-", dir=cache) as work:
+        rootfs = Path(work) / "rootfs"
+        rootfs.mkdir()
+        say("unpacking the cached Debian root file system")
+        _run(["tar", "-xpf", str(base), "--numeric-owner", "-C", str(rootfs)])
+        say(f"installing {len(pins)} pinned wheels into /opt/sandbox/lib")
+        _install_wheels(rootfs, pins)
+        shutil.copyfile(HARNESS_PATH, rootfs / "opt/sandbox/harness.py")
+        (rootfs / "opt/sandbox/BUILD.json").write_text(
+            json.dumps(_recipe(pins), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        say("byte-compiling (the root file system is read-only at run time)")
+        _run(
+            [
+                "chroot",
+                str(rootfs),
+                "/usr/bin/python3",
+                "-m",
+                "compileall",
+                "-q",
+                "-j0",
+                "--invalidation-mode",
+                "unchecked-hash",
+                "/usr/lib/python3.11",
+                "/opt/sandbox",
+            ]
+        )
+        _harden_tree(rootfs)
+        image_tar = Path(work) / "rootfs.tar"
+        say("packing the root file system")
+        _run(["tar", "-cf", str(image_tar), "--numeric-owner", "-C", str(rootfs), "."])
+        say(f"importing into the engine as {tag}")
+        runtime.import_rootfs(
+            image_tar,
+            tag=tag,
+            changes=[*_IMAGE_CHANGES, f"LABEL ai-commons-sandbox.recipe={digest}"],
+        )
+    say(f"runner image {tag} built")
+    return tag
+
+
+def _recipe(pins: dict[str, str]) -> dict[str, object]:
+    return {
+        "recipe_version": RECIPE_VERSION,
+        "debian_suite": DEBIAN_SUITE,
+        "debian_packages": list(DEBIAN_PACKAGES),
+        "wheels": pins,
+        "harness_sha256": hashlib.sha256(HARNESS_PATH.read_bytes()).hexdigest(),
+        "changes": list(_IMAGE_CHANGES),
+    }
+
+
+def _recipe_digest(pins: dict[str, str]) -> str:
+    canonical = json.dumps(_recipe(pins), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _cache_dir() -> Path:
+    if home := os.environ.get("SANDBOX_HOME"):
+        return Path(home).expanduser() / "cache" / "runner"
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "ai-commons-sandbox" / "runner"
+
+
+def _check_build_host() -> None:
+    if sys.platform != "linux" or os.geteuid() != 0:
+        raise UserInputError(
+            "building the runner image needs root on Linux (debootstrap and chroot); "
+            "fix: run `sandbox image build` as root, or on a Debian/Ubuntu build machine"
+        )
+    for tool in ("debootstrap", "chroot", "tar"):
+        if shutil.which(tool) is None:
+            raise RuntimeUnavailable(
+                f"building the runner image needs '{tool}', which is not on PATH; "
+                "fix: apt-get install debootstrap"
+            )
+
+
+def _base_rootfs(cache: Path, say: Progress) -> Path:
+    """The debootstrapped and cleaned Debian tree as a cached tarball (built once)."""
+    key = hashlib.sha256(
+        json.dumps([RECIPE_VERSION, DEBIAN_SUITE, DEBIAN_PACKAGES, sorted(_PRUNED)]).encode()
+    ).hexdigest()[:12]
+    tarball = cache / f"debian-{DEBIAN_SUITE}-minbase-{key}.tar"
+    if tarball.exists():
+        say(f"using the cached Debian root file system {tarball.name}")
+        return tarball
+    mirror = os.environ.get("SANDBOX_DEBIAN_MIRROR", DEFAULT_MIRROR)
+    with tempfile.TemporaryDirectory(prefix="debootstrap-", dir=cache) as work:
+        rootfs = Path(work) / "rootfs"
+        say(f"debootstrap {DEBIAN_SUITE} from {mirror} (a few minutes, done once)")
+        _run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(DEBIAN_PACKAGES)}",
+                DEBIAN_SUITE,
+                str(rootfs),
+                mirror,
+            ],
+            hint=f"check that {mirror} is reachable, or set SANDBOX_DEBIAN_MIRROR",
+        )
+        for relative in _PRUNED:
+            target = rootfs / relative
+            if target.is_dir():
+                for child in target.iterdir():
+                    if child.is_dir() and not child.is_symlink():
+                        shutil.rmtree(child)
+                    else:
+                        child.unlink()
+        partial = tarball.with_suffix(".partial")
+        _run(["tar", "-cf", str(partial), "--numeric-owner", "-C", str(rootfs), "."])
+        partial.replace(tarball)  # atomic: a crash never leaves a half tarball in the cache
+    return tarball
+
+
+def _install_wheels(rootfs: Path, pins: dict[str, str]) -> None:
+    target = rootfs / "opt/sandbox/lib"
+    target.mkdir(parents=True)
+    platforms = [f"manylinux_2_{minor}_x86_64" for minor in range(_GLIBC_MINOR_MAX, 16, -1)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--quiet",
+        "--target",
+        str(target),
+        "--only-binary=:all:",
+        *(
+            arg
+            for platform in [*platforms, "manylinux2014_x86_64"]
+            for arg in ("--platform", platform)
+        ),
+        "--python-version",
+        "3.11",
+        "--implementation",
+        "cp",
+        "--abi",
+        "cp311",
+        "--no-deps",
+        "--no-compile",
+        *(f"{name}=={version}" for name, version in pins.items()),
+    ]
+    _run(command, hint="check that the Python package index is reachable (pip config)")
+    # Console scripts point at the host's interpreter and are never run in the container.
+    shutil.rmtree(target / "bin", ignore_errors=True)
+
+
+def _harden_tree(rootfs: Path) -> None:
+    """Strip setuid/setgid bits: nothing in the runner may gain privileges."""
+    for directory, _dirs, files in os.walk(rootfs):
+        for name in files:
+            path = Path(directory) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISREG(mode) and mode & (stat.S_ISUID | stat.S_ISGID):
+                path.chmod(stat.S_IMODE(mode) & ~(stat.S_ISUID | stat.S_ISGID))
+
+
+def _run(command: list[str], *, hint: str = "") -> None:
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        tail = (completed.stderr or completed.stdout)[-2000:]
+        tail = re.sub(r"\s+\n", "\n", tail).strip()
+        raise RuntimeUnavailable(
+            f"runner image build step failed (exit {completed.returncode}): "
+            f"{' '.join(command[:4])} ...\n{tail}" + (f"\nfix: {hint}" if hint else "")
+        )

@@ -1,0 +1,184 @@
+"""Predictions-only audit: the numbers equal fairlearn's MetricFrame, and it is on the record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    count,
+    false_negative_rate,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sklearn.metrics import accuracy_score, precision_score
+
+from sandbox.audit.bundle import export_bundle, verify_bundle
+from sandbox.audit.signing import Signer
+from sandbox.audit.trail import AuditTrail, iter_records, verify_trail
+from sandbox.errors import DataError
+from sandbox.runs.pilot_run import RunServices
+from sandbox.runs.predictions_audit import audit_predictions
+from sandbox.runtime.fake import FakeRuntime
+from sandbox.tracking.memory import InMemoryTracker
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.UndefinedMetricWarning",
+    "ignore:y_pred contains classes not in y_true",
+)
+
+METRICS = {
+    "selection_rate": selection_rate,
+    "tpr": true_positive_rate,
+    "fpr": false_positive_rate,
+    "fnr": false_negative_rate,
+    "precision": precision_score,
+    "accuracy": accuracy_score,
+    "count": count,
+}
+
+
+def _never_called(spec):  # type: ignore[no-untyped-def]
+    raise AssertionError("a predictions-only audit must not run a container")
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> RunServices:
+    signer = Signer.load_or_create(tmp_path / "keys" / "key.pem")
+    return RunServices(
+        runtime=FakeRuntime(_never_called),
+        tracker=InMemoryTracker(),
+        trail=AuditTrail(tmp_path / "audit" / "trail.jsonl", signer),
+        image="unused",
+        runs_dir=tmp_path / "runs",
+        actor="auditor@test",
+        tracking_uri="memory://",
+    )
+
+
+@pytest.fixture
+def predictions(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(7)
+    n = 900
+    frame = pd.DataFrame(
+        {
+            "applicant": [f"a{i}" for i in range(n)],
+            "sex": rng.choice(["female", "male"], n),
+            "race": rng.choice(["A", "B", "C", "D"], n, p=[0.5, 0.3, 0.15, 0.05]),
+            "eligible": rng.integers(0, 2, n),
+        }
+    )
+    noise = rng.random(n)
+    frame["score"] = (0.4 * frame["eligible"] + 0.6 * noise).round(4)
+    frame["vendor_decision"] = (frame["score"] > 0.45).astype(int)
+    path = tmp_path / "vendor.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_numbers_equal_fairlearn_metricframe(
+    tmp_path: Path, services: RunServices, predictions: Path
+) -> None:
+    outcome = audit_predictions(
+        predictions,
+        label="eligible",
+        prediction="vendor_decision",
+        score="score",
+        sensitive=["sex", "race"],
+        services=services,
+        n_bootstrap=50,
+    )
+    frame = pd.read_csv(predictions)
+    for attributes in (["sex"], ["race"], ["sex", "race"]):
+        features = frame[attributes[0]] if len(attributes) == 1 else frame[attributes]
+        expected = MetricFrame(
+            metrics=METRICS,
+            y_true=frame["eligible"],
+            y_pred=frame["vendor_decision"],
+            sensitive_features=features,
+        )
+        result = outcome.evaluation.attribute_set(" & ".join(attributes))
+        assert len(result.groups) == len(expected.by_group)
+        for group in result.groups:
+            key = tuple(group.values[a] for a in attributes)
+            row = expected.by_group.loc[key[0] if len(key) == 1 else key]
+            assert group.count == row["count"]
+            for metric in ("selection_rate", "tpr", "fpr", "fnr", "precision", "accuracy"):
+                assert group.metrics[metric].value == row[metric], (attributes, key, metric)
+        for metric in ("selection_rate", "tpr", "fpr"):
+            disparity = result.disparities[metric]
+            assert disparity.difference.value == pytest.approx(
+                expected.difference()[metric], abs=1e-15
+            )
+            assert disparity.ratio.value == pytest.approx(expected.ratio()[metric], abs=1e-15)
+    overall = MetricFrame(
+        metrics=METRICS,
+        y_true=frame["eligible"],
+        y_pred=frame["vendor_decision"],
+        sensitive_features=frame["sex"],
+    ).overall
+    assert outcome.evaluation.rows == overall["count"] == len(frame)
+
+
+def test_the_audit_is_on_the_record(
+    tmp_path: Path, services: RunServices, predictions: Path
+) -> None:
+    outcome = audit_predictions(
+        predictions,
+        label="eligible",
+        prediction="vendor_decision",
+        sensitive=["sex"],
+        services=services,
+        n_bootstrap=0,
+        out_dir=tmp_path / "out",
+    )
+    records = list(iter_records(services.trail.path))
+    assert [r.kind for r in records] == ["audit.submitted", "audit.finished"]
+    assert records[0].payload["mode"] == "predictions-only"
+    assert records[0].payload["container"] is None
+    assert records[0].payload["data"] == {"vendor.csv": outcome.report.data.sources[0].sha256}
+    assert records[1].payload["verdict"] == outcome.verdict.status
+    assert verify_trail(services.trail.path, services.trail.signer.verifier()).ok
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["evaluation"]["rows"] == 900
+    assert report["runtime"] is None
+    tracker = services.tracker
+    assert isinstance(tracker, InMemoryTracker)
+    logged = tracker.runs[outcome.tracker_run_id or ""]
+    assert logged.tags["sandbox.mode"] == "predictions-only"
+    assert "fairness.sex.selection_rate.difference" in logged.metrics
+    # A predictions-only audit exports and verifies like any run.
+    bundle = export_bundle(
+        outcome.run_id,
+        runs_dir=services.runs_dir,
+        trail=services.trail,
+        keys={services.trail.signer.key_id: services.trail.signer.verifier()},
+        checkpoints_dir=tmp_path / "checkpoints",
+        out=tmp_path / "b.tar.gz",
+    )
+    result = verify_bundle(bundle)
+    assert result.ok, result.problem
+
+
+def test_bad_columns_name_the_file_and_the_fix(services: RunServices, predictions: Path) -> None:
+    with pytest.raises(DataError, match="--label: column 'outcome' not in the file"):
+        audit_predictions(
+            predictions,
+            label="outcome",
+            prediction="vendor_decision",
+            sensitive=["sex"],
+            services=services,
+        )
+    with pytest.raises(DataError, match="--positive"):
+        audit_predictions(
+            predictions,
+            label="race",
+            prediction="vendor_decision",
+            sensitive=["sex"],
+            services=services,
+        )
