@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_metrics
 import bench_overhead
+import bench_trail
 
 
 def main() -> None:
@@ -17,6 +18,9 @@ def main() -> None:
     print()
     print("== group-metric kernel vs fairlearn MetricFrame (1M rows, 5 groups)")
     bench_metrics.main()
+    print()
+    print("== audit trail cost per run (100 vs 100,000 prior records)")
+    bench_trail.main([])
 
 
 if __name__ == "__main__":

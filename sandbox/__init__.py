@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sandbox.errors import SandboxError
     from sandbox.manifest import PilotManifest, load_manifest
-    from sandbox.runs.pilot_run import RunOutcome, RunServices, run_pilot
-    from sandbox.runs.services import build_services
+    from sandbox.runs.pilot_run import RunOutcome, run_pilot
+    from sandbox.runs.services import RunServices, build_services
     from sandbox.settings import Settings
 
 __version__ = "0.1.0"
@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "PilotManifest": "sandbox.manifest",
     "RunOutcome": "sandbox.runs.pilot_run",
-    "RunServices": "sandbox.runs.pilot_run",
+    "RunServices": "sandbox.runs.services",
     "SandboxError": "sandbox.errors",
     "Settings": "sandbox.settings",
     "build_services": "sandbox.runs.services",

@@ -8,13 +8,24 @@ field path and what would fix it, e.g.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import core_schema
 
 from sandbox.errors import ManifestError
+from sandbox.tasks import TaskConfig, on_register, registered_tasks
 
 __all__ = [
     "DataSection",
@@ -69,18 +80,26 @@ class PilotIdentity(_Section):
     phase: Literal["scoping", "prototype", "mvp", "scale"] = "prototype"
 
 
-class TaskSection(_Section):
-    """What the model predicts."""
+class _RegisteredTaskConfig:
+    """The `task` section: one model per registered task type, chosen by its `type`.
 
-    type: Literal["binary_classification"] = Field(
-        description="Binary classification today; multiclass, regression and ranking later."
-    )
-    positive_label: str | int | bool = Field(
-        description="The label value that means the positive (selected) outcome."
-    )
-    positive_meaning: str = Field(
-        default="selected", max_length=200, description="What a positive prediction means."
-    )
+    The union is built from the task registry, so a task type registered later (a new module
+    in `sandbox.tasks`, or a test's toy task) is validated and published without editing
+    this file: `PilotManifest` is rebuilt whenever the registry changes.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        choices: dict[Hashable, core_schema.CoreSchema] = {
+            task.name: handler.generate_schema(task.config) for task in registered_tasks()
+        }
+        return core_schema.tagged_union_schema(choices, discriminator="type")
+
+
+#: The manifest's `task` section, typed by its common base.
+TaskSection = Annotated[TaskConfig, _RegisteredTaskConfig]
 
 
 class DataSource(_Section):
@@ -293,6 +312,13 @@ class PilotManifest(_Section):
     governance: GovernanceSection = GovernanceSection()
 
 
+def _rebuild() -> None:
+    PilotManifest.model_rebuild(force=True)
+
+
+on_register(_rebuild)
+
+
 def manifest_json_schema() -> dict[str, Any]:
     """The JSON Schema of pilot.yaml, for editors and validators."""
     schema = PilotManifest.model_json_schema()
@@ -367,18 +393,33 @@ _FIXES = {
 }
 
 
+def _task_location(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Drop the task-type tag pydantic puts in a task field's path (`task.<type>.field`)."""
+    names = {task.name for task in registered_tasks()}
+    if len(loc) > 2 and loc[0] == "task" and loc[1] in names:
+        return (loc[0], *loc[2:])
+    return loc
+
+
 def describe_validation_error(path: Path, exc: ValidationError) -> str:
     """One line per problem: file, field path, what is wrong, and how to fix it."""
     lines = []
+    known = ", ".join(task.name for task in registered_tasks())
     for err in exc.errors(include_url=False):
         message = str(err["msg"]).removeprefix("Value error, ")
         fix = _FIXES.get(err["type"])
+        loc = _task_location(err["loc"])
         if err["type"] == "string_pattern_mismatch":
             pattern = (err.get("ctx") or {}).get("pattern", "")
             message = f"{err.get('input')!r} does not match {pattern}"
-        lines.append(
-            f"{path}: {format_location(err['loc'])}: {message}" + (f" ({fix})" if fix else "")
-        )
+        elif err["type"] == "union_tag_invalid":
+            tag = (err.get("ctx") or {}).get("tag")
+            loc, message = (*loc, "type"), f"unknown task type {tag!r}"
+            fix = f"use one of the known task types: {known}"
+        elif err["type"] == "union_tag_not_found":
+            loc, message = (*loc, "type"), "Field required"
+            fix = f"add this field: one of the known task types: {known}"
+        lines.append(f"{path}: {format_location(loc)}: {message}" + (f" ({fix})" if fix else ""))
     return "\n".join(lines)
 
 

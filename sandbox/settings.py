@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     pids_limit: int = Field(default=256, ge=16)
     timeout_s: float = Field(default=600.0, gt=0)
     actor: str | None = Field(default=None, description="Who runs pilots, for the audit trail.")
+    runtime: str = Field(
+        default="docker", description="The container backend (see sandbox.runtime.backends)."
+    )
 
     @property
     def runs_dir(self) -> Path:
@@ -52,6 +55,11 @@ class Settings(BaseSettings):
     def key_path(self) -> Path:
         """The Ed25519 signing key (created on first use, mode 0600)."""
         return self.home / "keys" / "trail-ed25519.pem"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Tracking calls waiting for MLflow to be reachable again."""
+        return self.home / "mlflow-outbox"
 
     @property
     def tracking_uri(self) -> str:

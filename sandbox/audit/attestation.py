@@ -26,8 +26,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from sandbox.audit.events import SUBMITTED_KINDS, TERMINAL_KINDS
+from sandbox.audit.record import JsonValue, TrailRecord
 from sandbox.audit.signing import Signer
-from sandbox.audit.trail import JsonValue, Keys, TrailRecord, find_key
+from sandbox.audit.verify import Keys, find_key
 from sandbox.errors import AuditError
 
 __all__ = [
@@ -48,9 +50,6 @@ PAYLOAD_TYPE: Final = "application/vnd.in-toto+json"
 PREDICATE_TYPE: Final = "https://ai-commons-sandbox.org/run-result/v1"
 #: The attestation's file name, in the run folder and in a bundle.
 ATTESTATION_NAME: Final = "attestation.dsse.json"
-
-_SUBMITTED = ("run.submitted", "audit.submitted")
-_TERMINAL = ("run.finished", "run.blocked", "run.failed", "audit.finished")
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -99,7 +98,7 @@ def _metrics_summary(report: Mapping[str, Any] | None) -> dict[str, Any]:
         summary["fairness"][result.get("key", result.get("name"))] = {
             "selection_rate_difference": disparity.get("difference", {}).get("value"),
             "selection_rate_ratio": disparity.get("ratio", {}).get("value"),
-            "four_fifths_passed": result.get("four_fifths", {}).get("passed"),
+            "four_fifths_passed": (result.get("four_fifths") or {}).get("passed"),
         }
     return summary
 
@@ -109,8 +108,8 @@ def run_statement(
 ) -> dict[str, Any]:
     """The in-toto statement of one run's result, from its trail records (and report.json)."""
     by_kind = {r.kind: r for r in records}
-    submitted = next((by_kind[k] for k in _SUBMITTED if k in by_kind), None)
-    terminal = next((r for r in reversed(records) if r.kind in _TERMINAL), None)
+    submitted = next((by_kind[k] for k in SUBMITTED_KINDS if k in by_kind), None)
+    terminal = next((r for r in reversed(records) if r.kind in TERMINAL_KINDS), None)
     if submitted is None or terminal is None:
         raise AuditError(
             "the run has no submitted and final trail records: only a run that ended can be "

@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.audit.events import TrailKeyRotated
+from sandbox.audit.record import TrailRecord
 from sandbox.audit.signing import Signer, Verifier, public_key_path_for
-from sandbox.audit.trail import AuditTrail, TrailRecord
+from sandbox.audit.trail import AuditTrail
 from sandbox.errors import AuditError
 
 __all__ = [
@@ -101,14 +103,15 @@ def rotate_key(trail_path: Path, key_path: Path, *, actor: str) -> Rotation:
     archive_public_key(old.verifier(), folder)
     new = Signer.generate()
     archive_public_key(new.verifier(), folder)
-    record = AuditTrail(trail_path, old).append(
-        "trail.key_rotated",
-        actor=actor,
-        payload={
-            "old_key_id": old.key_id,
-            "new_key_id": new.key_id,
-            "new_public_key": new.verifier().public_key_pem().decode("ascii"),
-        },
+    record = AuditTrail(trail_path, old).record(
+        TrailKeyRotated(
+            actor=actor,
+            payload={
+                "old_key_id": old.key_id,
+                "new_key_id": new.key_id,
+                "new_public_key": new.verifier().public_key_pem().decode("ascii"),
+            },
+        )
     )
     # Install the very key announced in the record. Should this fail, the record names a key
     # that never signed anything and the old key stays in place: rotate again.

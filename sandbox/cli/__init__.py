@@ -2,6 +2,7 @@
 
 Exit codes: 0 the run passed (possibly with warnings), 1 an unexpected failure, 2 bad input
 (manifest, policy pack, data, arguments), 3 the run completed but its verdict is fail/blocked.
+A usage error (unknown command or option, missing argument) is one line on stderr and exit 2.
 Heavy libraries (docker, mlflow, fairlearn, pandas) are imported inside commands, so
 `sandbox --help` starts instantly. Each command group lives in its own module.
 """
@@ -9,6 +10,7 @@ Heavy libraries (docker, mlflow, fairlearn, pandas) are imported inside commands
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -47,11 +49,21 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         errors.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors carry their own exit code (2)
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # click's errors, as vendored by typer
+        sys.exit(_usage_error(exc))
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    """Say what was wrong with the command line in one line; return the exit code (2)."""
+    ctx: Any = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        print(ctx.get_help())  # a command group given no command: its help is the answer
+        return 0
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    line = " ".join(f"{message}{hint}".split())
+    errors.print(f"[red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    code = getattr(exc, "exit_code", 2)
+    return code if isinstance(code, int) else 2

@@ -98,7 +98,7 @@ def policy_check(pilot: PilotArg) -> None:
     """Run the pre-run rules only, without a container: fast feedback on a manifest."""
     from sandbox.data.dataset import load_pilot_data
     from sandbox.manifest import load_manifest
-    from sandbox.policies.engine import check_stage, decide
+    from sandbox.policies.engine import launch_gate
     from sandbox.policies.hardening import effective_hardening
     from sandbox.policies.rules import RuleContext
     from sandbox.policies.selection import packs_for
@@ -111,8 +111,7 @@ def policy_check(pilot: PilotArg) -> None:
         hardening=effective_hardening(packs, default_hardening(Settings())),
         data=load_pilot_data(pilot, manifest),
     )
-    outcomes = check_stage(packs, "pre_run", ctx) + check_stage(packs, "runtime", ctx)
-    verdict = decide(packs, outcomes, started=False)
+    verdict = launch_gate(packs, ctx)
     console.print(f"packs: {', '.join(p.id for p in packs)}")
     for outcome in verdict.outcomes:
         mark = {"passed": "[green]✓[/]", "failed": "[red]✗[/]"}.get(outcome.outcome, "·")

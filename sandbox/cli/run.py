@@ -49,7 +49,8 @@ def _run_and_report(pilot: Path, out: Path | None) -> None:
     from sandbox.cli.progress import StageDisplay
     from sandbox.cli.summary import print_summary
     from sandbox.runs.pilot_run import run_pilot
-    from sandbox.runs.services import build_services, settle
+    from sandbox.runs.recovery import settle
+    from sandbox.runs.services import build_services
 
     settings = Settings()
     services = build_services(settings)

@@ -43,7 +43,7 @@ def _findings(outcome: RunOutcome) -> Table | None:
         ff = result.four_fifths
         ff_text = (
             "n/a"
-            if ff.ratio is None
+            if ff is None or ff.ratio is None
             else f"{ff.ratio:.2f} " + ("[green]holds[/]" if ff.passed else "[yellow]below 0.8[/]")
         )
         table.add_row(escape(result.name), *cells, ff_text)

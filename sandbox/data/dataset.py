@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sandbox.data.reader import read_table
+from sandbox.data.table import MISSING_GROUP, PilotTable, group_columns
 from sandbox.digests import file_sha256
 from sandbox.errors import DataError
 from sandbox.manifest import MANIFEST_NAME, PilotManifest
+from sandbox.tasks import get_task
 
 __all__ = ["MISSING_GROUP", "PilotData", "SourceInfo", "Split", "load_pilot_data", "split_rows"]
-
-MAX_SOURCE_BYTES = 2 * 1024**3
-MISSING_GROUP = "(missing)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,9 +36,9 @@ class SourceInfo:
 
 @dataclass(frozen=True, kw_only=True)
 class PilotData:
-    """The checked rows: `row_id`, features, the 0/1 label `y`, and sensitive attributes."""
+    """The checked rows (ids, features, task-encoded label, groups) and where they came from."""
 
-    frame: pd.DataFrame
+    table: PilotTable
     sources: tuple[SourceInfo, ...]
     missing_by_column: dict[str, int]
 
@@ -65,26 +65,6 @@ def _resolve_inside(pilot_dir: Path, relative: str, field: str) -> Path:
     return path
 
 
-def _read_source(path: Path, fmt: str) -> pd.DataFrame:
-    size = path.stat().st_size
-    if size > MAX_SOURCE_BYTES:
-        raise DataError(f"{path}: {size} bytes is larger than the {MAX_SOURCE_BYTES}-byte limit")
-    if size == 0:
-        raise DataError(f"{path}: the file is empty; it needs a header row and data rows")
-    try:
-        if fmt == "parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path, low_memory=False, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: no columns found; it needs a header row") from None
-    except pd.errors.ParserError as exc:
-        raise DataError(f"{path}: malformed CSV: {str(exc).strip()}") from None
-    except (ValueError, OSError) as exc:  # pyarrow raises subclasses of these
-        raise DataError(f"{path}: cannot read as {fmt}: {exc}") from None
-
-
 def _check_columns(
     frame: pd.DataFrame, manifest: PilotManifest, manifest_path: Path, source_names: str
 ) -> None:
@@ -106,34 +86,6 @@ def _check_columns(
         raise DataError(f"{source_names}: column 'row_id' is reserved for the sandbox; rename it")
 
 
-def _encode_label(
-    frame: pd.DataFrame, manifest: PilotManifest, manifest_path: Path, source_names: str
-) -> np.ndarray:
-    label = manifest.data.label
-    column = frame[label]
-    missing = int(column.isna().sum())
-    if missing:
-        raise DataError(
-            f"{source_names}: label column {label!r} has {missing} empty values; "
-            "fill or drop those rows"
-        )
-    as_text = column.astype(str).str.strip().str.lower()
-    positive = str(manifest.task.positive_label).strip().lower()
-    values = sorted(set(as_text))
-    if len(values) != 2:
-        raise DataError(
-            f"{source_names}: label column {label!r} has {len(values)} distinct values "
-            f"({', '.join(values[:5])}); binary classification needs exactly two"
-        )
-    if positive not in values:
-        raise DataError(
-            f"{manifest_path}: task.positive_label: {manifest.task.positive_label!r} is not a "
-            f"value of column {label!r} (values: {', '.join(values)}); quote it in YAML, e.g. 'yes'"
-        )
-    encoded: np.ndarray = (as_text == positive).to_numpy(dtype=np.int8)
-    return encoded
-
-
 def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     """Read the declared sources, check the schema, encode the label; DataError on any flaw."""
     manifest_path = pilot_dir / MANIFEST_NAME
@@ -141,8 +93,7 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     infos: list[SourceInfo] = []
     for i, source in enumerate(manifest.data.sources):
         path = _resolve_inside(pilot_dir, source.path, f"data.sources[{i}].path")
-        frame = _read_source(path, source.resolved_format)
-        frame.columns = [str(c) for c in frame.columns]
+        frame = read_table(path, source.resolved_format)
         if frames and list(frame.columns) != list(frames[0].columns):
             raise DataError(
                 f"{path}: columns differ from {manifest.data.sources[0].path}; "
@@ -163,23 +114,31 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     if frame.empty:
         raise DataError(f"{names}: no data rows")
     _check_columns(frame, manifest, manifest_path, names)
-    y = _encode_label(frame, manifest, manifest_path, names)
     data = manifest.data
-    checked = frame[list(data.features)].copy()
+    label = get_task(manifest.task.type).encode_labels(
+        frame[data.label],
+        manifest.task,
+        column=data.label,
+        source=names,
+        manifest=str(manifest_path),
+    )
+    groups = group_columns(frame, data.sensitive)
     for index, column in enumerate(data.sensitive):
-        groups = frame[column].astype("string").fillna(MISSING_GROUP).astype(str)
-        if groups.nunique() < 2:
+        if groups[column].nunique() < 2:
             raise DataError(
                 f"{manifest_path}: data.sensitive[{index}]: column {column!r} has a single group "
-                f"({groups.iloc[0]!r}) in {names}, so no disparity can be assessed; "
+                f"({groups[column].iloc[0]!r}) in {names}, so no disparity can be assessed; "
                 "remove it from data.sensitive or use data with several groups"
             )
-        checked[f"sensitive:{column}"] = groups.to_numpy()
-    checked.insert(0, "row_id", np.arange(len(frame), dtype=np.int64))
-    checked["y"] = y
+    table = PilotTable(
+        row_ids=np.arange(len(frame), dtype=np.int64),
+        features=frame[list(data.features)].reset_index(drop=True),
+        label=label,
+        groups=groups.reset_index(drop=True),
+    )
     used = [data.label, *data.features, *data.sensitive]
     missing = {c: int(frame[c].isna().sum()) for c in dict.fromkeys(used)}
-    return PilotData(frame=checked, sources=tuple(infos), missing_by_column=missing)
+    return PilotData(table=table, sources=tuple(infos), missing_by_column=missing)
 
 
 def split_rows(y: np.ndarray, *, evaluation_fraction: float, seed: int, stratify: bool) -> Split:

@@ -1,9 +1,9 @@
 """What crosses the container wall, written by the host into a run folder.
 
-- ``input/train.csv``: model features + label (0/1) for the training rows;
+- ``input/train.csv``: model features + the task-encoded label for the training rows;
 - ``input/score.csv``: ``row_id`` + model features for the evaluation rows: no label, no
   sensitive attribute, no PII (data minimisation by construction);
-- ``input/spec.json``: what the harness should fit;
+- ``input/spec.json``: what the harness should fit, and what it writes (the task's outputs);
 - ``pilot/``: the pilot's code files only (never its data), as regular files.
 
 Everything else (labels, sensitive attributes) stays on the host in `WallCrossing.held_back`.
@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from sandbox.data.dataset import PilotData, Split
+from sandbox.data.table import PilotTable
 from sandbox.digests import file_sha256
 from sandbox.errors import ManifestError
 from sandbox.manifest import MANIFEST_NAME, PilotManifest
+from sandbox.tasks import get_task
 
 __all__ = ["WallCrossing", "stage_code", "write_inputs"]
 
@@ -39,13 +41,12 @@ class WallCrossing:
     files: dict[str, str]  # name -> sha256 of each file in input_dir
     train_rows: int
     eval_rows: int
-    held_back: pd.DataFrame  # row_id, y, sensitive:<col>... for the evaluation rows
+    held_back: PilotTable  # the evaluation rows' ids, labels and groups (no features)
 
     @property
     def expected_row_ids(self) -> np.ndarray:
         """The row ids the container must return predictions for."""
-        ids: np.ndarray = self.held_back["row_id"].to_numpy()
-        return ids
+        return self.held_back.row_ids
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -61,17 +62,20 @@ def write_inputs(
     input_dir.chmod(0o755)
     features = list(manifest.data.features)
     label = manifest.data.label
-    frame = data.frame
-    train = frame.iloc[split.train]
-    evaluation = frame.iloc[split.evaluation]
+    table = data.table
+    train = table.take(split.train)
+    evaluation = table.take(split.evaluation)
 
-    train_out = train[features].copy()
-    train_out[label] = train["y"].to_numpy()
+    train_out = train.features.copy()
+    train_out[label] = train.label
     _write_private(input_dir / "train.csv", train_out.to_csv(index=False, lineterminator="\n"))
-    score_out = evaluation[["row_id", *features]]
+    score_out = pd.concat(
+        [pd.DataFrame({"row_id": evaluation.row_ids}), evaluation.features], axis=1
+    )
     _write_private(input_dir / "score.csv", score_out.to_csv(index=False, lineterminator="\n"))
     spec = {
         "task": manifest.task.type,
+        "outputs": get_task(manifest.task.type).harness_outputs(manifest.task),
         "label": label,
         "features": features,
         "entrypoint": manifest.model.entrypoint,
@@ -81,8 +85,7 @@ def write_inputs(
     }
     _write_private(input_dir / "spec.json", json.dumps(spec, indent=2, sort_keys=True) + "\n")
 
-    sensitive = [c for c in frame.columns if c.startswith("sensitive:")]
-    held_back = evaluation[["row_id", "y", *sensitive]].reset_index(drop=True)
+    held_back = evaluation.without_features()
     files = {p.name: file_sha256(p) for p in sorted(input_dir.iterdir())}
     return WallCrossing(
         input_dir=input_dir,

@@ -1,27 +1,19 @@
 """Evaluate a binary classifier: performance, and group fairness with confidence intervals.
 
-:func:`evaluate_binary` is the one entry point. It assesses every sensitive attribute on its
-own, every pair (when there are three or more), and the intersection of all of them, and
-returns a frozen, JSON-serialisable :class:`BinaryEvaluation`. :func:`flat_metrics` flattens
-it into stable metric names for the experiment tracker.
+:func:`evaluate_binary` assesses every sensitive attribute on its own, every pair (when there
+are three or more), and the intersection of all of them, and returns the task-neutral
+:class:`~sandbox.evaluation.result.Evaluation`. Callers go through the binary task
+(:mod:`sandbox.tasks.binary`), which prepares its inputs.
 
-Group numbers equal fairlearn's ``MetricFrame`` (see :mod:`sandbox.evaluation.fairness`). A rate
-whose denominator is empty in a group (a TPR with no positive cases) follows fairlearn's
-convention of 0.0 and is marked ``undefined``; values that are not numbers at all (a ratio
-whose largest value is 0) are ``None``.
+Group numbers equal fairlearn's ``MetricFrame`` (see :mod:`sandbox.evaluation.fairness`).
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Sequence
-from itertools import combinations
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from sandbox.errors import DataError
 from sandbox.evaluation.fairness import (
@@ -38,144 +30,28 @@ from sandbox.evaluation.fairness import (
     undefined_mask,
 )
 from sandbox.evaluation.performance import binary_performance
+from sandbox.evaluation.result import (
+    AttributeSetResult,
+    Disparity,
+    Evaluation,
+    FourFifths,
+    GroupResult,
+    attribute_sets,
+    estimate,
+    extreme_group,
+    slug,
+)
 
-__all__ = [
-    "AttributeSetResult",
-    "BinaryEvaluation",
-    "Disparity",
-    "Estimate",
-    "FourFifths",
-    "GroupResult",
-    "attribute_sets",
-    "evaluate_binary",
-    "flat_metrics",
-]
+__all__ = ["BINARY", "evaluate_binary"]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+BINARY = "binary_classification"
+
 _MISSING_DENOMINATOR = {
     "tpr": "no positive cases",
     "fnr": "no positive cases",
     "fpr": "no negative cases",
     "precision": "no positive predictions",
 }
-
-
-class Estimate(BaseModel):
-    """A value with its bootstrap percentile interval; ``None`` where not a number."""
-
-    model_config = _FROZEN
-
-    value: float | None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    #: The denominator was empty: ``value`` is fairlearn's conventional 0.0, not a measurement.
-    undefined: bool = False
-
-
-class GroupResult(BaseModel):
-    """One group of an attribute set: its size, confusion counts and metrics."""
-
-    model_config = _FROZEN
-
-    label: str
-    values: dict[str, str]
-    count: int
-    small: bool
-    confusion: dict[str, int]
-    metrics: dict[str, Estimate]
-
-
-class Disparity(BaseModel):
-    """Between-group difference (max - min) and ratio (min / max) of one metric."""
-
-    model_config = _FROZEN
-
-    metric: str
-    difference: Estimate
-    ratio: Estimate
-    highest_group: str | None
-    lowest_group: str | None
-    #: Some group's value is a conventional 0.0 (empty denominator) and enters the comparison.
-    includes_undefined: bool = False
-
-
-class FourFifths(BaseModel):
-    """The four-fifths rule on selection rate: lowest / highest group rate >= threshold."""
-
-    model_config = _FROZEN
-
-    ratio: float | None
-    threshold: float = FOUR_FIFTHS
-    passed: bool | None
-    lowest_group: str | None
-    highest_group: str | None
-
-
-class AttributeSetResult(BaseModel):
-    """Fairness assessment of one attribute or intersection of attributes."""
-
-    model_config = _FROZEN
-
-    name: str
-    key: str
-    attributes: tuple[str, ...]
-    groups: tuple[GroupResult, ...]
-    disparities: dict[str, Disparity]
-    four_fifths: FourFifths
-    warnings: tuple[str, ...] = ()
-
-
-class BinaryEvaluation(BaseModel):
-    """Performance and group fairness of a binary classifier on the evaluation rows."""
-
-    model_config = _FROZEN
-
-    rows: int
-    performance: dict[str, float]
-    counts: dict[str, int]
-    attribute_sets: tuple[AttributeSetResult, ...]
-    min_group_size: int
-    n_bootstrap: int
-    confidence: float
-    seed: int
-    warnings: tuple[str, ...] = ()
-
-    def attribute_set(self, name: str) -> AttributeSetResult:
-        """The result for one attribute set, by name (``"sex & race"``) or key."""
-        for result in self.attribute_sets:
-            if name in (result.name, result.key):
-                return result
-        raise KeyError(name)
-
-
-def attribute_sets(attributes: Sequence[str]) -> list[tuple[str, ...]]:
-    """Each attribute, each pair (with three or more attributes), and the full intersection."""
-    names = tuple(attributes)
-    sets: list[tuple[str, ...]] = [(a,) for a in names]
-    if len(names) >= 3:
-        sets.extend(combinations(names, 2))
-    if len(names) >= 2:
-        sets.append(names)
-    return sets
-
-
-def _number(value: Any) -> float | None:
-    """A finite float, or None."""
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _estimate(value: Any, low: Any, high: Any, *, undefined: bool = False) -> Estimate:
-    return Estimate(
-        value=_number(value), ci_low=_number(low), ci_high=_number(high), undefined=undefined
-    )
-
-
-def _extreme_group(values: FloatArray, labels: Sequence[str], *, highest: bool) -> str | None:
-    if np.isnan(values).all():
-        return None
-    index = int(np.nanargmax(values) if highest else np.nanargmin(values))
-    return labels[index]
 
 
 def _assess_set(
@@ -216,7 +92,7 @@ def _assess_set(
     for g, (key, label) in enumerate(zip(groups.keys, labels, strict=True)):
         size = int(counts[g].sum())
         metrics = {
-            name: _estimate(
+            name: estimate(
                 point[name][g],
                 group_ci[name][0][g],
                 group_ci[name][1][g],
@@ -241,10 +117,10 @@ def _assess_set(
         d_low, d_high, r_low, r_high = (float(np.ravel(b)[0]) for b in spread_ci[name])
         disparities[name] = Disparity(
             metric=name,
-            difference=_estimate(difference, d_low, d_high),
-            ratio=_estimate(ratio, r_low, r_high),
-            highest_group=_extreme_group(point[name], labels, highest=True),
-            lowest_group=_extreme_group(point[name], labels, highest=False),
+            difference=estimate(difference, d_low, d_high),
+            ratio=estimate(ratio, r_low, r_high),
+            highest_group=extreme_group(point[name], labels, highest=True),
+            lowest_group=extreme_group(point[name], labels, highest=False),
             includes_undefined=bool(undefined[name].any()),
         )
     rates = disparities["selection_rate"]
@@ -257,7 +133,7 @@ def _assess_set(
     name = " & ".join(attributes)
     return AttributeSetResult(
         name=name,
-        key="__".join(_slug(a) for a in attributes),
+        key="__".join(slug(a) for a in attributes),
         attributes=attributes,
         groups=tuple(results),
         disparities=disparities,
@@ -279,8 +155,8 @@ def _warnings(
                 "its estimates are uncertain."
             )
         by_reason: dict[str, list[str]] = {}
-        for metric, estimate in group.metrics.items():
-            if estimate.undefined:
+        for metric, point in group.metrics.items():
+            if point.undefined:
                 by_reason.setdefault(_MISSING_DENOMINATOR.get(metric, "no rows"), []).append(metric)
         for reason, metrics in by_reason.items():
             out.append(
@@ -302,7 +178,7 @@ def evaluate_binary(
     n_bootstrap: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
-) -> BinaryEvaluation:
+) -> Evaluation:
     """Assess performance and group fairness of binary predictions, with bootstrap intervals.
 
     ``n_bootstrap=0`` skips the intervals. Rows whose sensitive value is missing form their
@@ -344,7 +220,8 @@ def evaluate_binary(
         )
         for attributes in attribute_sets(finest.attributes)
     )
-    return BinaryEvaluation(
+    return Evaluation(
+        task=BINARY,
         rows=rows,
         performance=performance.metrics,
         counts=performance.counts,
@@ -355,39 +232,3 @@ def evaluate_binary(
         seed=seed,
         warnings=performance.notes,
     )
-
-
-def _slug(text: str) -> str:
-    """A metric-name-safe fragment: letters, digits, '_' and '-' only."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "_"
-
-
-def flat_metrics(evaluation: BinaryEvaluation) -> dict[str, float]:
-    """Stable, tracker-safe metric names to finite values.
-
-    ``perf.roc_auc``, ``fairness.sex.selection_rate.difference``,
-    ``fairness.sex.four_fifths.passed``, ``fairness.sex.group.female.tpr``,
-    ``fairness.sex__race.tpr.ratio.ci_low``. Conventional zeros (undefined) are left out.
-    """
-    out: dict[str, float | None] = {f"perf.{k}": v for k, v in evaluation.performance.items()}
-    for result in evaluation.attribute_sets:
-        prefix = f"fairness.{result.key}"
-        for metric, disparity in result.disparities.items():
-            for kind in ("difference", "ratio"):
-                estimate: Estimate = getattr(disparity, kind)
-                out[f"{prefix}.{metric}.{kind}"] = estimate.value
-                out[f"{prefix}.{metric}.{kind}.ci_low"] = estimate.ci_low
-                out[f"{prefix}.{metric}.{kind}.ci_high"] = estimate.ci_high
-        if result.four_fifths.passed is not None:
-            out[f"{prefix}.four_fifths.passed"] = float(result.four_fifths.passed)
-        seen: dict[str, int] = {}
-        for group in result.groups:
-            slug = "__".join(_slug(v) for v in group.values.values())
-            seen[slug] = seen.get(slug, 0) + 1
-            if seen[slug] > 1:  # two labels that differ only in punctuation
-                slug = f"{slug}-{seen[slug]}"
-            out[f"{prefix}.group.{slug}.count"] = float(group.count)
-            for metric, estimate in group.metrics.items():
-                if not estimate.undefined:
-                    out[f"{prefix}.group.{slug}.{metric}"] = estimate.value
-    return {k: float(v) for k, v in out.items() if v is not None and math.isfinite(v)}

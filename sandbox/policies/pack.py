@@ -20,8 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sandbox.digests import bytes_sha256
 from sandbox.errors import PolicyPackError
 from sandbox.manifest import describe_validation_error, read_yaml
-from sandbox.policies.impact import ImpactLevel
-from sandbox.policies.verdict import Severity, Stage
+from sandbox.policies.rule import Rule
 
 __all__ = [
     "PolicyPack",
@@ -34,27 +33,6 @@ __all__ = [
 
 MAX_PACK_BYTES = 1_000_000
 MAX_EXTENDS_DEPTH = 8
-
-
-class Rule(BaseModel):
-    """One governance rule."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,80}$")
-    type: str = Field(description="The rule type (`sandbox policy explain TYPE`).")
-    title: str = Field(min_length=1, max_length=200)
-    stage: Stage
-    severity: Severity
-    params: dict[str, Any] = Field(default_factory=dict)
-    rationale: str = Field(min_length=1, max_length=4000)
-    references: tuple[str, ...] = Field(
-        default=(), description="Framework clauses the rule implements (NIST AI RMF, EU AI Act...)."
-    )
-    min_impact_level: ImpactLevel | None = Field(
-        default=None,
-        description="Check the rule only from this impact level up (always, if not assessed).",
-    )
 
 
 class PolicyPack(BaseModel):

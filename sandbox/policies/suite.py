@@ -2,9 +2,12 @@
 
 Each built-in pack folder holds `suite.yaml` and `samples/`. A sample is a pilot folder:
 `pilot.yaml`, optionally its data (for the data rules), and, to exercise post-run rules, an
-`evaluation.yaml` with the confusion counts of each group and optionally `explanations.json`.
+`evaluation.yaml` with each group's counts by cell (the task type's `sample_cells`: for
+binary classification the confusion cells tn, fp, fn, tp) and optionally `explanations.json`.
 A case names a sample, the packs to apply (default: the suite's pack), optional launch facts
-(image digest, hardening) and the expected verdict and rule outcomes. A city can write a
+(image digest, hardening), optionally how the container ended (`container`: its state, or why
+its outputs were rejected; a sample with an evaluation ran to completion unless it says
+otherwise) and the expected verdict and rule outcomes. A city can write a
 suite beside its own pack the same way.
 """
 
@@ -20,18 +23,45 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sandbox.errors import PolicyPackError
 from sandbox.manifest import describe_validation_error, load_manifest, read_yaml
-from sandbox.policies.engine import check_stage, decide
+from sandbox.policies.engine import check_stage, container_checks, decide, launch_gate
 from sandbox.policies.hardening import effective_hardening
 from sandbox.policies.pack import load_pack
 from sandbox.policies.rules import RuleContext
 from sandbox.policies.verdict import Outcome, Verdict, VerdictStatus
-from sandbox.runtime.base import Hardening
+from sandbox.runtime.base import ContainerResult, Hardening, TerminalState
+from sandbox.tasks import EvaluationSettings, Outcomes, get_task
 
-__all__ = ["Suite", "SuiteCase", "load_suite", "run_case"]
+__all__ = ["Suite", "SuiteCase", "SuiteContainer", "load_suite", "run_case"]
 
 SUITE_NAME = "suite.yaml"
 EVALUATION_NAME = "evaluation.yaml"
-CELLS = ("tn", "fp", "fn", "tp")
+
+
+class SuiteContainer(BaseModel):
+    """How a sample's container ended, for the rules that judge it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: TerminalState = "succeeded"
+    exit_code: int | None = None
+    outputs_rejected: str | None = Field(default=None, description="Why outputs were refused.")
+
+    def result(self) -> ContainerResult:
+        """The container result a runtime would have returned."""
+        code = self.exit_code
+        if code is None and self.state in ("succeeded", "failed"):
+            code = 0 if self.state == "succeeded" else 1
+        return ContainerResult(
+            state=self.state,
+            exit_code=code,
+            image_digest="sha256:" + "0" * 64,
+            container_id="suite",
+            duration_s=0.0,
+            stdout_tail="",
+            stderr_tail="",
+            output_dir=Path("/nonexistent"),
+            output_files={},
+        )
 
 
 class SuiteCase(BaseModel):
@@ -44,6 +74,7 @@ class SuiteCase(BaseModel):
     packs: tuple[str, ...] = Field(default=(), description="Default: the suite's pack.")
     image_digest: str | None = None
     hardening: dict[str, int | float | str] = Field(default_factory=dict)
+    container: SuiteContainer | None = None
     verdict: VerdictStatus
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
 
@@ -84,43 +115,42 @@ def run_case(case: SuiteCase, *, suite: Suite, suite_dir: Path) -> Verdict:
         data=load_pilot_data(pilot_dir, manifest) if has_data else None,
         image_digest=case.image_digest,
     )
-    gate = check_stage(packs, "pre_run", ctx) + check_stage(packs, "runtime", ctx)
-    verdict = decide(packs, gate, started=False)
-    if verdict.status == "blocked" or not (pilot_dir / EVALUATION_NAME).is_file():
-        return verdict
-    ctx = replace(
-        ctx,
-        evaluation=_evaluation(pilot_dir, manifest),
-        explanations=_explanations(pilot_dir, manifest),
-    )
-    return decide(packs, gate + check_stage(packs, "post_run", ctx))
+    gate = launch_gate(packs, ctx)
+    evaluated = (pilot_dir / EVALUATION_NAME).is_file()
+    container = case.container or (SuiteContainer() if evaluated else None)
+    if gate.status == "blocked" or container is None:
+        return gate
+    ctx = replace(ctx, container=container.result(), outputs_rejected=container.outputs_rejected)
+    outcomes = [*gate.outcomes, *container_checks(packs, ctx)]
+    if evaluated and container.state == "succeeded" and container.outputs_rejected is None:
+        ctx = replace(
+            ctx,
+            evaluation=_evaluation(pilot_dir, manifest),
+            explanations=_explanations(pilot_dir, manifest),
+        )
+        outcomes += check_stage(packs, "post_run", ctx)
+    return decide(packs, outcomes)
 
 
 def _evaluation(pilot_dir: Path, manifest: Any) -> Any:
-    """Evaluate predictions rebuilt from each group's confusion counts."""
-    from sandbox.evaluation.binary import evaluate_binary
-
+    """Evaluate outcomes rebuilt from each group's counts by the task's cells."""
+    task = get_task(manifest.task.type)
+    cells = task.sample_cells
     raw = read_yaml(pilot_dir / EVALUATION_NAME, max_bytes=1_000_000, error=PolicyPackError)
     rows: list[dict[str, Any]] = []
-    truth: list[int] = []
-    pred: list[int] = []
+    truth: list[Any] = []
+    pred: list[Any] = []
     for group in raw["groups"]:
-        values = {k: str(v) for k, v in group.items() if k not in CELLS}
-        for cell, (t, p) in zip(CELLS, ((0, 0), (0, 1), (1, 0), (1, 1)), strict=True):
+        values = {k: str(v) for k, v in group.items() if k not in cells}
+        for cell, (t, p) in cells.items():
             count = int(group.get(cell, 0))
             rows += [values] * count
             truth += [t] * count
             pred += [p] * count
-    cfg = manifest.evaluation
-    return evaluate_binary(
-        y_true=np.array(truth),
-        y_pred=np.array(pred),
-        sensitive=pd.DataFrame(rows),
-        min_group_size=cfg.min_group_size,
-        n_bootstrap=cfg.bootstrap,
-        confidence=cfg.confidence,
-        seed=manifest.data.split.seed,
+    outcomes = Outcomes(
+        labels=np.array(truth), predictions=np.array(pred), scores=None, groups=pd.DataFrame(rows)
     )
+    return task.evaluate(outcomes, EvaluationSettings.of(manifest))
 
 
 def _explanations(pilot_dir: Path, manifest: Any) -> Any:

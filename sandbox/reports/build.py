@@ -3,54 +3,31 @@ verdict and the trail record that proves what ran."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sandbox.manifest import PilotManifest
-from sandbox.policies.impact import assess
-from sandbox.policies.pack import PolicyPack
-from sandbox.policies.verdict import Verdict
+from sandbox.policies.impact import ImpactResult, assess
 from sandbox.reports import model as r
-from sandbox.runtime.base import ContainerResult, Hardening
 
 if TYPE_CHECKING:
-    from sandbox.audit.trail import TrailRecord
-    from sandbox.evaluation.binary import BinaryEvaluation
     from sandbox.reports.model import AuditReport
+    from sandbox.runs.record import RunRecord
 
-__all__ = ["RunFacts", "build_report", "impact_summary"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunFacts:
-    """What the pipeline knows about the run itself, for the report's run and provenance."""
-
-    run_id: str
-    started_at: datetime
-    image: str
-    tracker_run_id: str | None
-    tracking_uri: str | None
-    trail_path: Path
-    started_record: TrailRecord | None
-    notes: tuple[str, ...]
+__all__ = ["build_report", "impact_summary"]
 
 
-def build_report(
-    facts: RunFacts,
-    manifest: PilotManifest,
-    packs: list[PolicyPack],
-    manifest_sha: str,
-    verdict: Verdict,
-    data: Any,
-    crossing: Any,
-    result: ContainerResult | None,
-    hardening: Hardening | None,
-    evaluation: BinaryEvaluation | None,
-    explanations: Any,
-) -> AuditReport:
-    """The versioned report of one run, from everything the run produced."""
+def build_report(record: RunRecord, *, trail_path: Path, tracking_uri: str | None) -> AuditReport:
+    """The versioned report of one run, from everything its record holds."""
+    manifest, verdict = record.manifest, record.verdict
+    if manifest is None or verdict is None:
+        raise ValueError(f"run {record.run_id}: a report needs the manifest and the verdict")
+    packs, data, crossing = record.packs, record.data, record.crossing
+    result, evaluation, explanations = record.container, record.evaluation, record.explanations
+    # The runtime section exists once the inputs were written for a container.
+    hardening = record.hardening if crossing is not None else None
     pilot = manifest.pilot
     finished = datetime.now(UTC)
     sources = tuple(
@@ -71,7 +48,7 @@ def build_report(
     runtime = None
     if hardening is not None:
         runtime = r.RuntimeSection(
-            image=facts.image,
+            image=str(record.image),
             image_digest=result.image_digest if result else None,
             hardening=asdict(hardening),
             container_state=result.state if result else "outputs_rejected",
@@ -88,14 +65,14 @@ def build_report(
             )
             for f in explanations.features
         )
-    started = facts.started_record
+    started = record.started_record
     return r.AuditReport(
         run=r.RunSection(
-            run_id=facts.run_id,
-            started_at=facts.started_at,
+            run_id=record.run_id,
+            started_at=record.started_at,
             finished_at=finished,
             state=verdict.status,
-            duration_s=round((finished - facts.started_at).total_seconds(), 3),
+            duration_s=round((finished - record.started_at).total_seconds(), 3),
         ),
         pilot=r.PilotSection(
             name=pilot.name,
@@ -115,8 +92,9 @@ def build_report(
             split=split,
             roles=r.DataRoles(
                 label=manifest.data.label,
-                positive_label=manifest.task.positive_label,
-                positive_meaning=manifest.task.positive_meaning,
+                # only task types with a positive class declare these
+                positive_label=getattr(manifest.task, "positive_label", None),
+                positive_meaning=getattr(manifest.task, "positive_meaning", ""),
                 features=manifest.data.features,
                 sensitive=manifest.data.sensitive,
                 pii=manifest.data.pii,
@@ -134,7 +112,7 @@ def build_report(
             policy_packs=tuple(p.id for p in packs),
             human_oversight=manifest.governance.human_oversight,
             data_retention=manifest.governance.data_retention,
-            impact_assessment=impact_summary(manifest),
+            impact_assessment=impact_summary(manifest, record.impact),
             transparency=dict(manifest.governance.transparency),
         ),
         runtime=runtime,
@@ -142,23 +120,23 @@ def build_report(
         explanations=importances,
         verdict=verdict,
         provenance=r.ProvenanceSection(
-            manifest_sha256=manifest_sha,
+            manifest_sha256=str(record.manifest_sha256),
             policy_pack_id="+".join(p.id for p in packs),
             policy_pack_sha256=",".join(p.sha256 for p in packs),
-            mlflow_run_id=facts.tracker_run_id,
-            mlflow_tracking_uri=facts.tracking_uri,
-            trail_path=str(facts.trail_path),
+            mlflow_run_id=record.tracker_run_id,
+            mlflow_tracking_uri=tracking_uri,
+            trail_path=str(trail_path),
             trail_seq=started.seq if started else None,
             trail_record_hash=started.hash if started else None,
         ),
-        notes=facts.notes,
+        notes=record.notes,
     )
 
 
-def impact_summary(manifest: PilotManifest) -> dict[str, Any]:
-    """The declared impact-assessment answers and what they score to."""
+def impact_summary(manifest: PilotManifest, impact: ImpactResult | None = None) -> dict[str, Any]:
+    """The declared impact-assessment answers and what they score to (`impact`, if scored)."""
     answers = manifest.governance.impact_assessment
     return {
         "answers": answers.model_dump(mode="json", exclude_defaults=True),
-        "assessment": assess(answers).evidence(),
+        "assessment": (impact or assess(answers)).evidence(),
     }

@@ -6,7 +6,8 @@ transparency record, residents' notices, PDF): each is derived from the report a
 Schema published by :func:`report_json_schema` lets other tools validate ``report.json``.
 Sections that cannot be known for a blocked or failed run (runtime, evaluation, explanations)
 are optional, and so is every section added after schema 1.0 shipped (``model``,
-``governance``, ``data.roles``, ``data.missing_by_column``), so older reports still validate.
+``governance``, ``data.roles``, ``data.missing_by_column``). Schema 1.1 made the evaluation
+task-neutral (see :data:`SCHEMA_VERSION`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sandbox.evaluation.binary import BinaryEvaluation
+from sandbox.evaluation.result import Evaluation
 from sandbox.policies.verdict import Verdict
 
 __all__ = [
@@ -38,7 +39,10 @@ __all__ = [
     "report_json_schema",
 ]
 
-SCHEMA_VERSION: Literal["1.0"] = "1.0"
+#: 1.1: the evaluation is task-neutral (``evaluation.task``; ``counts``, each group's
+#: ``confusion`` and each set's ``four_fifths`` are optional, present for binary tasks), and
+#: ``data.roles.positive_label`` is optional (absent for task types without one).
+SCHEMA_VERSION: Literal["1.1"] = "1.1"
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -105,7 +109,7 @@ class DataRoles(BaseModel):
     model_config = _FROZEN
 
     label: str
-    positive_label: str | int | bool
+    positive_label: str | int | bool | None = None
     positive_meaning: str = ""
     features: tuple[str, ...] = ()
     sensitive: tuple[str, ...] = ()
@@ -194,14 +198,14 @@ class AuditReport(BaseModel):
 
     model_config = _FROZEN
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1"] = SCHEMA_VERSION
     run: RunSection
     pilot: PilotSection
     data: DataSection = DataSection()
     model: ModelSection | None = None
     governance: GovernanceSection | None = None
     runtime: RuntimeSection | None = None
-    evaluation: BinaryEvaluation | None = None
+    evaluation: Evaluation | None = None
     explanations: tuple[FeatureImportance, ...] | None = None
     verdict: Verdict
     provenance: ProvenanceSection

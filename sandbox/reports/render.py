@@ -17,45 +17,30 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from sandbox.tasks import get_task, registered_tasks
+from sandbox.tasks.binary import VOCABULARY as BINARY_VOCABULARY
+
 if TYPE_CHECKING:
-    from sandbox.evaluation.binary import (
-        AttributeSetResult,
-        BinaryEvaluation,
-        Estimate,
-        GroupResult,
-    )
+    from sandbox.evaluation.result import AttributeSetResult, Estimate, Evaluation, GroupResult
     from sandbox.reports.model import AuditReport
 
 __all__ = [
     "Finding",
     "key_findings",
     "markdown_text",
+    "metric_display",
     "number_text",
     "render_html",
     "render_markdown",
     "template_environment",
+    "vocabulary_names",
 ]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
-METRIC_NAMES = {
-    "selection_rate": "Selection rate",
-    "tpr": "True positive rate",
-    "fpr": "False positive rate",
-    "fnr": "False negative rate",
-    "precision": "Precision",
-    "accuracy": "Accuracy",
-}
-PERFORMANCE_NAMES = {
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "precision": "Precision",
-    "recall": "Recall (true positive rate)",
-    "f1": "F1 score",
-    "roc_auc": "ROC AUC",
-    "base_rate": "Base rate (share of actual positives)",
-    "selection_rate": "Selection rate (share predicted positive)",
-}
+#: Display names of the default (binary) vocabulary; a report uses its own task's.
+METRIC_NAMES = {m.name: m.display for m in BINARY_VOCABULARY.group}
+PERFORMANCE_NAMES = {m.name: m.display for m in BINARY_VOCABULARY.performance}
 VERDICT_TEXT = {
     "pass": ("Pass", "Every governance rule held."),
     "pass_with_warnings": (
@@ -67,6 +52,31 @@ VERDICT_TEXT = {
 }
 #: Metrics drawn in the per-group charts, each with its colour (Okabe-Ito, colour-blind safe).
 CHART_METRICS = (("selection_rate", "#0072B2"), ("tpr", "#009E73"), ("fpr", "#D55E00"))
+_PALETTE = tuple(colour for _, colour in CHART_METRICS)
+
+
+def metric_display(name: str) -> str:
+    """The display name of a group metric in any registered task type's vocabulary."""
+    for task in registered_tasks():
+        if name in task.vocabulary.group_names:
+            return task.vocabulary.display(name)
+    return name
+
+
+def vocabulary_names(evaluation: Evaluation | None) -> dict[str, Any]:
+    """Display names and charted metrics for the evaluation's task type (template globals)."""
+    if evaluation is None:
+        return {"METRIC_NAMES": METRIC_NAMES, "PERFORMANCE_NAMES": PERFORMANCE_NAMES}
+    vocabulary = get_task(evaluation.task).vocabulary
+    group = vocabulary.group_names
+    charted = tuple((m, c) for m, c in CHART_METRICS if m in group) or tuple(
+        zip(group, _PALETTE, strict=False)
+    )
+    return {
+        "METRIC_NAMES": {m.name: m.display for m in vocabulary.group},
+        "PERFORMANCE_NAMES": {m.name: m.display for m in vocabulary.performance},
+        "CHART_METRICS": charted,
+    }
 
 
 @dataclass(frozen=True)
@@ -104,9 +114,11 @@ def _md(text: Any) -> str:
     return " ".join(escaped.split())
 
 
-def overall_rates(evaluation: BinaryEvaluation) -> dict[str, float | None]:
+def overall_rates(evaluation: Evaluation) -> dict[str, float | None]:
     """Whole-population value of each chart metric: the reference line of the charts."""
     counts = evaluation.counts
+    if counts is None:
+        return {}
     negatives = counts.get("negatives", 0)
     return {
         "selection_rate": evaluation.performance.get("selection_rate"),
@@ -120,7 +132,9 @@ def _group_text(group: GroupResult, metric: str) -> str:
     return f"{group.label} ({_num(group.metrics[metric].value)}{small})"
 
 
-def _largest_disparity(result: AttributeSetResult, confidence: float) -> Finding | None:
+def _largest_disparity(
+    result: AttributeSetResult, confidence: float, names: dict[str, str]
+) -> Finding | None:
     candidates = [d for m, d in result.disparities.items() if m in dict(CHART_METRICS)] or list(
         result.disparities.values()
     )
@@ -134,7 +148,8 @@ def _largest_disparity(result: AttributeSetResult, confidence: float) -> Finding
     interval = _interval(top.difference)
     text = (
         f"Across {result.name}, the largest disparity observed is in the "
-        f"{METRIC_NAMES[top.metric].lower()}: a difference of {_num(top.difference.value)} "
+        f"{names.get(top.metric, top.metric).lower()}: a difference of "
+        f"{_num(top.difference.value)} "
         f"between {_group_text(high, top.metric)} and {_group_text(low, top.metric)}"
         + (f"; {confidence:.0%} interval {interval}." if interval else ".")
     )
@@ -144,23 +159,24 @@ def _largest_disparity(result: AttributeSetResult, confidence: float) -> Finding
     return Finding(tone, text)
 
 
-def _evaluation_findings(evaluation: BinaryEvaluation) -> list[Finding]:
+def _evaluation_findings(evaluation: Evaluation) -> list[Finding]:
     findings: list[Finding] = []
     perf = evaluation.performance
     short = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "roc_auc": "ROC AUC"}
     parts = [f"{name} {_num(perf[k])}" for k, name in short.items() if k in perf]
     findings.append(Finding("info", f"On {evaluation.rows:,} evaluation rows: {', '.join(parts)}."))
     for result in evaluation.attribute_sets:
-        finding = _largest_disparity(result, evaluation.confidence)
+        names = vocabulary_names(evaluation)["METRIC_NAMES"]
+        finding = _largest_disparity(result, evaluation.confidence, names)
         if finding:
             findings.append(finding)
-    below = [r for r in evaluation.attribute_sets if r.four_fifths.passed is False]
-    met = [r for r in evaluation.attribute_sets if r.four_fifths.passed]
+    rules = [(r, r.four_fifths) for r in evaluation.attribute_sets if r.four_fifths]
+    below = [(r, ff) for r, ff in rules if ff.passed is False]
+    met = [r for r, ff in rules if ff.passed]
     if below:
         listed = "; ".join(
-            f"{r.name} (ratio {_num(r.four_fifths.ratio)}, {r.four_fifths.lowest_group} "
-            f"vs {r.four_fifths.highest_group})"
-            for r in below
+            f"{r.name} (ratio {_num(ff.ratio)}, {ff.lowest_group} vs {ff.highest_group})"
+            for r, ff in below
         )
         findings.append(
             Finding(
@@ -261,6 +277,7 @@ def _context(report: AuditReport) -> dict[str, Any]:
         ),
         "importances_hidden": max(0, len(importances) - 20),
         "css": (_TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        **vocabulary_names(evaluation),
     }
 
 

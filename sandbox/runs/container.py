@@ -1,25 +1,45 @@
-"""What the container did, as the runtime-stage rule outcomes and the run's evaluation.
+"""The container stage: write what may cross the wall, launch the container, then read and
+assess what it handed back.
 
-Every run is held to two runtime rules whatever its packs say: the model ran to completion
-within its limits (`runtime.container-succeeded`), and its outputs honour the container
-contract (`runtime.outputs-valid`). Valid predictions are joined with the held-back labels and
-groups, on the host, and assessed.
+Outputs that break the container contract are evidence for the `runtime.outputs-valid` rule,
+not a crash of the run. Valid predictions are joined with the held-back labels and groups, on
+the host, and assessed by the pilot's task type.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from sandbox.errors import OutputRejected
-from sandbox.manifest import PilotManifest
-from sandbox.policies.verdict import RuleOutcome
+from sandbox.errors import DataError, OutputRejected
 from sandbox.runtime.base import ContainerResult, ContainerSpec, Runtime
 
 if TYPE_CHECKING:
-    from sandbox.evaluation.binary import BinaryEvaluation
+    from sandbox.manifest import PilotManifest
 
-__all__ = ["container_outcome", "evaluate_outputs", "run_container"]
+__all__ = ["HARNESS_COMMAND", "AssessedOutputs", "assess_outputs", "cross_wall", "run_container"]
+
+#: The built-in harness in the runner image: it runs the pilot's entrypoint on /input.
+HARNESS_COMMAND: Final = ("python3", "/opt/sandbox/harness.py")
+
+
+def cross_wall(data: Any, manifest: PilotManifest, input_dir: Path) -> Any:
+    """Split the pilot's rows (seeded, as the manifest says) and write what the model may see.
+
+    Returns the `sandbox.data.wall.WallCrossing`: the input files' hashes and the held-back rows.
+    """
+    from sandbox.data.dataset import split_rows
+    from sandbox.data.wall import write_inputs
+
+    label = data.table.label
+    if label is None:
+        raise DataError(f"{manifest.pilot.name}: the pilot's data has no label to split on")
+    cfg = manifest.data.split
+    split = split_rows(
+        label, evaluation_fraction=cfg.evaluation_fraction, seed=cfg.seed, stratify=cfg.stratify
+    )
+    return write_inputs(data, split, manifest, input_dir)
 
 
 def run_container(
@@ -32,51 +52,25 @@ def run_container(
         return None, str(exc)
 
 
-def container_outcome(result: ContainerResult | None, rejected: str | None) -> RuleOutcome:
-    """The runtime-stage rule every run is held to: the model ended well, within its limits."""
-    if result is None:
-        return RuleOutcome(
-            rule_id="runtime.outputs-valid",
-            title="The container's outputs honour the container contract",
-            stage="runtime",
-            severity="block",
-            outcome="failed",
-            message=f"outputs rejected: {rejected}",
-            evidence={"reason": rejected},
-        )
-    evidence = {
-        "state": result.state,
-        "exit_code": result.exit_code,
-        "duration_s": round(result.duration_s, 3),
-        "stderr_tail": result.stderr_tail[-2000:],
-    }
-    ok = result.state == "succeeded"
-    message = (
-        "the model ran to completion"
-        if ok
-        else (f"the model ended {result.state.replace('_', ' ')} (exit code {result.exit_code})")
-    )
-    return RuleOutcome(
-        rule_id="runtime.container-succeeded",
-        title="The model runs to completion within its limits",
-        stage="runtime",
-        severity="block",
-        outcome="passed" if ok else "failed",
-        message=message,
-        evidence=evidence,
-    )
+@dataclass(frozen=True, kw_only=True)
+class AssessedOutputs:
+    """The evaluation of valid outputs, or why they were rejected."""
+
+    evaluation: Any = None
+    explanations: Any = None
+    rejected: str | None = None
 
 
-def evaluate_outputs(
-    manifest: PilotManifest, crossing: Any, output_dir: Path
-) -> tuple[BinaryEvaluation | None, Any, RuleOutcome | None]:
+def assess_outputs(manifest: PilotManifest, crossing: Any, output_dir: Path) -> AssessedOutputs:
     """Join validated predictions with the held-back labels and groups; assess them."""
-    from sandbox.evaluation.binary import evaluate_binary
     from sandbox.runtime.outputs import read_explanations, read_predictions
+    from sandbox.tasks.evaluate import evaluate_predictions
 
     try:
         predictions = read_predictions(
-            output_dir / "predictions.csv", expected_row_ids=crossing.expected_row_ids
+            output_dir / "predictions.csv",
+            expected_row_ids=crossing.expected_row_ids,
+            task=manifest.task.type,
         )
         explanations_path = output_dir / "explanations.json"
         explanations = (
@@ -85,23 +79,7 @@ def evaluate_outputs(
             else None
         )
     except OutputRejected as exc:
-        return None, None, container_outcome(None, str(exc))
+        return AssessedOutputs(rejected=str(exc))
     # read_predictions returns the rows in the order of expected_row_ids, i.e. of held_back.
-    joined = crossing.held_back.assign(
-        prediction=predictions["prediction"].to_numpy(),
-        **({"score": predictions["score"].to_numpy()} if "score" in predictions else {}),
-    )
-    sensitive = joined[[c for c in joined.columns if c.startswith("sensitive:")]]
-    sensitive.columns = [c.removeprefix("sensitive:") for c in sensitive.columns]
-    cfg = manifest.evaluation
-    evaluation = evaluate_binary(
-        y_true=joined["y"].to_numpy(),
-        y_pred=joined["prediction"].to_numpy(),
-        y_score=joined["score"].to_numpy() if "score" in joined.columns else None,
-        sensitive=sensitive,
-        min_group_size=cfg.min_group_size,
-        n_bootstrap=cfg.bootstrap,
-        confidence=cfg.confidence,
-        seed=manifest.data.split.seed,
-    )
-    return evaluation, explanations, None
+    evaluation = evaluate_predictions(manifest, crossing.held_back, predictions)
+    return AssessedOutputs(evaluation=evaluation, explanations=explanations)

@@ -1,60 +1,48 @@
-"""The run pipeline: one pilot, from manifest to verdict, every step on the record.
+"""The pilot run: one pilot, from manifest to verdict, every stage on the record.
 
-    manifest -> data -> pre-run policies -> inputs -> container -> outputs
-             -> evaluation -> post-run policies -> reports -> tracking -> trail
+    manifest -> data -> pre-run policies -> inputs -> container -> evaluation
+             -> post-run policies -> reports -> tracking -> audit trail
 
-The pipeline talks to its edges through protocols (`Runtime`, `Tracker`) and an `AuditTrail`,
-so it runs the same against Docker + MLflow and against in-memory fakes. Every accepted run
-ends exactly once in the trail (`run.blocked`, `run.finished` or `run.failed`) and in the
-tracker (never left RUNNING), whatever goes wrong.
+A short workflow over `RunRecorder`, which keeps the run on the record (lock, state file,
+exactly one terminal record in the trail and the tracker, attestation, checkpoint) whatever
+goes wrong. Each stage moves the `RunRecord` on with what it found.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from sandbox.digests import file_sha256
-from sandbox.errors import (
-    ManifestError,
-    PolicyPackError,
-    SandboxError,
-    TrackingError,
-)
+from sandbox.errors import ManifestError, PolicyPackError, SandboxError, TrackingError
 from sandbox.manifest import MANIFEST_NAME, PilotManifest, load_manifest
-from sandbox.policies.engine import check_stage, decide
+from sandbox.policies.engine import check_stage, container_checks, decide, launch_gate
 from sandbox.policies.hardening import effective_hardening
 from sandbox.policies.impact import assess
-from sandbox.policies.pack import PolicyPack
 from sandbox.policies.rules import RuleContext
 from sandbox.policies.selection import pack_files, packs_for
-from sandbox.policies.verdict import (
-    Verdict,
-    verdict_metrics,
-    verdict_record,
-    verdict_tags,
-)
-from sandbox.reports.build import RunFacts, build_report
-from sandbox.runs.container import container_outcome, evaluate_outputs, run_container
-from sandbox.runs.state import RunLock, write_state
-from sandbox.runtime.base import ContainerResult, ContainerSpec, Hardening, Runtime
+from sandbox.policies.verdict import Verdict, verdict_record
+from sandbox.runs.container import HARNESS_COMMAND, assess_outputs, cross_wall, run_container
+from sandbox.runs.record import RunRecord, new_run_id
+from sandbox.runs.recorder import PILOT, Progress, RunRecorder, StageStatus, quiet, stage
+from sandbox.runs.services import RunServices
+from sandbox.runtime.base import ContainerSpec, Hardening
 
 if TYPE_CHECKING:
-    from sandbox.audit.trail import AuditTrail, TrailRecord
-    from sandbox.evaluation.binary import BinaryEvaluation
     from sandbox.reports.model import AuditReport
-    from sandbox.tracking.base import RunStatus, Tracker
 
-__all__ = ["STAGES", "Progress", "RunOutcome", "RunServices", "new_run_id", "run_pilot"]
+__all__ = [
+    "STAGES",
+    "Progress",
+    "RunOutcome",
+    "RunServices",
+    "StageStatus",
+    "new_run_id",
+    "run_pilot",
+]
 
 STAGES = (
     "manifest",
@@ -68,45 +56,43 @@ STAGES = (
     "tracking",
     "audit trail",
 )
-HARNESS_COMMAND = ("python3", "/opt/sandbox/harness.py")
 REJECTED_EXPERIMENT = "sandbox-rejected-pilots"
-
-StageStatus = Literal["start", "done", "skipped", "failed"]
-Progress = Callable[[str, StageStatus, str], None]
-
-
-def _quiet(stage: str, status: StageStatus, detail: str) -> None:
-    """The default progress sink: says nothing."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunServices:
-    """The edges a run needs; built once by the CLI or API, faked in unit tests."""
-
-    runtime: Runtime
-    tracker: Tracker
-    trail: AuditTrail
-    image: str
-    runs_dir: Path
-    actor: str
-    hardening: Hardening = field(default_factory=Hardening)
-    tracking_uri: str | None = None
-    key_path: Path | None = None  # the signing key; its keyring verifies checkpoints
 
 
 @dataclass(frozen=True, kw_only=True)
 class RunOutcome:
     """How one run ended, and where its evidence is."""
 
-    run_id: str
-    pilot: str
+    record: RunRecord
     verdict: Verdict
     report: AuditReport
     reports: dict[str, Path]
-    run_dir: Path
-    tracker_run_id: str | None
     trail_seq: int
-    notes: tuple[str, ...] = ()
+
+    @property
+    def run_id(self) -> str:
+        """The sandbox's id of the run."""
+        return self.record.run_id
+
+    @property
+    def pilot(self) -> str:
+        """The pilot's name."""
+        return self.record.name
+
+    @property
+    def run_dir(self) -> Path:
+        """The run folder: inputs, code, outputs, reports and the audit record."""
+        return self.record.run_dir
+
+    @property
+    def tracker_run_id(self) -> str | None:
+        """The tracker's run id; None while the tracking data waits in the outbox."""
+        return self.record.tracker_run_id
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Problems that did not stop the run (tracking, attestation)."""
+        return self.record.notes
 
     @property
     def exit_code(self) -> int:
@@ -114,78 +100,12 @@ class RunOutcome:
         return 0 if self.verdict.exit_ok else 3
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    """A sortable, unique run id: UTC time plus random hex."""
-    moment = now or datetime.now(UTC)
-    return moment.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-class _Run:
-    """State of one run in progress; the methods are the pipeline's stages."""
-
-    def __init__(self, pilot_dir: Path, services: RunServices, progress: Progress) -> None:
-        self.pilot_dir = pilot_dir
-        self.s = services
-        self.progress = progress
-        self.run_id = new_run_id()
-        self.run_dir = services.runs_dir / self.run_id
-        self.started_at = datetime.now(UTC)
-        self.notes: list[str] = []
-        self.tracker_run: str | None = None
-        self.started_record: TrailRecord | None = None
-        self.lock = RunLock(self.run_dir)
-
-    # -- edges that must never stop the run -------------------------------------------------
-
-    def track(self, action: Callable[[], Any]) -> Any:
-        """Call the tracker; a tracker failure becomes a note, the trail still records the run."""
-        try:
-            return action()
-        except TrackingError as exc:
-            self.notes.append(f"tracking: {exc}")
-            return None
-
-    def record(self, kind: str, payload: dict[str, Any]) -> TrailRecord:
-        return self.s.trail.append(kind, actor=self.s.actor, run_id=self.run_id, payload=payload)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        self.progress(name, "start", "")
-        try:
-            yield
-        except BaseException as exc:
-            self.progress(
-                name, "failed", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            )
-            raise
-        self.progress(name, "done", "")
-
-
-def _rejected(run: _Run, exc: SandboxError, manifest_sha: str | None) -> None:
-    """Record a pilot that could not even be read: in the trail and in the tracker."""
-    run.record(
-        "run.rejected",
-        {"pilot_dir": str(run.pilot_dir), "manifest_sha256": manifest_sha, "error": str(exc)},
-    )
-    tracker = run.s.tracker
-    tracker_run = run.track(
-        lambda: tracker.start_run(
-            experiment=REJECTED_EXPERIMENT,
-            run_name=run.run_id,
-            tags={"sandbox.run_id": run.run_id, "sandbox.state": "rejected"},
-        )
-    )
-    if tracker_run:
-        run.track(lambda: tracker.set_tags(tracker_run, {"sandbox.error": str(exc)[:4000]}))
-        run.track(lambda: tracker.end_run(tracker_run, "FAILED"))
-
-
 def run_pilot(
     pilot_dir: Path,
     services: RunServices,
     *,
     out_dir: Path | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> RunOutcome:
     """Run one pilot under governance and return its outcome.
 
@@ -193,86 +113,58 @@ def run_pilot(
     or failed), and other SandboxErrors for failures of the sandbox itself (recorded as failed).
     A blocked, failed or crashed model is not an exception: it is an outcome with a verdict.
     """
-    run = _Run(pilot_dir, services, progress)
+    run_id = new_run_id()
     manifest_path = pilot_dir / MANIFEST_NAME
     try:
-        with run.stage("manifest"):
+        with stage(progress, "manifest"):
             manifest = load_manifest(pilot_dir)
             manifest_sha = file_sha256(manifest_path)
             packs = packs_for(manifest, pilot_dir)  # declared packs + those impact and phase add
     except (ManifestError, PolicyPackError) as exc:
-        _rejected(run, exc, file_sha256(manifest_path) if manifest_path.is_file() else None)
+        sha = file_sha256(manifest_path) if manifest_path.is_file() else None
+        _rejected(services, run_id, pilot_dir, exc, sha)
         raise
-    return _accepted(run, manifest, packs, manifest_sha, out_dir)
+    record = RunRecord(
+        run_id=run_id,
+        run_dir=services.runs_dir / run_id,
+        mode="container",
+        name=manifest.pilot.name,
+        started_at=datetime.now(UTC),
+        pilot_dir=pilot_dir,
+        manifest=manifest,
+        manifest_sha256=manifest_sha,
+        packs=tuple(packs),
+        impact=assess(manifest.governance.impact_assessment),
+        image=services.image,
+        # The stricter of the sandbox's defaults, the pilot's request and every pack's limits.
+        hardening=effective_hardening(packs, _granted_hardening(services.hardening, manifest)),
+    )
+    with RunRecorder(services, record, kinds=PILOT, progress=progress) as rec:
+        _submit(rec)
+        return _execute(rec, out_dir)
 
 
-def _accepted(
-    run: _Run,
-    manifest: PilotManifest,
-    packs: list[PolicyPack],
-    manifest_sha: str,
-    out_dir: Path | None,
-) -> RunOutcome:
-    """Run a pilot whose manifest and packs are valid; it ends exactly once, whatever happens."""
-    s = run.s
-    # The stricter of the sandbox's defaults, the pilot's request and every pack's limits.
-    hardening = effective_hardening(packs, _granted_hardening(s.hardening, manifest))
-    pilot = manifest.pilot
-    run.run_dir.mkdir(parents=True)
-    run.lock.acquire()
-    # The exact manifest and pack files, kept with the run for evidence bundles and replay.
-    shutil.copy2(run.pilot_dir / MANIFEST_NAME, run.run_dir / MANIFEST_NAME)
-    (run.run_dir / "policy-packs").mkdir()
-    pack_sources = {}
-    for pack_id, source in pack_files(manifest, run.pilot_dir).items():
-        kept = Path(shutil.copy2(source, run.run_dir / "policy-packs" / f"{pack_id}.yaml"))
-        pack_sources[pack_id] = file_sha256(kept)
-    write_state(
-        run.run_dir,
-        run_id=run.run_id,
-        pilot=pilot.name,
-        pilot_dir=str(run.pilot_dir.resolve()),
-        pid=os.getpid(),
-        started_at=run.started_at.isoformat(),
-        status="running",
+def _rejected(
+    services: RunServices, run_id: str, pilot_dir: Path, exc: SandboxError, sha: str | None
+) -> None:
+    """Record a pilot that could not even be read: in the trail and in the tracker."""
+    services.trail.append(
+        "run.rejected",
+        actor=services.actor,
+        run_id=run_id,
+        payload={"pilot_dir": str(pilot_dir), "manifest_sha256": sha, "error": str(exc)},
     )
-    run.record(
-        "run.submitted",
-        {
-            "pilot": pilot.name,
-            "version": pilot.version,
-            "manifest_sha256": manifest_sha,
-            "policy_packs": {p.id: p.sha256 for p in packs},
-            "policy_pack_files": pack_sources,
-        },
-    )
-    run.tracker_run = run.track(
-        lambda: s.tracker.start_run(
-            experiment=pilot.name,
-            run_name=run.run_id,
-            tags={
-                "sandbox.run_id": run.run_id,
-                "sandbox.pilot_version": pilot.version,
-                "sandbox.manifest_sha256": manifest_sha,
-                "sandbox.phase": pilot.phase,
-            },
-        )
-    )
-    write_state(run.run_dir, tracker_run_id=run.tracker_run)
+    tracker = services.tracker
     try:
-        return _execute(run, manifest, packs, manifest_sha, hardening, out_dir)
-    except BaseException as exc:  # the run must end on the record even on Ctrl-C
-        run.record("run.failed", {"error": f"{type(exc).__name__}: {exc}"[:4000]})
-        write_state(run.run_dir, status="failed")
-        if run.tracker_run:
-            tracker_run = run.tracker_run
-            tags = {"sandbox.state": "failed", "sandbox.error": str(exc)[:4000]}
-            run.track(lambda: s.tracker.set_tags(tracker_run, tags))
-            status: RunStatus = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
-            run.track(lambda: s.tracker.end_run(tracker_run, status))
-        raise
-    finally:
-        run.lock.release()
+        key = tracker.start_run(
+            experiment=REJECTED_EXPERIMENT,
+            run_name=run_id,
+            tags={"sandbox.run_id": run_id, "sandbox.state": "rejected"},
+        )
+        tracker.set_tags(key, {"sandbox.error": str(exc)[:4000]})
+        tracker.end_run(key, "FAILED")
+    except TrackingError:
+        pass  # the trail holds the rejection; the tracker is a convenience
 
 
 def _granted_hardening(defaults: Hardening, manifest: PilotManifest) -> Hardening:
@@ -287,281 +179,173 @@ def _granted_hardening(defaults: Hardening, manifest: PilotManifest) -> Hardenin
     )
 
 
-def _execute(
-    run: _Run,
-    manifest: PilotManifest,
-    packs: list[PolicyPack],
-    manifest_sha: str,
-    hardening: Hardening,
-    out_dir: Path | None,
-) -> RunOutcome:
-    from sandbox.data.dataset import load_pilot_data, split_rows
-    from sandbox.data.wall import stage_code, write_inputs
+def _submit(rec: RunRecorder) -> None:
+    """Keep the exact manifest and pack files with the run; record and track its submission."""
+    from sandbox.tracking.mapping import start_tags
 
-    s = run.s
-    with run.stage("data"):
-        data = load_pilot_data(run.pilot_dir, manifest)
+    r = rec.record
+    if r.pilot_dir is None or r.manifest is None:
+        raise SandboxError("a pilot run needs its pilot folder and manifest")
+    shutil.copy2(r.pilot_dir / MANIFEST_NAME, r.run_dir / MANIFEST_NAME)
+    (r.run_dir / "policy-packs").mkdir()
+    pack_sources = {}
+    for pack_id, source in pack_files(r.manifest, r.pilot_dir).items():
+        kept = Path(shutil.copy2(source, r.run_dir / "policy-packs" / f"{pack_id}.yaml"))
+        pack_sources[pack_id] = file_sha256(kept)
+    rec.submit(
+        {
+            "pilot": r.name,
+            "version": r.manifest.pilot.version,
+            "manifest_sha256": r.manifest_sha256,
+            "policy_packs": {p.id: p.sha256 for p in r.packs},
+            "policy_pack_files": pack_sources,
+        }
+    )
+    rec.start_tracking(experiment=r.name, tags=start_tags(r))
 
-    with run.stage("pre-run policies"):
-        image_digest = s.runtime.image_digest(s.image)
-        ctx = RuleContext(
-            manifest=manifest, hardening=hardening, data=data, image_digest=image_digest
-        )
-        outcomes = check_stage(packs, "pre_run", ctx) + check_stage(packs, "runtime", ctx)
-        verdict = decide(packs, outcomes, started=False)  # a failed block rule: no container
-    if verdict.status == "blocked":
-        for name in STAGES[3:7]:
-            run.progress(name, "skipped", "blocked by policy")
-        return _finish(run, manifest, packs, manifest_sha, verdict, data=data, out_dir=out_dir)
 
-    with run.stage("inputs"):
-        split_cfg = manifest.data.split
-        split = split_rows(
-            data.frame["y"].to_numpy(),
-            evaluation_fraction=split_cfg.evaluation_fraction,
-            seed=split_cfg.seed,
-            stratify=split_cfg.stratify,
-        )
-        crossing = write_inputs(data, split, manifest, run.run_dir / "input")
-        code = stage_code(run.pilot_dir, manifest, run.run_dir / "pilot")
-        run.started_record = run.record(
-            "run.started",
-            {
-                "image": s.image,
-                "image_digest": image_digest,
-                "inputs": crossing.files,
-                "code": code,
-                "data": {src.path: src.sha256 for src in data.sources},
-                "hardening": asdict(hardening),
-            },
-        )
-
-    with run.stage("container"):
-        output_dir = run.run_dir / "output"
-        output_dir.mkdir(parents=True)
-        spec = ContainerSpec(
-            run_id=run.run_id,
-            image=s.image,
-            command=HARNESS_COMMAND,
-            input_dir=crossing.input_dir,
-            pilot_dir=run.run_dir / "pilot",
-            output_dir=output_dir,
-            hardening=hardening,
-        )
-        result, rejected = run_container(s.runtime, spec)
-        runtime_outcomes = [container_outcome(result, rejected)]
-
-    evaluation = None
-    explanations = None
-    if runtime_outcomes[0].outcome == "passed":
-        with run.stage("evaluation"):
-            evaluation, explanations, problem = evaluate_outputs(manifest, crossing, output_dir)
-            if problem is not None:
-                runtime_outcomes.append(problem)
-    else:
-        run.progress("evaluation", "skipped", "the container did not succeed")
-
-    with run.stage("post-run policies"):
-        outcomes = outcomes + runtime_outcomes
-        if evaluation is not None:
-            ctx = RuleContext(
-                manifest=manifest,
-                hardening=hardening,
-                data=data,
-                image_digest=image_digest,
-                evaluation=evaluation,
-                explanations=explanations,
-            )
-            outcomes += check_stage(packs, "post_run", ctx)
-        verdict = decide(packs, outcomes)
-
-    return _finish(
-        run,
-        manifest,
-        packs,
-        manifest_sha,
-        verdict,
-        data=data,
-        out_dir=out_dir,
-        crossing=crossing,
-        result=result,
-        hardening=hardening,
-        evaluation=evaluation,
-        explanations=explanations,
+def _context(record: RunRecord) -> RuleContext:
+    """What the rules may look at, at this point of the run."""
+    if record.manifest is None or record.hardening is None:
+        raise SandboxError("a pilot run needs its manifest and hardening")
+    return RuleContext(
+        manifest=record.manifest,
+        hardening=record.hardening,
+        data=record.data,
+        image_digest=record.image_digest,
+        evaluation=record.evaluation,
+        explanations=record.explanations,
+        container=record.container,
+        outputs_rejected=record.outputs_rejected,
+        impact=record.impact,
     )
 
 
-def _finish(
-    run: _Run,
-    manifest: PilotManifest,
-    packs: list[PolicyPack],
-    manifest_sha: str,
-    verdict: Verdict,
-    *,
-    data: Any,
-    out_dir: Path | None,
-    crossing: Any = None,
-    result: ContainerResult | None = None,
-    hardening: Hardening | None = None,
-    evaluation: BinaryEvaluation | None = None,
-    explanations: Any = None,
-) -> RunOutcome:
-    """Write the reports, log the run, and close it in the trail: the last step of every run."""
-    from sandbox.reports.writer import write_reports
+def _execute(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
+    from sandbox.data.dataset import load_pilot_data
 
-    s = run.s
-    with run.stage("reports"):
-        facts = RunFacts(
-            run_id=run.run_id,
-            started_at=run.started_at,
+    s = rec.services
+    r = rec.record
+    if r.pilot_dir is None or r.manifest is None:
+        raise SandboxError("a pilot run needs its pilot folder and manifest")
+    with rec.stage("data"):
+        data = load_pilot_data(r.pilot_dir, r.manifest)
+        rec.update(data=data, data_files={src.path: src.sha256 for src in data.sources})
+
+    with rec.stage("pre-run policies"):
+        rec.update(image_digest=s.runtime.image_digest(s.image))
+        gate = launch_gate(r.packs, _context(rec.record))  # blocked: no container
+        rec.update(verdict=gate)
+    if gate.status == "blocked":
+        for name in STAGES[3:7]:
+            rec.progress(name, "skipped", "blocked by policy")
+        return _finish(rec, out_dir)
+
+    _launch(rec)
+
+    if rec.record.container is not None and rec.record.container.state == "succeeded":
+        with rec.stage("evaluation"):
+            assessed = assess_outputs(r.manifest, rec.record.crossing, r.run_dir / "output")
+            rec.update(
+                evaluation=assessed.evaluation,
+                explanations=assessed.explanations,
+                outputs_rejected=assessed.rejected,
+            )
+    else:
+        rec.progress("evaluation", "skipped", "the container did not succeed")
+
+    with rec.stage("post-run policies"):
+        ctx = _context(rec.record)
+        outcomes = [*gate.outcomes, *container_checks(r.packs, ctx)]
+        if ctx.evaluation is not None:
+            outcomes += check_stage(r.packs, "post_run", ctx)
+        rec.update(verdict=decide(r.packs, outcomes))
+    return _finish(rec, out_dir)
+
+
+def _launch(rec: RunRecorder) -> None:
+    """Write what may cross the wall, record it as `run.started`, and run the container."""
+    from sandbox.data.wall import stage_code
+
+    s = rec.services
+    r = rec.record
+    if r.pilot_dir is None or r.manifest is None or r.hardening is None:
+        raise SandboxError("a pilot run needs its pilot folder, manifest and hardening")
+    with rec.stage("inputs"):
+        crossing = cross_wall(r.data, r.manifest, r.run_dir / "input")
+        code = stage_code(r.pilot_dir, r.manifest, r.run_dir / "pilot")
+        started = rec.append(
+            "run.started",
+            {
+                "image": s.image,
+                "image_digest": r.image_digest,
+                "inputs": crossing.files,
+                "code": code,
+                "data": dict(r.data_files),
+                "hardening": asdict(r.hardening),
+            },
+        )
+        rec.update(crossing=crossing, started_record=started)
+
+    with rec.stage("container"):
+        output_dir = r.run_dir / "output"
+        output_dir.mkdir(parents=True)
+        spec = ContainerSpec(
+            run_id=r.run_id,
             image=s.image,
-            tracker_run_id=run.tracker_run,
-            tracking_uri=s.tracking_uri,
-            trail_path=s.trail.path,
-            started_record=run.started_record,
-            notes=tuple(run.notes),
+            command=HARNESS_COMMAND,
+            input_dir=crossing.input_dir,
+            pilot_dir=r.run_dir / "pilot",
+            output_dir=output_dir,
+            hardening=r.hardening,
         )
-        report = build_report(
-            facts,
-            manifest,
-            packs,
-            manifest_sha,
-            verdict,
-            data,
-            crossing,
-            result,
-            hardening,
-            evaluation,
-            explanations,
+        result, rejected = run_container(s.runtime, spec)
+        rec.update(container=result, outputs_rejected=rejected)
+
+
+def _finish(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
+    """Write the reports, log the run, and close it in the trail: the last step of every run."""
+    from sandbox.reports.build import build_report
+    from sandbox.tracking.mapping import tracked_values
+
+    s = rec.services
+    with rec.stage("reports"):
+        report = build_report(rec.record, trail_path=s.trail.path, tracking_uri=s.tracking_uri)
+        reports = rec.write_reports(report, out_dir)
+
+    r = rec.record
+    if r.verdict is None or r.pilot_dir is None:
+        raise SandboxError("a pilot run ends with a verdict")
+    verdict = r.verdict
+    with rec.stage("tracking"):
+        output = r.run_dir / "output"
+        rec.log(
+            tracked_values(r),
+            {
+                r.pilot_dir / MANIFEST_NAME: "pilot",
+                output / "predictions.csv": "outputs",
+                output / "explanations.json": "outputs",
+            },
         )
-        report_dir = run.run_dir / "reports"
-        reports = write_reports(report, report_dir)
-        if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            reports = {
-                kind: Path(shutil.copy2(path, out_dir / path.name))
-                for kind, path in reports.items()
-            }
 
-    with run.stage("tracking"):
-        if run.tracker_run:
-            _log_to_tracker(run, run.tracker_run, manifest, verdict, evaluation, report_dir, result)
-
-    with run.stage("audit trail"):
-        kind = "run.blocked" if verdict.status == "blocked" else "run.finished"
-        record = run.record(
-            kind,
+    with rec.stage("audit trail"):
+        result = r.container
+        terminal = rec.finish(
+            "run.blocked" if verdict.status == "blocked" else "run.finished",
             {
                 "verdict": verdict.status,
                 "failed_rules": [o.rule_id for o in verdict.failures],
                 "governance": verdict_record(verdict),
                 "container_state": result.state if result else None,
                 "outputs": dict(result.output_files) if result else {},
-                "reports": {p.name: file_sha256(p) for p in sorted(report_dir.iterdir())},
-                "mlflow_run_id": run.tracker_run,
+                "reports": rec.report_hashes(),
             },
+            ok=verdict.exit_ok,
         )
-        write_state(run.run_dir, status=kind.removeprefix("run."))
-        records = _run_records(run)
-        audit_path = run.run_dir / "audit-record.json"
-        audit_path.write_text(
-            json.dumps([r.to_dict() for r in records], indent=2, sort_keys=True) + "\n",
-            encoding="utf-8",
-        )
-        _attest_and_checkpoint(run, records)
-        if run.tracker_run:
-            tracker_run = run.tracker_run
-            run.track(lambda: s.tracker.log_file(tracker_run, audit_path, "audit"))
-            ended: RunStatus = "FINISHED" if verdict.exit_ok else "FAILED"
-            run.track(lambda: s.tracker.end_run(tracker_run, ended))
-
     return RunOutcome(
-        run_id=run.run_id,
-        pilot=manifest.pilot.name,
+        record=rec.record,
         verdict=verdict,
         report=report,
         reports=reports,
-        run_dir=run.run_dir,
-        tracker_run_id=run.tracker_run,
-        trail_seq=record.seq,
-        notes=tuple(run.notes),
+        trail_seq=terminal.seq,
     )
-
-
-def _attest_and_checkpoint(run: _Run, records: list[TrailRecord]) -> None:
-    """Sign the run's in-toto attestation and a checkpoint of the whole trail.
-
-    Both can be rebuilt later (`sandbox audit checkpoint`, `export`), so a failure here is a
-    note on the run, not a failed run.
-    """
-    from sandbox.audit.attestation import write_attestation
-    from sandbox.audit.checkpoint import checkpoints_dir_for, write_checkpoint
-    from sandbox.audit.keyring import load_keyring
-
-    trail = run.s.trail
-    try:
-        write_attestation(run.run_dir, records, trail.signer)
-        keys = load_keyring(run.s.key_path) if run.s.key_path else None
-        write_checkpoint(trail, trail.signer, checkpoints_dir_for(trail.path), keys=keys)
-    except SandboxError as exc:
-        run.notes.append(f"audit: {exc}")
-
-
-def _run_records(run: _Run) -> list[TrailRecord]:
-    from sandbox.audit.trail import records_for_run
-
-    return records_for_run(run.s.trail.path, run.run_id)
-
-
-def _log_to_tracker(
-    run: _Run,
-    tracker_run: str,
-    manifest: PilotManifest,
-    verdict: Verdict,
-    evaluation: BinaryEvaluation | None,
-    report_dir: Path,
-    result: ContainerResult | None,
-) -> None:
-    """Params, metrics and tags in one batch each; then the evidence as artifacts."""
-    from sandbox.evaluation.binary import flat_metrics
-
-    tracker = run.s.tracker
-    params = {f"model.{k}": json.dumps(v) for k, v in manifest.model.params.items()}
-    params |= {
-        "model.entrypoint": manifest.model.entrypoint,
-        "model.seed": str(manifest.model.seed),
-        "data.label": manifest.data.label,
-        "data.features": ",".join(manifest.data.features),
-        "data.sensitive": ",".join(manifest.data.sensitive),
-        "split.seed": str(manifest.data.split.seed),
-        "split.evaluation_fraction": str(manifest.data.split.evaluation_fraction),
-        "policy_packs": ",".join(manifest.governance.policy_packs),
-    }
-    run.track(lambda: tracker.log_params(tracker_run, params))
-    metrics = flat_metrics(evaluation) if evaluation is not None else {}
-    metrics |= verdict_metrics(verdict)
-    if result is not None:
-        metrics["runtime.duration_s"] = result.duration_s
-    run.track(lambda: tracker.log_metrics(tracker_run, metrics))
-    tags = {
-        "sandbox.verdict": verdict.status,
-        "sandbox.state": result.state if result else "blocked",
-        "sandbox.failed_rules": ",".join(o.rule_id for o in verdict.failures) or "none",
-        **verdict_tags(verdict),
-    }
-    level = assess(manifest.governance.impact_assessment).level
-    if level is not None:
-        tags["governance.impact_level"] = level
-    if run.started_record is not None:
-        payload = run.started_record.payload
-        tags["sandbox.image_digest"] = str(payload.get("image_digest"))
-        data_hashes = payload.get("data")
-        if isinstance(data_hashes, dict):
-            tags |= {f"sandbox.data_sha256.{k}"[:250]: str(v) for k, v in data_hashes.items()}
-    run.track(lambda: tracker.set_tags(tracker_run, tags))
-    run.track(lambda: tracker.log_artifacts(tracker_run, report_dir, "reports"))
-    run.track(lambda: tracker.log_file(tracker_run, run.pilot_dir / MANIFEST_NAME, "pilot"))
-    for name in ("predictions.csv", "explanations.json"):
-        path = run.run_dir / "output" / name
-        if path.is_file():
-            run.track(partial(tracker.log_file, tracker_run, path, "outputs"))

@@ -13,30 +13,29 @@ exactly once:
    run (a runner killed between its trail append and its run.json update);
 4. end the MLflow run as KILLED (a tracker failure becomes a note, never a stop);
 5. write status "lost" to run.json: the run is now terminal and is never looked at again.
+
+Every kind of run the `RunRecorder` keeps (pilot runs, predictions-only audits, replays under
+`<run>/replays/`) is found and closed the same way; a lost replay is recorded as
+`audit.replayed` with status "lost", never as the end of the run it replayed.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sandbox.errors import SandboxError, TrackingError
 from sandbox.runs.state import TERMINAL, RunLock, is_abandoned, read_state, write_state
+from sandbox.runtime.base import Runtime
 
 if TYPE_CHECKING:
-    from sandbox.runs.pilot_run import RunServices
+    from sandbox.runs.services import RunServices
 
-__all__ = ["LOST_REASON", "RecoveredRun", "recover_abandoned_runs"]
+__all__ = ["LOST_REASON", "RecoveredRun", "recover_abandoned_runs", "settle"]
 
 LOST_REASON = "the runner process ended before the run did (killed or crashed)"
-TERMINAL_KINDS = frozenset({"run.finished", "run.blocked", "run.failed", "run.lost"})
-
-
-class _LeftoverRemover(Protocol):
-    def remove_leftovers(self, *, run_id: str | None = None) -> Any: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +64,9 @@ def recover_abandoned_runs(
     if not runs_dir.is_dir():
         return []
     recovered = []
-    for run_dir in sorted(p for p in runs_dir.iterdir() if p.is_dir()):
+    run_dirs = sorted(p for p in runs_dir.iterdir() if p.is_dir())
+    replay_dirs = sorted(p for d in run_dirs for p in (d / "replays").glob("*") if p.is_dir())
+    for run_dir in [*run_dirs, *replay_dirs]:
         if not is_abandoned(run_dir):
             continue
         closed = _recover_one(services, run_dir, reason)
@@ -87,8 +88,10 @@ def _recover_one(services: RunServices, run_dir: Path, reason: str) -> Recovered
         run_id = str(state.get("run_id") or run_dir.name)
         last_status = state.get("status")
         notes: list[str] = []
-        containers, volumes = _remove_leftovers(services.runtime, run_id, notes)
-        seq = _append_lost(services, run_id, state, reason, containers, volumes)
+        replay = state.get("mode") == "replay"
+        label = f"{run_id}-replay" if replay else run_id  # the container's run-id label
+        containers, volumes = _remove_leftovers(services.runtime, label, notes)
+        seq = _append_lost(services, run_dir, state, reason, containers, volumes)
         tracker_run = state.get("tracker_run_id")
         if isinstance(tracker_run, str) and tracker_run:
             _end_tracker_run(services, tracker_run, reason, notes)
@@ -108,13 +111,10 @@ def _recover_one(services: RunServices, run_dir: Path, reason: str) -> Recovered
 
 
 def _remove_leftovers(
-    runtime: object, run_id: str, notes: list[str]
+    runtime: Runtime, run_id: str, notes: list[str]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    remove: Callable[..., Any] | None = getattr(runtime, "remove_leftovers", None)
-    if remove is None:  # a runtime without engine-side state (e.g. the in-memory fake)
-        return (), ()
     try:
-        found = remove(run_id=run_id)
+        found = runtime.remove_leftovers(run_id=run_id)
     except SandboxError as exc:
         notes.append(f"runtime: leftovers of run {run_id} not removed: {exc}")
         return (), ()
@@ -123,31 +123,44 @@ def _remove_leftovers(
 
 def _append_lost(
     services: RunServices,
-    run_id: str,
+    run_dir: Path,
     state: dict[str, Any],
     reason: str,
     containers: tuple[str, ...],
     volumes: tuple[str, ...],
 ) -> int | None:
-    from sandbox.audit.trail import records_for_run
+    """Close the run in the trail, unless its runner did so before it died."""
+    from sandbox.audit.events import TERMINAL_KINDS
+    from sandbox.tracking.outbox import LOCAL_ID_PREFIX
 
-    ended = [r for r in records_for_run(services.trail.path, run_id) if r.kind in TERMINAL_KINDS]
+    run_id = str(state.get("run_id") or run_dir.name)
+    records = services.trail.records_for_run(run_id)
+    payload: dict[str, Any] = {
+        "last_state": state.get("status"),
+        "reason": reason,
+        "runner_pid": state.get("pid"),
+        "started_at": state.get("started_at"),
+        "removed_containers": list(containers),
+        "removed_volumes": list(volumes),
+    }
+    if state.get("mode") == "replay":
+        # A replay never ends the run it replays: its one record is `audit.replayed`.
+        kind = "audit.replayed"
+        payload |= {"status": "lost", "replay_dir": run_dir.name}
+        ended = [
+            r for r in records if r.kind == kind and r.payload.get("replay_dir") == run_dir.name
+        ]
+    else:
+        kind = "run.lost"
+        ended = [r for r in records if r.kind in TERMINAL_KINDS]
+        tracker_run = state.get("tracker_run_id")
+        pending = isinstance(tracker_run, str) and tracker_run.startswith(LOCAL_ID_PREFIX)
+        payload["mlflow_run_id"] = None if pending else tracker_run
+        if pending:
+            payload["tracking"] = "pending"
     if ended:  # the runner died after its terminal record: the trail already says how it ended
         return None
-    record = services.trail.append(
-        "run.lost",
-        actor=services.actor,
-        run_id=run_id,
-        payload={
-            "last_state": state.get("status"),
-            "reason": reason,
-            "runner_pid": state.get("pid"),
-            "started_at": state.get("started_at"),
-            "mlflow_run_id": state.get("tracker_run_id"),
-            "removed_containers": list(containers),
-            "removed_volumes": list(volumes),
-        },
-    )
+    record = services.trail.append(kind, actor=services.actor, run_id=run_id, payload=payload)
     return record.seq
 
 
@@ -161,3 +174,31 @@ def _end_tracker_run(
         tracker.end_run(tracker_run, "KILLED")
     except TrackingError as exc:
         notes.append(f"tracking: run {tracker_run} not closed: {exc}")
+
+
+def settle(services: RunServices) -> list[str]:
+    """Before and after a run: close runs whose runner died, deliver queued tracking data.
+
+    Returns one line per thing done, for the user to read.
+    """
+    from sandbox.tracking.outbox import QueuedTracker
+
+    done = [
+        f"closed run {r.run_id}, abandoned by a runner that died, as lost"
+        for r in recover_abandoned_runs(services)
+    ]
+    tracker = services.tracker
+    if isinstance(tracker, QueuedTracker):
+        delivery = tracker.deliver_pending()
+        if delivery.delivered_calls:
+            done.append(f"delivered {delivery.delivered_calls} queued tracking calls to MLflow")
+        for started in delivery.started:
+            # The trail said "tracking pending"; now it says where the run is in the tracker.
+            services.trail.append(
+                "tracking.delivered",
+                actor=services.actor,
+                run_id=started.run_id,
+                payload={"mlflow_run_id": started.tracker_run_id, "queued_as": started.local_id},
+            )
+            done.append(f"run {started.run_id} is MLflow run {started.tracker_run_id}")
+    return done

@@ -28,15 +28,17 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sandbox.digests import file_sha256
 from sandbox.errors import AuditError, UserInputError
+from sandbox.runs.container import HARNESS_COMMAND, cross_wall
+from sandbox.runs.record import RunRecord
+from sandbox.runs.recorder import REPLAY, RunRecorder
 from sandbox.runtime.base import ContainerSpec, Hardening
 
 if TYPE_CHECKING:
     from sandbox.audit.trail import TrailRecord
-    from sandbox.runs.pilot_run import RunServices
+    from sandbox.runs.services import RunServices
 
 __all__ = ["FileComparison", "ReplayOutcome", "replay_run"]
 
-HARNESS_COMMAND: Final = ("python3", "/opt/sandbox/harness.py")
 #: Outputs that must reproduce bit for bit; the opaque model file is compared but not required.
 KEY_OUTPUTS: Final = ("predictions.csv", "explanations.json")
 
@@ -82,11 +84,9 @@ class ReplayOutcome:
 
 
 def _records(services: RunServices, run_id: str) -> tuple[TrailRecord, TrailRecord, TrailRecord]:
-    from sandbox.audit.trail import records_for_run
-
-    records = records_for_run(services.trail.path, run_id)
+    records = services.trail.records_for_run(run_id)
     if not records:
-        raise UserInputError(f"run {run_id}: no record in {services.trail.path}")
+        raise UserInputError(f"run {run_id}: no record in {services.trail.location}")
     by_kind = {r.kind: r for r in records}
     missing = [k for k in ("run.submitted", "run.started", "run.finished") if k not in by_kind]
     if missing:
@@ -176,19 +176,44 @@ def replay_run(
         raise _refuse(run_id, f"the engine's image {digest} now has id {current}")
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    replay_dir = run_dir / "replays" / f"{stamp}-{os.urandom(2).hex()}"
-    _copy_checked(run_id, run_dir / "input", replay_dir / "input", inputs)
-    _copy_checked(run_id, run_dir / "pilot", replay_dir / "pilot", code)
+    record = RunRecord(
+        run_id=run_id,
+        run_dir=run_dir / "replays" / f"{stamp}-{os.urandom(2).hex()}",
+        mode="replay",
+        name=str(submitted.payload.get("pilot") or run_id),
+        started_at=datetime.now(UTC),
+        image=digest,
+        image_digest=digest,
+        hardening=hardening,
+    )
+    with RunRecorder(services, record, kinds=REPLAY) as rec:
+        _copy_checked(run_id, run_dir / "input", rec.record.run_dir / "input", inputs)
+        _copy_checked(run_id, run_dir / "pilot", rec.record.run_dir / "pilot", code)
+        return _replay(rec, held_back, started, finished, pilot_given=pilot_dir is not None)
+
+
+def _replay(
+    rec: RunRecorder,
+    held_back: _HeldBack | None,
+    started: TrailRecord,
+    finished: TrailRecord,
+    *,
+    pilot_given: bool,
+) -> ReplayOutcome:
+    """Run the checked copies again, compare, and end the replay with `audit.replayed`."""
+    r = rec.record
+    replay_dir, digest = r.run_dir, str(r.image_digest)
     spec = ContainerSpec(
-        run_id=f"{run_id}-replay",
+        run_id=f"{r.run_id}-replay",
         image=digest,
         command=HARNESS_COMMAND,
         input_dir=replay_dir / "input",
         pilot_dir=replay_dir / "pilot",
         output_dir=replay_dir / "output",
-        hardening=hardening,
+        hardening=r.hardening or Hardening(),
     )
-    result = services.runtime.run(spec)
+    result = rec.services.runtime.run(spec)
+    rec.update(container=result)
     recorded_outputs = finished.payload.get("outputs")
     recorded = recorded_outputs if isinstance(recorded_outputs, dict) else {}
     names = sorted(set(recorded) | set(result.output_files))
@@ -200,18 +225,19 @@ def replay_run(
         )
         for n in names
     )
-    notes: list[str] = []
     compared: int | None = None
     differing: tuple[str, ...] = ()
     if held_back is not None and result.state == "succeeded":
-        compared, differing = _compare_metrics(run_dir, held_back, replay_dir / "output")
-    elif pilot_dir is None:
-        notes.append(
+        compared, differing = _compare_metrics(
+            replay_dir.parents[1], held_back, replay_dir / "output"
+        )
+    elif not pilot_given:
+        rec.note(
             "metrics not re-evaluated: the held-back labels stay with the pilot's data; pass "
             "the pilot folder (--pilot) to re-evaluate"
         )
     outcome = ReplayOutcome(
-        run_id=run_id,
+        run_id=r.run_id,
         replay_dir=replay_dir,
         image_digest=digest,
         container_state=result.state,
@@ -219,34 +245,35 @@ def replay_run(
         metrics_compared=compared,
         metrics_differing=differing,
         record_seq=-1,
-        notes=tuple(notes),
+        notes=rec.record.notes,
     )
-    record = services.trail.append(
+    compared_outputs = {c.name: {"recorded": c.recorded, "replayed": c.replayed} for c in outputs}
+    record = rec.finish(
         "audit.replayed",
-        actor=services.actor,
-        run_id=run_id,
-        payload={
+        {
+            "status": "finished",
             "replay_dir": replay_dir.name,
             "reproduced": outcome.reproduced,
             "predictions_reproduced": outcome.predictions_reproduced,
             "image_digest": digest,
             "container_state": result.state,
-            "outputs": {c.name: {"recorded": c.recorded, "replayed": c.replayed} for c in outputs},
+            "outputs": compared_outputs,
             "metrics_compared": compared,
             "metrics_differing": list(differing[:50]),
             "replay_of": {"run.started": started.hash, "run.finished": finished.hash},
         },
+        ok=outcome.reproduced,
     )
     summary = {
-        "run_id": run_id,
+        "run_id": r.run_id,
         "reproduced": outcome.reproduced,
         "predictions_reproduced": outcome.predictions_reproduced,
         "container_state": result.state,
-        "outputs": {c.name: {"recorded": c.recorded, "replayed": c.replayed} for c in outputs},
+        "outputs": compared_outputs,
         "metrics_compared": compared,
         "metrics_differing": list(differing),
         "trail_seq": record.seq,
-        "notes": notes,
+        "notes": list(outcome.notes),
     }
     (replay_dir / "replay.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
@@ -256,7 +283,7 @@ def replay_run(
 
 @dataclass(frozen=True, kw_only=True)
 class _HeldBack:
-    frame: Any  # row_id, y, sensitive:<col> of the evaluation rows
+    frame: Any  # sandbox.data.table.PilotTable: the evaluation rows' ids, labels and groups
     expected_row_ids: Any
     manifest: Any
 
@@ -265,8 +292,7 @@ def _held_back(
     run_id: str, pilot_dir: Path, submitted: TrailRecord, started: TrailRecord
 ) -> _HeldBack:
     """Rebuild the evaluation rows from the pilot folder, proving it is the recorded one."""
-    from sandbox.data.dataset import load_pilot_data, split_rows
-    from sandbox.data.wall import write_inputs
+    from sandbox.data.dataset import load_pilot_data
     from sandbox.manifest import MANIFEST_NAME, load_manifest
 
     manifest_path = pilot_dir / MANIFEST_NAME
@@ -286,15 +312,8 @@ def _held_back(
                 f"{pilot_dir / source.path}: its sha256 {source.sha256} no longer matches the "
                 f"recorded {recorded_data.get(source.path)}",
             )
-    cfg = manifest.data.split
-    split = split_rows(
-        data.frame["y"].to_numpy(),
-        evaluation_fraction=cfg.evaluation_fraction,
-        seed=cfg.seed,
-        stratify=cfg.stratify,
-    )
     with tempfile.TemporaryDirectory(prefix="sandbox-replay-") as tmp:
-        crossing = write_inputs(data, split, manifest, Path(tmp) / "input")
+        crossing = cross_wall(data, manifest, Path(tmp) / "input")
     if crossing.files != started.payload.get("inputs"):
         raise _refuse(
             run_id, "the pilot folder's data no longer splits into the recorded input files"
@@ -327,29 +346,19 @@ def _compare_metrics(
     Both sides go through the same JSON form (report.json sorts keys), so a float compares
     bit for bit.
     """
-    from sandbox.evaluation.binary import evaluate_binary
     from sandbox.runtime.outputs import read_predictions
+    from sandbox.tasks.evaluate import evaluate_predictions
 
     report = json.loads((run_dir / "reports" / "report.json").read_text(encoding="utf-8"))
     if not report.get("evaluation"):
         return 0, ("the run's report holds no evaluation",)
+    manifest = held_back.manifest
     predictions = read_predictions(
-        output_dir / "predictions.csv", expected_row_ids=held_back.expected_row_ids
+        output_dir / "predictions.csv",
+        expected_row_ids=held_back.expected_row_ids,
+        task=manifest.task.type,
     )
-    joined = held_back.frame.assign(prediction=predictions["prediction"].to_numpy())
-    sensitive = joined[[c for c in joined.columns if c.startswith("sensitive:")]]
-    sensitive.columns = [c.removeprefix("sensitive:") for c in sensitive.columns]
-    cfg = held_back.manifest.evaluation
-    evaluation = evaluate_binary(
-        y_true=joined["y"].to_numpy(),
-        y_pred=joined["prediction"].to_numpy(),
-        y_score=predictions["score"].to_numpy() if "score" in predictions else None,
-        sensitive=sensitive,
-        min_group_size=cfg.min_group_size,
-        n_bootstrap=cfg.bootstrap,
-        confidence=cfg.confidence,
-        seed=held_back.manifest.data.split.seed,
-    )
+    evaluation = evaluate_predictions(manifest, held_back.frame, predictions)
     replayed = json.loads(json.dumps(evaluation.model_dump(mode="json"), sort_keys=True))
     before, after = _leaves(report["evaluation"]), _leaves(replayed)
     names = set(before) | set(after)

@@ -1,18 +1,40 @@
-"""Build the real edges of a run (Docker, MLflow, the signed trail) from settings."""
+"""The edges of a run (runtime, tracker, trail) and how the real ones are built from settings."""
 
 from __future__ import annotations
 
-from sandbox.runs.pilot_run import RunServices
-from sandbox.runtime.base import Hardening
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sandbox.runtime.base import Hardening, Runtime
 from sandbox.settings import Settings
 
+if TYPE_CHECKING:
+    from sandbox.audit.trail import AuditTrail
+    from sandbox.tracking.base import Tracker
+
 __all__ = [
+    "RunServices",
     "build_services",
     "default_hardening",
     "open_trail",
     "runner_image",
-    "settle",
 ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunServices:
+    """The edges a run needs; built once by the CLI or API, faked in unit tests."""
+
+    runtime: Runtime
+    tracker: Tracker
+    trail: AuditTrail
+    image: str
+    runs_dir: Path
+    actor: str
+    hardening: Hardening = field(default_factory=Hardening)
+    tracking_uri: str | None = None
+    key_path: Path | None = None  # the signing key; its keyring verifies checkpoints
 
 
 def default_hardening(settings: Settings) -> Hardening:
@@ -34,7 +56,7 @@ def runner_image(settings: Settings) -> str:
     return default_image_tag()
 
 
-def open_trail(settings: Settings):  # type: ignore[no-untyped-def]
+def open_trail(settings: Settings) -> AuditTrail:
     """The audit trail under the sandbox home, signing with its key (created on first use)."""
     from sandbox.audit.signing import Signer
     from sandbox.audit.trail import AuditTrail
@@ -43,18 +65,18 @@ def open_trail(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def build_services(settings: Settings) -> RunServices:
-    """Docker runtime, MLflow tracker and signed trail, as the settings say."""
-    from sandbox.runtime.docker.runtime import DockerRuntime
+    """The configured runtime, the MLflow tracker and the signed trail, as the settings say."""
+    from sandbox.runtime.backends import open_runtime
     from sandbox.tracking.mlflow import MlflowTracker
     from sandbox.tracking.outbox import QueuedTracker
 
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
     return RunServices(
-        runtime=DockerRuntime(),
+        runtime=open_runtime(settings.runtime),
         # Tracking calls that fail (MLflow down) wait in a durable outbox, delivered later.
         tracker=QueuedTracker(
             MlflowTracker(settings.tracking_uri, artifact_root=settings.artifact_root),
-            settings.home / "mlflow-outbox",
+            settings.outbox_dir,
         ),
         trail=open_trail(settings),
         image=runner_image(settings),
@@ -64,22 +86,3 @@ def build_services(settings: Settings) -> RunServices:
         tracking_uri=settings.tracking_uri,
         key_path=settings.key_path,
     )
-
-
-def settle(services: RunServices) -> list[str]:
-    """Before and after a run: close runs whose runner died, deliver queued tracking data.
-
-    Returns one line per thing done, for the user to read.
-    """
-    from sandbox.runs.recovery import recover_abandoned_runs
-
-    done = [
-        f"closed run {r.run_id}, abandoned by a runner that died, as lost"
-        for r in recover_abandoned_runs(services)
-    ]
-    deliver = getattr(services.tracker, "deliver_pending", None)
-    if callable(deliver):
-        delivery = deliver()
-        if delivery.delivered_calls:
-            done.append(f"delivered {delivery.delivered_calls} queued tracking calls to MLflow")
-    return done

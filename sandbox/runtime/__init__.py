@@ -12,6 +12,7 @@ from sandbox.runtime.base import (
     ContainerResult,
     ContainerSpec,
     Hardening,
+    LeftoverResources,
     OutputLimits,
     Runtime,
     TerminalState,
@@ -26,8 +27,9 @@ from sandbox.runtime.outputs import (
 )
 
 if TYPE_CHECKING:
+    from sandbox.runtime.backends import open_runtime
     from sandbox.runtime.docker.image import build_runner_image, default_image_tag, image_exists
-    from sandbox.runtime.docker.runtime import DockerRuntime, LeftoverResources
+    from sandbox.runtime.docker.runtime import DockerRuntime
 
 __all__ = [
     "ContainerResult",
@@ -46,13 +48,14 @@ __all__ = [
     "copy_out",
     "default_image_tag",
     "image_exists",
+    "open_runtime",
     "read_explanations",
     "read_predictions",
 ]
 
 _LAZY = {
     "DockerRuntime": "sandbox.runtime.docker.runtime",
-    "LeftoverResources": "sandbox.runtime.docker.runtime",
+    "open_runtime": "sandbox.runtime.backends",
     "build_runner_image": "sandbox.runtime.docker.image",
     "default_image_tag": "sandbox.runtime.docker.image",
     "image_exists": "sandbox.runtime.docker.image",

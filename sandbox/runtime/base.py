@@ -15,6 +15,7 @@ __all__ = [
     "ContainerResult",
     "ContainerSpec",
     "Hardening",
+    "LeftoverResources",
     "OutputLimits",
     "Runtime",
     "TerminalState",
@@ -98,9 +99,17 @@ class ContainerResult:
     output_files: dict[str, str]  # relative path -> "sha256:<hex>" of each validated file
 
 
+@dataclass(frozen=True, kw_only=True)
+class LeftoverResources:
+    """Managed containers and volumes found (or removed) by label, e.g. after a crash."""
+
+    containers: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+
+
 @runtime_checkable
 class Runtime(Protocol):
-    """A container backend (Docker first; Kubernetes later)."""
+    """A container backend (Docker first; see sandbox.runtime.backends for the others)."""
 
     def image_digest(self, image: str) -> str:
         """The immutable id of `image` ("sha256:..."); raises RuntimeUnavailable if absent."""
@@ -111,5 +120,12 @@ class Runtime(Protocol):
 
         Raises OutputRejected when the outputs break the container contract.
         The container is always removed afterwards.
+        """
+        ...
+
+    def remove_leftovers(self, *, run_id: str | None = None) -> LeftoverResources:
+        """Remove what a run whose runner died left on the engine (all runs without `run_id`).
+
+        Raises RuntimeUnavailable when the engine cannot be reached.
         """
         ...

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sandbox.errors import RuntimeUnavailable
-from sandbox.runtime.base import ContainerResult, ContainerSpec, TerminalState
+from sandbox.runtime.base import ContainerResult, ContainerSpec, LeftoverResources, TerminalState
 from sandbox.runtime.outputs import copy_out
 
 __all__ = ["FakeOutcome", "FakeRuntime"]
@@ -81,6 +81,10 @@ class FakeRuntime:
             output_dir=spec.output_dir,
             output_files=files,
         )
+
+    def remove_leftovers(self, *, run_id: str | None = None) -> LeftoverResources:
+        """Nothing outlives a fake run: there is never anything to remove."""
+        return LeftoverResources()
 
 
 def _tar_of(files: dict[str, bytes]) -> bytes:

@@ -4,9 +4,14 @@ Standalone on purpose (standard library, numpy, pandas, scikit-learn; never `san
 copied into the runner image and is part of the image's content-addressed tag.
 
 Reads /input/spec.json, /input/train.csv and /input/score.csv; imports the pilot's estimator
-factory from /pilot; fits it on a seeded stratified part of the training rows; writes
+factory from /pilot; fits it on a seeded part of the training rows; writes
 /output/predictions.csv, /output/explanations.json (permutation importance on the held-out
 part) and /output/model/model.joblib (opaque to the host, which only hashes it).
+
+What to write comes from the spec's `outputs`, which the host derives from the pilot's task
+type: the kind of prediction (`binary` 0/1 labels, `label` class values, `number`), whether
+to add a `score` column (`probability`: the probability of class 1), and the scikit-learn
+scoring name for the importances. The harness knows no task types of its own.
 
 Exit codes: 0 done, 2 bad spec or input files, 3 the pilot's factory or model failed.
 """
@@ -24,7 +29,8 @@ from typing import Any
 INPUT = Path("/input")
 PILOT = Path("/pilot")
 OUTPUT = Path("/output")
-TASKS = ("binary_classification",)
+PREDICTION_KINDS = ("binary", "label", "number")
+SCORE_KINDS = (None, "probability")
 EXPLAIN_DEFAULTS = {"holdout_fraction": 0.2, "n_repeats": 5, "max_rows": 5000}
 
 
@@ -54,8 +60,20 @@ def load_spec(path: Path) -> dict[str, Any]:
         raise bad_input(f"{path}: not valid JSON: {exc}") from exc
     if not isinstance(spec, dict):
         raise bad_input(f"{path}: expected a JSON object")
-    if spec.get("task") not in TASKS:
-        raise bad_input(f"spec.task: expected one of {list(TASKS)}, got {spec.get('task')!r}")
+    outputs = spec.get("outputs")
+    if not isinstance(outputs, dict):
+        raise bad_input("spec.outputs: expected an object saying what to write")
+    if outputs.get("prediction") not in PREDICTION_KINDS:
+        raise bad_input(
+            f"spec.outputs.prediction: expected one of {list(PREDICTION_KINDS)}, "
+            f"got {outputs.get('prediction')!r}"
+        )
+    if outputs.get("score") not in SCORE_KINDS:
+        raise bad_input(
+            f"spec.outputs.score: expected one of {list(SCORE_KINDS)}, got {outputs.get('score')!r}"
+        )
+    if not isinstance(outputs.get("scoring"), str) or not outputs["scoring"]:
+        raise bad_input("spec.outputs.scoring: expected a scikit-learn scoring name")
     if not isinstance(spec.get("label"), str) or not spec["label"]:
         raise bad_input("spec.label: expected a column name")
     features = spec.get("features")
@@ -146,8 +164,13 @@ def read_csv(path: Path, columns: list[str]) -> Any:
     return frame[columns]
 
 
-def split(features: Any, labels: Any, fraction: float, seed: int) -> tuple[Any, Any, Any, Any]:
-    """Seeded split of the training rows into a fit part and a holdout part (stratified)."""
+def split(
+    features: Any, labels: Any, fraction: float, seed: int, *, classes: bool = True
+) -> tuple[Any, Any, Any, Any]:
+    """Seeded split of the training rows into a fit part and a holdout part.
+
+    Stratified on the label when it holds classes (not numbers) and every class can be split.
+    """
     from sklearn.model_selection import train_test_split
 
     if fraction == 0.0:
@@ -156,7 +179,10 @@ def split(features: Any, labels: Any, fraction: float, seed: int) -> tuple[Any, 
     n_holdout = math.ceil(len(labels) * fraction)
     stratify = (
         labels
-        if len(counts) > 1 and counts.min() >= 2 and len(counts) <= n_holdout <= len(labels) - 2
+        if classes
+        and len(counts) > 1
+        and counts.min() >= 2
+        and len(counts) <= n_holdout <= len(labels) - 2
         else None
     )
     parts: tuple[Any, Any, Any, Any] = tuple(
@@ -165,7 +191,30 @@ def split(features: Any, labels: Any, fraction: float, seed: int) -> tuple[Any, 
     return parts
 
 
-def predict(estimator: Any, features: Any, row_ids: Any) -> Any:
+def _checked_predictions(predicted: Any, kind: str) -> Any:
+    """The predictions as the spec's kind asks: 0/1 integers, class values, or finite numbers."""
+    import numpy as np
+
+    if kind == "label":
+        return predicted
+    if kind == "number":
+        try:
+            numbers = predicted.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise model_failure("predict() must return numbers") from exc
+        if not np.isfinite(numbers).all():
+            raise model_failure("predict() returned values that are not finite numbers")
+        return numbers
+    try:
+        as_int = predicted.astype(np.int64)
+    except (TypeError, ValueError) as exc:
+        raise model_failure("predict() must return 0/1 labels") from exc
+    if not np.array_equal(as_int, predicted) or not set(np.unique(as_int)) <= {0, 1}:
+        raise model_failure("predict() must return 0/1 labels")
+    return as_int
+
+
+def predict(estimator: Any, features: Any, row_ids: Any, outputs: dict[str, Any]) -> Any:
     import numpy as np
     import pandas as pd
 
@@ -175,14 +224,9 @@ def predict(estimator: Any, features: Any, row_ids: Any) -> Any:
         raise model_failure(f"predict() failed: {exc!r}") from exc
     if predicted.shape != (len(row_ids),):
         raise model_failure(f"predict() returned shape {predicted.shape}, not ({len(row_ids)},)")
-    try:
-        as_int = predicted.astype(np.int64)
-    except (TypeError, ValueError) as exc:
-        raise model_failure("predict() must return 0/1 labels") from exc
-    if not np.array_equal(as_int, predicted) or not set(np.unique(as_int)) <= {0, 1}:
-        raise model_failure("predict() must return 0/1 labels")
-    frame = pd.DataFrame({"row_id": row_ids.to_numpy(), "prediction": as_int})
-    if callable(getattr(estimator, "predict_proba", None)):
+    values = _checked_predictions(predicted, outputs["prediction"])
+    frame = pd.DataFrame({"row_id": row_ids.to_numpy(), "prediction": values})
+    if outputs["score"] == "probability" and callable(getattr(estimator, "predict_proba", None)):
         classes = [int(c) for c in getattr(estimator, "classes_", [0, 1])]
         if 1 in classes:
             try:
@@ -199,12 +243,13 @@ def explain(estimator: Any, features: Any, labels: Any, spec: dict[str, Any]) ->
 
     settings = spec["explain"]
     seed = spec["seed"]
+    scoring = spec["outputs"]["scoring"]
     if len(features) > settings["max_rows"]:
         features = features.sample(n=settings["max_rows"], random_state=seed)
         labels = labels.loc[features.index]
     result: dict[str, Any] = {
         "method": "permutation_importance",
-        "scoring": "balanced_accuracy",
+        "scoring": scoring,
         "n_repeats": settings["n_repeats"],
         "rows": len(features),
         "features": [],
@@ -216,7 +261,7 @@ def explain(estimator: Any, features: Any, labels: Any, spec: dict[str, Any]) ->
             estimator,
             features,
             labels,
-            scoring="balanced_accuracy",
+            scoring=scoring,
             n_repeats=settings["n_repeats"],
             random_state=seed,
             n_jobs=1,
@@ -238,16 +283,20 @@ def run() -> None:
     train = read_csv(INPUT / "train.csv", [*features, label])
     score = read_csv(INPUT / "score.csv", ["row_id", *features])
     labels = train[label]
-    if not set(labels.unique()) <= {0, 1}:
+    outputs = spec["outputs"]
+    if outputs["prediction"] == "binary" and not set(labels.unique()) <= {0, 1}:
         raise bad_input(f"/input/train.csv: label {label!r} must be encoded 0/1 by the host")
     estimator = build_estimator(load_factory(spec["entrypoint"]), spec["params"], spec["seed"])
     fraction = float(spec["explain"]["holdout_fraction"])
-    fit_x, hold_x, fit_y, hold_y = split(train[features], labels, fraction, spec["seed"])
+    classes = outputs["prediction"] != "number"
+    fit_x, hold_x, fit_y, hold_y = split(
+        train[features], labels, fraction, spec["seed"], classes=classes
+    )
     try:
         estimator.fit(fit_x, fit_y)
     except Exception as exc:
         raise model_failure(f"fit() failed: {exc!r}") from exc
-    predictions = predict(estimator, score[features], score["row_id"])
+    predictions = predict(estimator, score[features], score["row_id"], outputs)
     predictions.to_csv(OUTPUT / "predictions.csv", index=False)
     explanations = explain(estimator, hold_x, hold_y, spec)
     (OUTPUT / "explanations.json").write_text(

@@ -19,7 +19,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Literal, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -202,31 +202,32 @@ def read_predictions(
     path: Path,
     *,
     expected_row_ids: Sequence[object],
-    task: Literal["binary_classification"] = "binary_classification",
+    task: str = "binary_classification",
     max_bytes: int = MAX_PREDICTIONS_BYTES,
 ) -> pd.DataFrame:
     """Read and check predictions.csv; rows come back in the order of `expected_row_ids`.
 
-    Columns: `row_id` (str), `prediction` (int, 0/1) and, when present, `score` (float in
-    [0, 1]); no other column, every expected row id exactly once.
+    The columns are the task type's prediction schema (binary: `row_id`, `prediction` 0/1,
+    optional `score` in [0, 1]); no other column, every expected row id exactly once.
     """
     import pandas as pd  # imported here: the CLI starts without it
 
-    if task != "binary_classification":
-        raise OutputRejected(f"{path.name}: task {task!r} is not supported yet")
+    from sandbox.tasks import get_task
+
+    schema = get_task(task)
     _check_size(path, max_bytes)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise OutputRejected(f"{path.name}: not a readable CSV file ({exc})") from exc
     columns = _header(path)  # pandas would rename a repeated column ("prediction.1")
-    allowed = ["row_id", "prediction", "score"]
+    allowed = schema.predictions.allowed
     if len(set(columns)) != len(columns):
         raise OutputRejected(f"{path.name}: duplicate column names {columns}")
     extra = [c for c in columns if c not in allowed]
     if extra:
         raise OutputRejected(f"{path.name}: unexpected columns {extra}; allowed: {allowed}")
-    for required in ("row_id", "prediction"):
+    for required in schema.predictions.required:
         if required not in columns:
             raise OutputRejected(f"{path.name}: missing column {required!r}")
     row_ids = frame["row_id"]
@@ -245,19 +246,7 @@ def read_predictions(
             f"{path.name}: row ids differ from the score set: {len(missing)} missing "
             f"(e.g. {missing[:5]}), {len(unexpected)} unexpected (e.g. {unexpected[:5]})"
         )
-    bad = frame.loc[~frame["prediction"].isin(["0", "1"]), "prediction"].unique().tolist()
-    if bad:
-        raise OutputRejected(f"{path.name}: prediction must be 0 or 1, found {bad[:5]}")
-    result = pd.DataFrame({"row_id": row_ids, "prediction": frame["prediction"].astype("int64")})
-    if "score" in columns:
-        scores = pd.to_numeric(frame["score"], errors="coerce").astype("float64")
-        invalid = frame.loc[~(scores.between(0.0, 1.0) & scores.notna()), "score"]
-        if len(invalid):
-            raise OutputRejected(
-                f"{path.name}: score must be a finite number in [0, 1], "
-                f"found {invalid.unique().tolist()[:5]}"
-            )
-        result["score"] = scores
+    result = schema.parse_predictions(frame, source=path.name)
     return result.set_index("row_id").loc[expected].reset_index()
 
 

@@ -10,6 +10,8 @@ once every call went through.
   earlier one), so the tracker sees them in the order the run made them.
 - A run started while the tracker is down gets a local id ("queued:<hex>"); on delivery
   `start_run` is replayed first and the real id replaces the local one in every later call.
+  Each such pair is kept in `<outbox_dir>/started.map` (`tracker_id(local)` reads it), so
+  a run recorded while the tracker was down can still be found in it.
 - After a failure the tracker is considered down for `retry_after_s`: calls in that window
   are queued at once instead of each waiting on a dead server.
 - Artifacts are copied into the outbox when queued: the run folder may be gone by delivery.
@@ -34,10 +36,20 @@ from typing import Any, cast
 from sandbox.errors import TrackingError
 from sandbox.tracking.base import RunStatus, Tracker
 
-__all__ = ["LOCAL_ID_PREFIX", "Delivery", "QueuedTracker"]
+__all__ = ["LOCAL_ID_PREFIX", "Delivery", "QueuedTracker", "StartedRun"]
 
 LOCAL_ID_PREFIX = "queued:"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_STARTED = "started.map"  # JSON lines; not "*.jsonl", which names an outbox
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartedRun:
+    """A run whose start was queued, now started in the tracker under its own id."""
+
+    local_id: str  # the placeholder the run was given while the tracker was down
+    tracker_run_id: str
+    run_id: str  # the sandbox run it tracks
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +61,7 @@ class Delivery:
     pending_runs: tuple[str, ...]  # outboxes still waiting (the tracker failed again)
     errors: tuple[str, ...]
     run_ids: dict[str, str]  # local id -> tracker id, for runs started on delivery
+    started: tuple[StartedRun, ...] = ()
 
 
 class QueuedTracker:
@@ -127,9 +140,10 @@ class QueuedTracker:
         """Replay every outbox in order; stop an outbox at its first failure (kept for later)."""
         delivered, done, waiting, errors = 0, [], [], []
         run_ids: dict[str, str] = {}
+        started: list[StartedRun] = []
         for key in self.pending():
             try:
-                count, real_id = self._deliver(key)
+                count, real_id, run_id = self._deliver(key)
             except TrackingError as exc:
                 waiting.append(key)
                 errors.append(f"{key}: {exc}")
@@ -139,6 +153,7 @@ class QueuedTracker:
             done.append(key)
             if real_id is not None and real_id != key:
                 run_ids[key] = real_id
+                started.append(StartedRun(local_id=key, tracker_run_id=real_id, run_id=run_id))
         if not waiting:
             self._down_until = 0.0
         return Delivery(
@@ -147,9 +162,19 @@ class QueuedTracker:
             pending_runs=tuple(waiting),
             errors=tuple(errors),
             run_ids=run_ids,
+            started=tuple(started),
         )
 
-    def _deliver(self, key: str) -> tuple[int, str | None]:
+    def tracker_id(self, local_id: str) -> str | None:
+        """The tracker's id of a run once queued as `local_id` (None: not delivered yet)."""
+        path = self.outbox_dir / _STARTED
+        if not path.is_file():
+            return None
+        with path.open("rb") as handle:
+            found = [e for e in _read_entries(handle) if e.get("local_id") == local_id]
+        return str(found[-1]["tracker_run_id"]) if found else None
+
+    def _deliver(self, key: str) -> tuple[int, str | None, str]:
         path = self._outbox(key)
         with _locked(path) as handle:
             entries = _read_entries(handle)
@@ -157,23 +182,33 @@ class QueuedTracker:
             calls = [e for e in entries if e.get("op") != "done"]
             real_id = next((e["run_id"] for e in entries if e.get("op") == "started"), None)
             calls = [e for e in calls if e.get("op") != "started"]
+            run_id = key
             delivered = 0
             for index, entry in enumerate(calls):
                 if index < done:
                     continue  # delivered by an earlier, interrupted pass
                 if entry["method"] == "start_run":
-                    real_id = self.inner.start_run(**entry["args"])
+                    args = entry["args"]
+                    real_id = self.inner.start_run(**args)
                     _append(handle, {"op": "started", "run_id": real_id})
+                    run_id = str(args["tags"].get("sandbox.run_id", args["run_name"]))
+                    self._keep_started(key, real_id, run_id)
                 else:
-                    run_id = real_id if key.startswith(LOCAL_ID_PREFIX) else key
-                    if run_id is None:
+                    target = real_id if key.startswith(LOCAL_ID_PREFIX) else key
+                    if target is None:
                         raise TrackingError(f"outbox {path}: calls queued before the run started")
-                    self._replay(run_id, entry)
+                    self._replay(target, entry)
                 _append(handle, {"op": "done"})
                 delivered += 1
             path.unlink()
             shutil.rmtree(self._blobs(key), ignore_errors=True)
-        return delivered, real_id
+        return delivered, real_id, run_id
+
+    def _keep_started(self, local_id: str, tracker_run_id: str, run_id: str) -> None:
+        """Keep the placeholder -> tracker id pair before anything else is delivered."""
+        entry = {"local_id": local_id, "tracker_run_id": tracker_run_id, "run_id": run_id}
+        with _locked(self.outbox_dir / _STARTED) as handle:
+            _append(handle, entry)
 
     def _replay(self, run_id: str, entry: dict[str, Any]) -> None:
         method, args = entry["method"], entry["args"]

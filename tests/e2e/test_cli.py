@@ -50,7 +50,7 @@ def test_blueprint_runs_end_to_end(blueprint_run, home: Path) -> None:  # type: 
     for stage in ("manifest", "data", "container", "evaluation", "audit trail"):
         assert stage in result.stdout
     report = json.loads((out / "report.json").read_text())
-    assert report["schema_version"] == "1.0"
+    assert report["schema_version"] == "1.1"
     assert report["runtime"]["container_state"] == "succeeded"
     assert report["runtime"]["image_digest"].startswith("sha256:")
     race = next(s for s in report["evaluation"]["attribute_sets"] if s["name"] == "race_ethnicity")
@@ -162,3 +162,38 @@ def test_doctor_names_the_fix_without_an_engine(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "docker engine: not reachable" in result.stdout
     assert "fix: bash scripts/engine.sh" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nosuch",), "No such command 'nosuch'"),
+        (("audit", "nosuch"), "No such command 'nosuch'"),
+        (("run", "--nope", "x"), "No such option: --nope"),
+        (("run",), "Missing argument 'pilot'"),
+        (("policy", "explain"), "Missing argument 'rule'"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = sandbox(tmp_path, *args, timeout=60)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert "--help" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_a_command_group_without_a_command_shows_its_help(tmp_path: Path) -> None:
+    result = sandbox(tmp_path, "policy", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "explain" in result.stdout and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("rule", ["runtime.container-succeeded", "runtime.outputs-valid"])
+def test_the_runtime_rules_every_run_is_held_to_are_explained(tmp_path: Path, rule: str) -> None:
+    result = sandbox(tmp_path, "policy", "explain", rule, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"{rule} in baseline" in result.stdout

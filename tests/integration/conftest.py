@@ -61,6 +61,7 @@ def write_inputs(
     )
     spec = {
         "task": "binary_classification",
+        "outputs": {"prediction": "binary", "score": "probability", "scoring": "balanced_accuracy"},
         "label": "eligible",
         "features": FEATURES,
         "entrypoint": entrypoint,

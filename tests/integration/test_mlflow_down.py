@@ -66,7 +66,8 @@ def test_a_run_completes_while_mlflow_is_down_and_is_delivered_later(
 ) -> None:
     from mlflow.tracking import MlflowClient
 
-    from sandbox.audit.trail import records_for_run, verify_trail
+    from sandbox.audit.trail import verify_trail
+    from sandbox.runs.recovery import settle
     from sandbox.runs.services import build_services
     from sandbox.settings import Settings
 
@@ -90,18 +91,27 @@ def test_a_run_completes_while_mlflow_is_down_and_is_delivered_later(
 
     assert elapsed < 60, f"the run waited {elapsed:.0f}s on a tracking server that is down"
     assert outcome.verdict.exit_ok
-    assert outcome.tracker_run_id is not None
-    assert outcome.tracker_run_id.startswith(LOCAL_ID_PREFIX)
-    kinds = [r.kind for r in records_for_run(services.trail.path, outcome.run_id)]
-    assert kinds[-1] == "run.finished"
+    # No placeholder is signed or reported as if it were the tracker's id: tracking is pending.
+    assert outcome.tracker_run_id is None and outcome.record.tracking_pending
+    queued = outcome.record.tracker_key
+    assert queued is not None and queued.startswith(LOCAL_ID_PREFIX)
+    records = services.trail.records_for_run(outcome.run_id)
+    assert records[-1].kind == "run.finished"
+    assert records[-1].payload["mlflow_run_id"] is None
+    assert records[-1].payload["tracking"] == "pending"
+    assert outcome.report.provenance.mlflow_run_id is None
     assert verify_trail(services.trail.path, services.trail.signer.verifier()).ok
-    assert tracker.pending() == [outcome.tracker_run_id]
+    assert tracker.pending() == [queued]
 
     with mlflow_server(port, tmp_path / "server"):
-        delivery = tracker.deliver_pending()
+        done = settle(services)
 
-        assert delivery.pending_runs == (), delivery.errors
-        real_id = delivery.run_ids[outcome.tracker_run_id]
+        assert tracker.pending() == []
+        real_id = tracker.tracker_id(queued)
+        assert real_id is not None and any(real_id in line for line in done)
+        delivered = services.trail.records_for_run(outcome.run_id)[-1]
+        assert delivered.kind == "tracking.delivered"
+        assert delivered.payload == {"mlflow_run_id": real_id, "queued_as": queued}
         run = MlflowClient(uri).get_run(real_id)
         assert run.info.status == "FINISHED"
         assert run.data.tags["sandbox.run_id"] == outcome.run_id

@@ -8,9 +8,9 @@ import pytest
 
 from sandbox.audit.trail import iter_records, verify_trail
 from sandbox.errors import AuditError
-from sandbox.runs.pilot_run import RunOutcome, RunServices, run_pilot
+from sandbox.runs.pilot_run import RunOutcome, run_pilot
 from sandbox.runs.replay import replay_run
-from sandbox.runs.services import build_services
+from sandbox.runs.services import RunServices, build_services
 from sandbox.settings import Settings
 
 BLUEPRINT = Path(__file__).resolve().parents[2] / "blueprints" / "benefits-eligibility-screening"

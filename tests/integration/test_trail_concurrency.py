@@ -12,6 +12,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from sandbox.audit.signing import Signer, Verifier, public_key_path_for
+from sandbox.audit.store import FileTrailStore
 from sandbox.audit.trail import AuditTrail, iter_records, verify_trail
 
 WRITERS = 4
@@ -81,6 +82,9 @@ def test_concurrent_writers_leave_one_contiguous_verifying_chain(tmp_path: Path)
     for writer in range(WRITERS):  # each writer's own records keep its order
         mine = [r.payload["i"] for r in records if r.actor == f"writer-{writer}"]
         assert mine == list(range(RECORDS_PER_WRITER))
+        # the run index the writers kept up to date finds each run's record
+        found = FileTrailStore(trail_path).records_for_run(f"w{writer}-r{RECORDS_PER_WRITER - 1}")
+        assert [r.payload["i"] for r in found] == [RECORDS_PER_WRITER - 1]
     print(f"{WRITERS}x{RECORDS_PER_WRITER} concurrent appends in {elapsed:.2f}s")
 
 

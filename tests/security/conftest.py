@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
+from sandbox.audit.events import TERMINAL_KINDS
 from sandbox.runs.pilot_run import RunOutcome, RunServices, run_pilot
 from sandbox.runs.services import build_services
 from sandbox.runtime.docker.runtime import RUN_ID_LABEL, DockerRuntime
@@ -33,7 +34,6 @@ from tests.integration.conftest import runner_image  # noqa: F401 - the shared f
 
 PILOTS = Path(__file__).parent / "pilots"
 ENV_CANARY = "SANDBOX_SECURITY_CANARY"
-TERMINAL_KINDS = {"run.finished", "run.blocked", "run.failed", "run.lost"}
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

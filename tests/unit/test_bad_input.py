@@ -72,7 +72,7 @@ def test_extra_columns_are_ignored_never_crossing(pilot: Path, extra: list[str])
     except DataError as exc:  # e.g. a name pandas reads as a second header line
         assert "data.csv" in str(exc)
         return
-    assert not set(names) & set(data.frame.columns)  # type: ignore[attr-defined]
+    assert not set(names) & set(data.table.features.columns)  # type: ignore[attr-defined]
 
 
 @HYPOTHESIS
@@ -95,7 +95,7 @@ def test_odd_encodings_are_read_or_refused_clearly(pilot: Path, encoding: str) -
     except DataError as exc:
         assert "data.csv" in str(exc)
         return
-    assert len(data.frame) == 60  # type: ignore[attr-defined]
+    assert len(data.table) == 60  # type: ignore[attr-defined]
 
 
 @HYPOTHESIS

@@ -6,6 +6,7 @@ checks also see the image digest; post-run checks see the evaluation and the exp
 Add a type by writing one check in the module of its theme and registering it in `RULE_TYPES`.
 
     isolation       hardening_required, image_allowlist
+    container       container_succeeded, outputs_valid (judged once the container has run)
     data            no_protected_features, pii_in_values        proxy: proxy_detection
     documentation   documentation_required, explanations_required
     oversight       impact_assessment, human_oversight_declared, sign_offs_required
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from sandbox.errors import PolicyPackError
 from sandbox.manifest import format_location
 from sandbox.policies.rules import (
+    container,
     data,
     documentation,
     fairness,
@@ -35,7 +37,7 @@ from sandbox.policies.rules.base import Finding, Params, RuleContext, RuleType
 from sandbox.policies.verdict import SEVERITY_RANK, RuleOutcome, Stage
 
 if TYPE_CHECKING:
-    from sandbox.policies.pack import Rule
+    from sandbox.policies.rule import Rule
 
 __all__ = [
     "ALWAYS_BLOCK",
@@ -64,6 +66,21 @@ RULE_TYPES: dict[str, RuleType] = {
         isolation.check_image,
         "The runner image is on the pack's allow-list, by immutable digest.",
         _LAUNCH,
+    ),
+    "container_succeeded": RuleType(
+        container.ContainerParams,
+        container.check_succeeded,
+        "The model runs to completion within its limits (not failed, timed out or killed).",
+        ("runtime",),
+        after_launch=True,
+    ),
+    "outputs_valid": RuleType(
+        container.ContainerParams,
+        container.check_outputs_valid,
+        "The container's outputs honour the container contract (schema, row ids, sizes, "
+        "no links or path tricks).",
+        ("runtime",),
+        after_launch=True,
     ),
     "no_protected_features": RuleType(
         data.NoParams,
@@ -135,9 +152,16 @@ RULE_TYPES: dict[str, RuleType] = {
     ),
 }
 
-#: Isolation and personal-data rules block in every pack and every phase.
+#: Isolation, container and personal-data rules block in every pack and every phase.
 ALWAYS_BLOCK = frozenset(
-    {"hardening_required", "image_allowlist", "no_protected_features", "pii_in_values"}
+    {
+        "hardening_required",
+        "image_allowlist",
+        "container_succeeded",
+        "outputs_valid",
+        "no_protected_features",
+        "pii_in_values",
+    }
 )
 
 
@@ -173,9 +197,9 @@ def check_rule_params(rule: Rule, *, where: str) -> None:
 def run_rule(rule: Rule, ctx: RuleContext) -> RuleOutcome:
     """Check one rule (unless its impact level is not reached) and attach its identity."""
     if rule.min_impact_level is not None:
-        from sandbox.policies.impact import assess, level_rank
+        from sandbox.policies.impact import level_rank
 
-        level = assess(ctx.manifest.governance.impact_assessment).level
+        level = ctx.impact_result().level
         if level is not None and level_rank(level) < level_rank(rule.min_impact_level):
             finding = Finding(
                 "not_applicable",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from sandbox.manifest import PilotManifest
 from sandbox.policies.verdict import Outcome, Severity, Stage
-from sandbox.runtime.base import Hardening
+from sandbox.runtime.base import ContainerResult, Hardening
+
+if TYPE_CHECKING:
+    from sandbox.policies.impact import ImpactResult
 
 __all__ = ["Check", "Finding", "Params", "RuleContext", "RuleType"]
 
@@ -25,6 +28,17 @@ class RuleContext:
     image_digest: str | None = None
     evaluation: Any = None  # sandbox.evaluation.binary.BinaryEvaluation
     explanations: Any = None  # sandbox.runtime.outputs.Explanations, when the model wrote them
+    container: ContainerResult | None = None  # how the container ended, once it has run
+    outputs_rejected: str | None = None  # why its outputs broke the container contract
+    impact: ImpactResult | None = None  # the scored questionnaire, when the run has it already
+
+    def impact_result(self) -> ImpactResult:
+        """The pilot's scored impact questionnaire (scored here when the run did not)."""
+        if self.impact is not None:
+            return self.impact
+        from sandbox.policies.impact import assess
+
+        return assess(self.manifest.governance.impact_assessment)
 
 
 class Params(BaseModel):
@@ -56,3 +70,4 @@ class RuleType:
     check: Check
     summary: str
     stages: tuple[Stage, ...] = ("pre_run",)
+    after_launch: bool = False  # judges how the container ended: not part of the launch gate

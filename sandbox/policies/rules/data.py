@@ -71,7 +71,8 @@ def check_pii_values(p: PiiParams, ctx: RuleContext) -> Finding:
     """No email, phone number or national id in the text values of the features."""
     if ctx.data is None:
         return Finding("not_applicable", "the data were not loaded", {"threshold": p.max_matches})
-    frame: pd.DataFrame = ctx.data.frame
+    table = ctx.data.table
+    frame: pd.DataFrame = table.features
     found = []
     scanned = []
     for column in ctx.manifest.data.features:
@@ -84,7 +85,7 @@ def check_pii_values(p: PiiParams, ctx: RuleContext) -> Finding:
             hits = text.str.contains(PII_PATTERNS[kind], regex=True)
             count = int(hits.sum())
             if count:
-                rows = frame.loc[hits[hits].index[:MAX_ROW_IDS], "row_id"]
+                rows = table.row_ids[hits[hits].index[:MAX_ROW_IDS]]
                 found.append(
                     {"column": column, "pattern": kind, "matches": count, "row_ids": rows.tolist()}
                 )

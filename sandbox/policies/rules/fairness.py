@@ -5,8 +5,10 @@ disparity *fails* when its whole interval lies beyond the threshold, and only *w
 point estimate is beyond it but the interval still reaches back (the data cannot tell). When
 one rule tests m attribute sets (each attribute, pairs, the intersection), each interval is
 computed at confidence 1 - alpha/m (Bonferroni), so the chance of any false alarm across all m
-stays at alpha. The intervals are recomputed by re-bootstrapping each set's per-group
-confusion counts with a generator seeded by the evaluation's seed, so they are reproducible.
+stays at alpha. The intervals are recomputed by the evaluation's task type (for binary
+classification, re-bootstrapping each set's per-group confusion counts) with a generator seeded
+by the evaluation's seed, so they are reproducible. Metric names come from the task types'
+vocabularies (`sandbox.tasks`): a rule on a metric the run's task type lacks does not apply.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from sandbox.policies.rules.base import Finding, Params, RuleContext
+from sandbox.tasks import get_task, registered_tasks
 
 __all__ = [
     "FairnessThresholdParams",
@@ -27,15 +29,23 @@ __all__ = [
     "check_min_group_size",
     "check_threshold",
     "corrected_interval",
+    "group_metric_names",
 ]
 
-Metric = Literal["selection_rate", "tpr", "fpr", "fnr", "precision", "accuracy"]
+#: The group metric the four-fifths rule compares (in the vocabulary of classification tasks).
+SELECTION_RATE = "selection_rate"
+
+
+def group_metric_names() -> list[str]:
+    """Every per-group metric name some registered task type reports."""
+    names = (m for task in registered_tasks() for m in task.vocabulary.group_names)
+    return sorted(dict.fromkeys(names))
 
 
 class FairnessThresholdParams(Params):
     """A bound on a between-group disparity of one metric, decided with its interval."""
 
-    metric: Metric
+    metric: str = Field(description="A per-group metric of the task type's vocabulary.")
     measure: Literal["difference", "ratio"] = "difference"
     threshold: float = Field(ge=0)
     attributes: tuple[str, ...] = Field(
@@ -53,6 +63,14 @@ class FairnessThresholdParams(Params):
         description="Smaller groups are reported but left out of the decision (the "
         "min_group_size rule flags them). Default: the evaluation's minimum group size.",
     )
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        known = group_metric_names()
+        if value not in known:
+            raise ValueError(f"unknown group metric {value!r}; known: {', '.join(known)}")
+        return value
 
 
 class MinGroupSizeParams(Params):
@@ -77,23 +95,24 @@ class FourFifthsParams(Params):
 
 
 def corrected_interval(
-    groups: Any, metric: str, measure: str, *, confidence: float, n_bootstrap: int, seed: int
+    evaluation: Any,
+    groups: Any,
+    metric: str,
+    measure: str,
+    *,
+    confidence: float,
+    n_bootstrap: int,
+    seed: int,
 ) -> tuple[float | None, float | None]:
     """Bootstrap interval of one set's between-group difference or ratio at `confidence`."""
-    from sandbox.evaluation.fairness import (
-        CELLS,
-        between_groups,
-        bootstrap_counts,
-        group_metrics,
-        percentile_interval,
+    return get_task(evaluation.task).disparity_interval(
+        tuple(groups), metric, measure, confidence=confidence, n_bootstrap=n_bootstrap, seed=seed
     )
 
-    counts = np.array([[g.confusion[c] for c in CELLS] for g in groups], dtype=np.int64)
-    boot = bootstrap_counts(counts, n_bootstrap=n_bootstrap, rng=np.random.default_rng(seed))
-    difference, ratio = between_groups(group_metrics(boot)[metric])
-    low, high = percentile_interval(difference if measure == "difference" else ratio, confidence)
-    bounds = (float(np.ravel(low)[0]), float(np.ravel(high)[0]))
-    return tuple(b if np.isfinite(b) else None for b in bounds)  # type: ignore[return-value]
+
+def _lacks(ctx: RuleContext, metric: str) -> bool:
+    """The run's task type reports no such group metric."""
+    return metric not in get_task(ctx.evaluation.task).vocabulary.group_names
 
 
 def _selected_sets(ctx: RuleContext, attributes: tuple[str, ...]) -> list[Any]:
@@ -138,6 +157,12 @@ def _comparison(result: Any, metric: str, measure: str, min_size: int) -> _Compa
 def check_threshold(p: FairnessThresholdParams, ctx: RuleContext) -> Finding:
     """The disparity stays within the threshold; decided on the corrected interval."""
     evaluation = ctx.evaluation
+    if _lacks(ctx, p.metric):
+        return Finding(
+            "not_applicable",
+            f"a {evaluation.task} evaluation has no group metric {p.metric!r}",
+            {"metric": p.metric, "threshold": p.threshold},
+        )
     min_size = p.min_group_size or evaluation.min_group_size
     selected = _selected_sets(ctx, p.attributes)
     compared = [_comparison(s, p.metric, p.measure, min_size) for s in selected]
@@ -149,6 +174,7 @@ def check_threshold(p: FairnessThresholdParams, ctx: RuleContext) -> Finding:
     rows: list[dict[str, Any]] = []
     for index, (result, value) in enumerate(sets):
         low, high = corrected_interval(
+            evaluation,
             result.groups,
             p.metric,
             p.measure,
@@ -252,10 +278,15 @@ def check_min_group_size(p: MinGroupSizeParams, ctx: RuleContext) -> Finding:
 
 def check_four_fifths(p: FourFifthsParams, ctx: RuleContext) -> Finding:
     """The lowest group's selection rate is at least `min_ratio` of the highest's."""
+    if _lacks(ctx, SELECTION_RATE):
+        return Finding(
+            "not_applicable",
+            f"a {ctx.evaluation.task} evaluation has no selection rate",
+            {"min_ratio": p.min_ratio, "threshold": p.min_ratio},
+        )
     min_size = p.min_group_size or ctx.evaluation.min_group_size
     compared = [
-        _comparison(s, "selection_rate", "ratio", min_size)
-        for s in _selected_sets(ctx, p.attributes)
+        _comparison(s, SELECTION_RATE, "ratio", min_size) for s in _selected_sets(ctx, p.attributes)
     ]
     rows: list[dict[str, Any]] = [
         {

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from sandbox.manifest import Phase
-from sandbox.policies.impact import ImpactLevel, assess, level_rank
+from sandbox.policies.impact import ImpactLevel, level_rank
 from sandbox.policies.rules.base import Finding, Params, RuleContext
 
 __all__ = [
@@ -43,7 +43,7 @@ class SignOffParams(Params):
 
 def check_impact(p: ImpactParams, ctx: RuleContext) -> Finding:
     """The questionnaire is answered and the level is within what the pack accepts."""
-    result = assess(ctx.manifest.governance.impact_assessment)
+    result = ctx.impact_result()
     evidence = {**result.evidence(), "max_level": p.max_level}
     if result.level is None:
         return Finding(

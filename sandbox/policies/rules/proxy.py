@@ -88,15 +88,18 @@ def check_proxies(p: ProxyParams, ctx: RuleContext) -> Finding:
     base: dict[str, Any] = {"threshold": p.max_auc, "attributes": attributes}
     if ctx.data is None or not attributes or not features:
         return Finding("not_applicable", "no data, sensitive attribute or feature to test", base)
-    frame: pd.DataFrame = ctx.data.frame
+    frame: pd.DataFrame = ctx.data.table.features
+    groups: pd.DataFrame = ctx.data.table.groups
     if len(frame) > p.max_rows:
+        # the sample depends only on the row count and seed, so both parts stay aligned
         frame = frame.sample(n=p.max_rows, random_state=p.seed)
+        groups = groups.loc[frame.index]
     checked: list[dict[str, Any]] = []
     for attribute in attributes:
         for feature in features:
             auc = proxy_auc(
                 frame[feature],
-                frame[f"sensitive:{attribute}"],
+                groups[attribute],
                 folds=p.folds,
                 bins=p.bins,
                 seed=p.seed,

@@ -54,10 +54,10 @@ DOCUMENT_FILES: dict[str, str] = {
 
 def document_environment() -> Environment:
     """The Jinja environment of the document templates (the report's filters and more)."""
-    from sandbox.reports.render import METRIC_NAMES, template_environment
+    from sandbox.reports.render import metric_display, template_environment
 
     env = template_environment(_TEMPLATES)
-    env.filters.update(text=as_text, metric_name=METRIC_NAMES.__getitem__)
+    env.filters.update(text=as_text, metric_name=metric_display)
     return env
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox.reports.documents._facts import suppressed
 
 if TYPE_CHECKING:
-    from sandbox.evaluation.binary import AttributeSetResult, GroupResult
+    from sandbox.evaluation.result import AttributeSetResult, GroupResult
     from sandbox.reports.model import AuditReport
 
 __all__ = ["datasheet", "datasheet_json", "suppressed_groups"]
@@ -97,7 +97,9 @@ def _group_rows(result: AttributeSetResult, min_size: int, total: int) -> list[d
     hidden = suppressed_groups(result, min_size)
     rows: list[dict[str, Any]] = []
     for group in result.groups:
-        positives = group.confusion.get("tp", 0) + group.confusion.get("fn", 0)
+        # the label rate needs a classifier's counts; other task types leave it out
+        confusion = group.confusion
+        positives = None if confusion is None else confusion.get("tp", 0) + confusion.get("fn", 0)
         if group.label in hidden:
             rows.append(
                 {
@@ -116,7 +118,9 @@ def _group_rows(result: AttributeSetResult, min_size: int, total: int) -> list[d
                 "group": group.label,
                 "rows": group.count,
                 "share": round(group.count / total, 4) if total else None,
-                "label_rate": round(positives / group.count, 4) if group.count else None,
+                "label_rate": round(positives / group.count, 4)
+                if group.count and positives is not None
+                else None,
                 "suppressed": None,
             }
         )

@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.reports.documents._facts import ReportFacts
 from sandbox.reports.documents.datasheet import suppressed_groups
+from sandbox.reports.render import vocabulary_names
+from sandbox.tasks import get_task
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    from sandbox.evaluation.result import Evaluation
     from sandbox.reports.model import AuditReport
 
 __all__ = ["GROUP_METRICS", "model_card_context", "model_card_gaps", "render_model_card"]
@@ -47,6 +50,14 @@ def model_card_gaps(report: AuditReport) -> list[str]:
     return [name for name, fact in wanted.items() if fact is None]
 
 
+def _shown(ev: Evaluation | None, preferred: tuple[str, ...]) -> tuple[str, ...]:
+    """The preferred metrics the task reports, else the task's own first group metrics."""
+    if ev is None:
+        return preferred
+    names = get_task(ev.task).vocabulary.group_names
+    return tuple(m for m in preferred if m in names) or names[: len(preferred)]
+
+
 def model_card_context(report: AuditReport) -> dict[str, Any]:
     """What the model card template shows."""
     facts = ReportFacts(report)
@@ -67,8 +78,9 @@ def model_card_context(report: AuditReport) -> dict[str, Any]:
         "training_data": facts.transparency("data_description", "training_data"),
         "risks": transparency.get("risks") or transparency.get("risks_and_mitigations"),
         "mitigations": transparency.get("mitigations"),
-        "group_metrics": GROUP_METRICS,
-        "disparity_metrics": DISPARITY_METRICS,
+        "group_metrics": _shown(ev, GROUP_METRICS),
+        "disparity_metrics": _shown(ev, DISPARITY_METRICS),
+        **vocabulary_names(ev),
         "gaps": model_card_gaps(report),
         "date": (report.run.finished_at or report.run.started_at).date().isoformat(),
     }

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.reports.render import (
     METRIC_NAMES,
-    PERFORMANCE_NAMES,
     VERDICT_TEXT,
     key_findings,
     overall_rates,
+    vocabulary_names,
 )
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-    from sandbox.evaluation.binary import AttributeSetResult, Estimate
+    from sandbox.evaluation.result import AttributeSetResult, Estimate
     from sandbox.reports.model import AuditReport
 
 __all__ = ["pdf_text", "render_pdf"]
@@ -252,6 +252,26 @@ def _summary(w: _Writer) -> None:
     w.bullets([f"{_TONE_MARK[f.tone]} {f.text}" for f in key_findings(report)])
 
 
+def _task_fairness(w: _Writer, metrics: dict[str, str]) -> None:
+    """Per attribute set: each group's value of every metric of the task's vocabulary."""
+    ev = w.report.evaluation
+    if ev is None:
+        return
+    w.heading("Fairness by attribute set")
+    width = 120 / max(len(metrics), 1)
+    for r in ev.attribute_sets:
+        w.heading(r.name, 2)
+        rows = [
+            (
+                g.label + (" (small)" if g.small else ""),
+                _num(g.count),
+                *(_with_interval(g.metrics[m]) for m in metrics),
+            )
+            for g in r.groups
+        ]
+        w.table(("Group", "Rows", *metrics.values()), rows, (45, 15, *[width] * len(metrics)))
+
+
 def _evaluation(w: _Writer) -> None:
     ev = w.report.evaluation
     if ev is None:
@@ -259,12 +279,16 @@ def _evaluation(w: _Writer) -> None:
         w.para("No evaluation is available for this run: the pilot's model was not assessed.")
         return
     w.heading("Performance")
+    names = vocabulary_names(ev)
     rows = [
         (name, _num(ev.performance[k]))
-        for k, name in PERFORMANCE_NAMES.items()
+        for k, name in names["PERFORMANCE_NAMES"].items()
         if k in ev.performance
     ]
     w.table(("Metric", "Value"), rows, (120, 60), align=("LEFT", "RIGHT"))
+    if ev.counts is None:  # not a classifier: one table per set over the task's own metrics
+        _task_fairness(w, names["METRIC_NAMES"])
+        return
     w.heading("Fairness by attribute set")
     w.para(
         f"{ev.confidence:.0%} percentile bootstrap intervals in brackets ({ev.n_bootstrap} "
@@ -281,7 +305,7 @@ def _evaluation(w: _Writer) -> None:
                 str(len(r.groups)),
                 _with_interval(d["selection_rate"].difference),
                 _num(d["selection_rate"].ratio.value),
-                "n/a" if ff.passed is None else ("met" if ff.passed else "below 0.8"),
+                "n/a" if ff is None or ff.passed is None else ("met" if ff.passed else "below 0.8"),
                 _with_interval(d["tpr"].difference),
                 _with_interval(d["fpr"].difference),
             )

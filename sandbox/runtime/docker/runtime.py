@@ -16,7 +16,7 @@ One run, step by step:
 A pilot that stops the container itself (e.g. by signalling its init) ends `failed`: its
 outputs are gone with the container's tmpfs and nothing of it is trusted.
 
-Engine and SDK exceptions are translated at this edge by `_map_docker_errors()`.
+Engine and SDK exceptions are translated at this edge by `map_docker_errors()`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +35,15 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from sandbox.errors import ContainerError, RuntimeUnavailable, SandboxError, UserInputError
-from sandbox.runtime.base import ContainerResult, ContainerSpec, Hardening, TerminalState
+from sandbox.errors import RuntimeUnavailable, SandboxError, UserInputError
+from sandbox.runtime.base import (
+    ContainerResult,
+    ContainerSpec,
+    Hardening,
+    LeftoverResources,
+    TerminalState,
+)
+from sandbox.runtime.docker.edge import IMAGE_FIX, TAIL_BYTES, OutputTail, map_docker_errors
 from sandbox.runtime.outputs import copy_out
 
 __all__ = [
@@ -49,62 +55,10 @@ __all__ = [
 
 RUN_ID_LABEL = "ai-commons-sandbox.run-id"
 MANAGED_LABEL = "ai-commons-sandbox.managed"
-ENGINE_FIX = "start an engine: bash scripts/engine.sh (Debian/Ubuntu, as root)"
-IMAGE_FIX = "build the runner image: sandbox image build"
 IDLE_COMMAND = ("sleep", "infinity")
-TAIL_BYTES = 64 * 1024
 OOM_PROBE_TIMEOUT_S = 5.0
 REMOVE_ATTEMPTS = 6  # about half a minute of retries in all
 SIGKILL_EXIT = 137  # 128 + SIGKILL: how the kernel's OOM killer ends a process
-
-
-@dataclass(frozen=True, kw_only=True)
-class LeftoverResources:
-    """Managed containers and volumes found (or removed) by label, e.g. after a crash."""
-
-    containers: tuple[str, ...]
-    volumes: tuple[str, ...]
-
-
-@contextlib.contextmanager
-def _map_docker_errors(action: str, *, image_digest: str | None = None) -> Iterator[None]:
-    """Translate docker-py and transport exceptions into the sandbox's error tree."""
-    try:
-        yield
-    except docker.errors.ImageNotFound as exc:
-        raise RuntimeUnavailable(
-            f"{action}: image not found ({exc.explanation}); {IMAGE_FIX}"
-        ) from exc
-    except docker.errors.APIError as exc:
-        raise ContainerError(
-            f"{action}: the engine refused: {exc.explanation or exc}",
-            image_digest=image_digest,
-        ) from exc
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise RuntimeUnavailable(
-            f"{action}: the Docker engine is not reachable ({exc}); {ENGINE_FIX}"
-        ) from exc
-    except docker.errors.DockerException as exc:
-        raise RuntimeUnavailable(f"{action}: Docker is not usable ({exc}); {ENGINE_FIX}") from exc
-
-
-class _Tail:
-    """The last `limit` bytes written to it: a noisy pilot cannot exhaust the host's memory."""
-
-    def __init__(self, limit: int = TAIL_BYTES) -> None:
-        self._limit = limit
-        self._buffer = bytearray()
-        self.total = 0
-
-    def feed(self, chunk: bytes | None) -> None:
-        if not chunk:
-            return
-        self.total += len(chunk)
-        self._buffer += chunk[-self._limit :]
-        del self._buffer[: max(0, len(self._buffer) - self._limit)]
-
-    def text(self) -> str:
-        return bytes(self._buffer).decode("utf-8", errors="replace")
 
 
 class DockerRuntime:
@@ -132,7 +86,7 @@ class DockerRuntime:
     def api(self) -> Any:
         """The low-level docker-py `APIClient`, connected on first use."""
         if self._client is None:
-            with _map_docker_errors("connecting to Docker"):
+            with map_docker_errors("connecting to Docker"):
                 if self._base_url:
                     self._client = docker.APIClient(
                         base_url=self._base_url, version="auto", timeout=self._api_timeout_s
@@ -143,7 +97,7 @@ class DockerRuntime:
 
     def image_digest(self, image: str) -> str:
         """The immutable id of `image` ("sha256:..."); raises RuntimeUnavailable if absent."""
-        with _map_docker_errors(f"inspecting image {image}"):
+        with map_docker_errors(f"inspecting image {image}"):
             try:
                 return str(self.api.inspect_image(image)["Id"])
             except docker.errors.NotFound as exc:
@@ -153,7 +107,7 @@ class DockerRuntime:
 
     def has_image(self, image: str) -> bool:
         """Whether the engine holds `image`."""
-        with _map_docker_errors(f"inspecting image {image}"):
+        with map_docker_errors(f"inspecting image {image}"):
             try:
                 self.api.inspect_image(image)
             except docker.errors.NotFound:
@@ -163,7 +117,7 @@ class DockerRuntime:
     def import_rootfs(self, tarball: Path, *, tag: str, changes: list[str]) -> str:
         """`docker import` a root file system tarball under `tag`; returns the image id."""
         repository, _, version = tag.rpartition(":")
-        with _map_docker_errors(f"importing {tarball.name} as {tag}"):
+        with map_docker_errors(f"importing {tarball.name} as {tag}"):
             self.api.import_image(
                 src=str(tarball), repository=repository, tag=version, changes=changes
             )
@@ -183,7 +137,7 @@ class DockerRuntime:
         volume = f"ai-commons-sandbox-output-{safe_id}-{uuid.uuid4().hex[:8]}"
         container_id = ""
         try:
-            with _map_docker_errors(
+            with map_docker_errors(
                 f"creating the container of run {spec.run_id}", image_digest=digest
             ):
                 self._create_output_volume(volume, spec)
@@ -194,7 +148,7 @@ class DockerRuntime:
             state, exit_code, duration, out, err = self._execute(spec, container_id, digest)
             files: dict[str, str] = {}
             if state == "succeeded":
-                with _map_docker_errors(
+                with map_docker_errors(
                     f"copying /output of run {spec.run_id}", image_digest=digest
                 ):
                     if self._freeze(container_id):
@@ -228,7 +182,7 @@ class DockerRuntime:
         """
         label = f"{RUN_ID_LABEL}={run_id}" if run_id else f"{MANAGED_LABEL}=true"
         selector = {"label": label}
-        with _map_docker_errors("listing managed containers"):
+        with map_docker_errors("listing managed containers"):
             containers = self.api.containers(all=True, filters=selector)
             volumes = self.api.volumes(filters=selector).get("Volumes") or []
         return LeftoverResources(
@@ -315,10 +269,10 @@ class DockerRuntime:
 
     def _execute(
         self, spec: ContainerSpec, container_id: str, digest: str
-    ) -> tuple[TerminalState, int | None, float, _Tail, _Tail]:
+    ) -> tuple[TerminalState, int | None, float, OutputTail, OutputTail]:
         """Run the pilot command via exec until it ends or the timeout passes."""
-        out, err = _Tail(self._tail_bytes), _Tail(self._tail_bytes)
-        with _map_docker_errors(f"starting the command of run {spec.run_id}", image_digest=digest):
+        out, err = OutputTail(self._tail_bytes), OutputTail(self._tail_bytes)
+        with map_docker_errors(f"starting the command of run {spec.run_id}", image_digest=digest):
             exec_id = self.api.exec_create(
                 container_id,
                 list(spec.command),
@@ -337,7 +291,7 @@ class DockerRuntime:
         deadline = started + spec.hardening.timeout_s
         exit_code: int | None = None
         timed_out = False
-        with _map_docker_errors(f"watching run {spec.run_id}", image_digest=digest):
+        with map_docker_errors(f"watching run {spec.run_id}", image_digest=digest):
             while True:
                 info = self.api.exec_inspect(exec_id)
                 if not info["Running"] and info["ExitCode"] is not None:
@@ -361,7 +315,7 @@ class DockerRuntime:
                 state = "failed"
         return state, exit_code, duration, out, err
 
-    def _drain(self, exec_id: str, out: _Tail, err: _Tail) -> None:
+    def _drain(self, exec_id: str, out: OutputTail, err: OutputTail) -> None:
         # Runs in a thread; the stream ends when the command exits or the container is killed.
         with contextlib.suppress(
             docker.errors.DockerException, requests.exceptions.RequestException
@@ -436,7 +390,7 @@ class DockerRuntime:
 
     def _discard(self, container_id: str, volume: str | None) -> None:
         """Kill and remove the container, then its output volume; never raises on absence."""
-        with _map_docker_errors("removing the container"):
+        with map_docker_errors("removing the container"):
             if container_id:
                 self._remove_container(container_id)
             if volume:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from sandbox.audit.attestation import (
     sign_envelope,
     verify_envelope,
 )
+from sandbox.audit.record import TrailRecord
 from sandbox.audit.signing import Signer
 from sandbox.audit.trail import AuditTrail
 from sandbox.errors import AuditError
@@ -33,7 +35,7 @@ def test_pae_matches_the_dsse_specification_vector() -> None:
     assert pae("ü", b"") == b"DSSEv1 2 \xc3\xbc 0 "  # lengths count bytes, not characters
 
 
-def _records(tmp_path):  # type: ignore[no-untyped-def]
+def _records(tmp_path: Path) -> list[TrailRecord]:
     trail = AuditTrail(tmp_path / "trail.jsonl", SIGNER)
     return [
         trail.append(

@@ -12,10 +12,13 @@ from sandbox.audit.checkpoint import (
     latest_checkpoint,
     read_checkpoint,
     verify_against_checkpoint,
+    verify_since,
     write_checkpoint,
 )
 from sandbox.audit.signing import Signer
+from sandbox.audit.store import FileTrailStore, MemoryTrailStore
 from sandbox.audit.trail import AuditTrail
+from sandbox.audit.verify import verify_trail
 from sandbox.errors import AuditError
 
 SIGNER = Signer.generate()
@@ -86,3 +89,94 @@ def test_malformed_checkpoints_are_refused() -> None:
         Checkpoint.from_bytes(b"\xff")
     with pytest.raises(AuditError, match="not a checkpoint"):
         Checkpoint.from_bytes(b'{"trail_size": 1}')
+
+
+# --- incremental checkpoints ---------------------------------------------------------------
+
+
+def test_a_checkpoint_verifies_only_what_was_appended_since_the_last(tmp_path: Path) -> None:
+    trail = _trail(tmp_path / "trail.jsonl", 6)
+    first = read_checkpoint(write_checkpoint(trail, SIGNER, tmp_path / "cp"))
+    for i in range(2):
+        trail.append("run.finished", actor="t", run_id=f"r{i}", payload={})
+
+    result = verify_since(trail.store, SIGNER.verifier(), first)
+
+    assert result.ok, result.reason
+    assert result.records_checked == 2  # not 8
+    assert result.head_hash == trail.head().hash
+    assert verify_since(trail.store, SIGNER.verifier(), None).records_checked == 8
+
+
+def test_a_checkpoint_is_written_without_the_append_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trail = _trail(tmp_path / "trail.jsonl", 4)
+    write_checkpoint(trail, SIGNER, tmp_path / "cp")
+    trail.append("run.finished", actor="t", payload={})
+
+    def no_lock(self: FileTrailStore) -> None:
+        raise AssertionError("the checkpoint took the trail's append lock")
+
+    monkeypatch.setattr(FileTrailStore, "locked", no_lock)
+    cp = read_checkpoint(write_checkpoint(trail, SIGNER, tmp_path / "cp"))
+    assert cp.trail_size == 5
+
+
+def test_tampering_after_the_last_checkpoint_is_caught_incrementally(tmp_path: Path) -> None:
+    trail = _trail(tmp_path / "trail.jsonl", 3)
+    write_checkpoint(trail, SIGNER, tmp_path / "cp")
+    trail.append("run.finished", actor="t", run_id="late", payload={"i": 41})
+    data = trail.path.read_bytes()
+    trail.path.write_bytes(data.replace(b'"i":41', b'"i":42'))
+
+    with pytest.raises(AuditError, match="does not verify"):
+        write_checkpoint(trail, SIGNER, tmp_path / "cp")
+    assert read_checkpoint(latest_checkpoint(tmp_path / "cp") or tmp_path).trail_size == 3
+
+
+def test_tampering_before_the_last_checkpoint_is_caught_by_a_full_verify(tmp_path: Path) -> None:
+    trail = _trail(tmp_path / "trail.jsonl", 4)
+    cp = read_checkpoint(write_checkpoint(trail, SIGNER, tmp_path / "cp"))
+    data = trail.path.read_bytes()
+    trail.path.write_bytes(data.replace(b'"i":1', b'"i":7'))  # a record the checkpoint covers
+
+    # the incremental check trusts what the signed checkpoint already vouched for ...
+    write_checkpoint(trail, SIGNER, tmp_path / "cp")
+    # ... the full verification does not
+    assert not verify_trail(trail.path, SIGNER.verifier()).ok
+    outcome = verify_against_checkpoint(trail.path, cp, SIGNER.verifier())
+    assert not outcome.ok and "does not verify" in (outcome.reason or "")
+
+
+def test_a_rewritten_checkpoint_head_stops_the_next_checkpoint(tmp_path: Path) -> None:
+    trail = _trail(tmp_path / "trail.jsonl", 3)
+    write_checkpoint(trail, SIGNER, tmp_path / "cp")
+    trail.path.unlink()
+    _trail(trail.path, 5)  # a new chain: the old checkpoint's head record is gone
+
+    with pytest.raises(AuditError, match="rewritten"):
+        write_checkpoint(trail, SIGNER, tmp_path / "cp")
+    trail.path.write_bytes(trail.path.read_bytes().splitlines(keepends=True)[0])
+    with pytest.raises(AuditError, match="truncated"):
+        write_checkpoint(trail, SIGNER, tmp_path / "cp")
+
+
+def test_a_checkpoint_by_an_unknown_key_is_not_trusted_as_a_start(tmp_path: Path) -> None:
+    trail = _trail(tmp_path / "trail.jsonl", 3)
+    write_checkpoint(trail, Signer.generate(), tmp_path / "cp", keys=SIGNER.verifier())
+    data = trail.path.read_bytes()
+    trail.path.write_bytes(data.replace(b'"i":1', b'"i":7'))
+    with pytest.raises(AuditError, match="does not verify"):  # verified from the start
+        write_checkpoint(trail, SIGNER, tmp_path / "cp")
+
+
+def test_checkpoints_of_a_memory_trail(tmp_path: Path) -> None:
+    trail = AuditTrail(MemoryTrailStore(), SIGNER)
+    for i in range(3):
+        trail.append("run.started", actor="t", run_id=f"r{i}", payload={})
+    write_checkpoint(trail, SIGNER, tmp_path / "cp")
+    trail.append("run.finished", actor="t", run_id="r0", payload={})
+    cp = read_checkpoint(write_checkpoint(trail, SIGNER, tmp_path / "cp"))
+    assert (cp.trail_size, cp.head_hash) == (4, trail.head().hash)
+    assert verify_against_checkpoint(trail.store, cp, SIGNER.verifier()).ok

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandbox.audit.signing import Signer
+from sandbox.audit.store import FileTrailStore
 from sandbox.audit.trail import (
     GENESIS_HASH,
     AuditTrail,
@@ -438,5 +439,5 @@ def test_two_fragments_get_two_files(tmp_path: Path) -> None:
             handle.write(b'{"partial')
     trail.append("run.started", actor="a", payload={})
 
-    assert len(list(trail.fragments_dir.iterdir())) == 2
+    assert len(list(FileTrailStore(path).fragments_dir.iterdir())) == 2
     assert verify_trail(path, VERIFIER).ok

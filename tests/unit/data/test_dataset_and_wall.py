@@ -23,10 +23,11 @@ def _prepared(tmp_path: Path, **kwargs: object):
 
 def test_label_encoded_and_groups_kept(tmp_path: Path) -> None:
     _, _, data = _prepared(tmp_path)
-    frame = data.frame
-    assert set(frame["y"].unique()) == {0, 1}
-    assert list(frame["row_id"]) == list(range(len(frame)))
-    assert set(frame["sensitive:group"]) == {"a", "b", "c"}
+    table = data.table
+    assert set(np.unique(table.label)) == {0, 1}
+    assert list(table.row_ids) == list(range(len(table)))
+    assert set(table.groups["group"]) == {"a", "b", "c"}
+    assert list(table.features.columns) == ["income", "household_size"]
     assert data.sources[0].sha256.startswith("sha256:") and data.sources[0].rows == 400
 
 
@@ -34,7 +35,7 @@ def test_nothing_sensitive_crosses_the_wall(tmp_path: Path) -> None:
     """The files mounted into the container hold features, the label for training rows, and
     row ids: never a sensitive attribute, a PII column, or an evaluation label."""
     pilot, manifest, data = _prepared(tmp_path)
-    split = split_rows(data.frame["y"].to_numpy(), evaluation_fraction=0.3, seed=7, stratify=True)
+    split = split_rows(data.table.label, evaluation_fraction=0.3, seed=7, stratify=True)
     crossing = write_inputs(data, split, manifest, tmp_path / "run" / "input")
     train = pd.read_csv(crossing.input_dir / "train.csv")
     score = pd.read_csv(crossing.input_dir / "score.csv")
@@ -45,15 +46,20 @@ def test_nothing_sensitive_crosses_the_wall(tmp_path: Path) -> None:
     for forbidden in ["group", "sex", "full_name", "email", "Resident 1", "@example.org", "female"]:
         assert forbidden not in everything
     assert set(score["row_id"]).isdisjoint(set(range(len(source))) - set(split.evaluation))
-    assert crossing.held_back["row_id"].tolist() == score["row_id"].tolist()
+    assert crossing.held_back.row_ids.tolist() == score["row_id"].tolist()
     assert len(train) + len(score) == len(source)
     spec = json.loads((crossing.input_dir / "spec.json").read_text())
     assert spec["features"] == ["income", "household_size"] and spec["seed"] == 3
+    assert spec["outputs"] == {
+        "prediction": "binary",
+        "score": "probability",
+        "scoring": "balanced_accuracy",
+    }
 
 
 def test_split_is_seeded_and_stratified(tmp_path: Path) -> None:
     _, _, data = _prepared(tmp_path)
-    y = data.frame["y"].to_numpy()
+    y = data.table.label
     a = split_rows(y, evaluation_fraction=0.3, seed=7, stratify=True)
     b = split_rows(y, evaluation_fraction=0.3, seed=7, stratify=True)
     c = split_rows(y, evaluation_fraction=0.3, seed=8, stratify=True)
@@ -127,7 +133,7 @@ def test_parquet_source(tmp_path: Path) -> None:
     pilot = write_pilot(tmp_path / "pilot", manifest=m)
     make_frame().to_parquet(pilot / "data.parquet")
     data = load_pilot_data(pilot, load_manifest(pilot))
-    assert data.sources[0].format == "parquet" and len(data.frame) == 400
+    assert data.sources[0].format == "parquet" and len(data.table) == 400
 
 
 @pytest.mark.parametrize(

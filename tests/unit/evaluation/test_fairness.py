@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import accuracy_score, precision_score
 
 from sandbox.errors import DataError
-from sandbox.evaluation.binary import evaluate_binary, flat_metrics
+from sandbox.evaluation.binary import evaluate_binary
 from sandbox.evaluation.fairness import (
     METRICS,
     MISSING,
@@ -31,6 +31,7 @@ from sandbox.evaluation.fairness import (
     group_table,
     percentile_interval,
 )
+from sandbox.evaluation.result import flat_metrics
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.UndefinedMetricWarning",

@@ -127,7 +127,7 @@ def test_city_pack_loads(tmp_path: Path) -> None:
             {"params": {"metric": "roc_auc"}},
             "rules[0] (perf.floor): params.threshold: Field required",
         ),
-        ({"params": {"metric": "x", "threshold": 1, "colour": 1}}, "params.colour"),
+        ({"params": {"metric": "accuracy", "threshold": 1, "colour": 1}}, "params.colour"),
         ({"stage": "pre_run"}, "stage: a performance_floor rule needs the evaluation"),
         ({"severity": "fatal"}, "rules[0] (perf.floor): severity: Input should be"),
         ({"stage": "later"}, "rules[0] (perf.floor): stage: Input should be"),

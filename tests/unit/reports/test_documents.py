@@ -54,18 +54,17 @@ def report(manifest) -> r.AuditReport:
     data = load_pilot_data(BLUEPRINT, manifest)
     cfg = manifest.data.split
     split = split_rows(
-        data.frame["y"].to_numpy(),
+        data.table.label,
         evaluation_fraction=cfg.evaluation_fraction,
         seed=cfg.seed,
         stratify=cfg.stratify,
     )
-    rows = data.frame.iloc[split.evaluation]
+    rows = data.table.take(split.evaluation)
     # a stand-in model (the real one runs in the container): refer high rent burdens
-    y_pred = (rows["rent_burden_ratio"].to_numpy() >= 0.45).astype(int)
-    sensitive = rows[[f"sensitive:{c}" for c in manifest.data.sensitive]]
-    sensitive.columns = list(manifest.data.sensitive)
+    y_pred = (rows.features["rent_burden_ratio"].to_numpy() >= 0.45).astype(int)
+    sensitive = rows.groups
     evaluation = evaluate_binary(
-        y_true=rows["y"].to_numpy(),
+        y_true=rows.label,
         y_pred=y_pred,
         sensitive=sensitive,
         min_group_size=manifest.evaluation.min_group_size,

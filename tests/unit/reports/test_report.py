@@ -221,7 +221,7 @@ def test_published_schema_describes_every_section():
     assert "notes" in schema["properties"]
     assert "roles" in schema["$defs"]["DataSection"]["properties"]
     assert "missing_by_column" in schema["$defs"]["DataSection"]["properties"]
-    for model in ("BinaryEvaluation", "AttributeSetResult", "Estimate", "Verdict", "RuleOutcome"):
+    for model in ("Evaluation", "AttributeSetResult", "Estimate", "Verdict", "RuleOutcome"):
         assert model in schema["$defs"]
 
 

@@ -12,7 +12,8 @@ import pytest
 from sandbox.audit.signing import Signer
 from sandbox.audit.trail import AuditTrail, iter_records, verify_trail
 from sandbox.errors import DataError, ManifestError
-from sandbox.runs.pilot_run import RunServices, run_pilot
+from sandbox.runs.pilot_run import run_pilot
+from sandbox.runs.services import RunServices
 from sandbox.runtime.base import ContainerSpec
 from sandbox.runtime.fake import FakeOutcome, FakeRuntime
 from sandbox.tracking.memory import InMemoryTracker

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,11 +22,14 @@ from fairlearn.metrics import (
 from sklearn.metrics import accuracy_score, precision_score
 
 from sandbox.audit.bundle import export_bundle, verify_bundle
+from sandbox.audit.checkpoint import checkpoints_dir_for, latest_checkpoint
 from sandbox.audit.signing import Signer
 from sandbox.audit.trail import AuditTrail, iter_records, verify_trail
 from sandbox.errors import DataError
-from sandbox.runs.pilot_run import RunServices
 from sandbox.runs.predictions_audit import audit_predictions
+from sandbox.runs.recovery import recover_abandoned_runs
+from sandbox.runs.services import RunServices
+from sandbox.runs.state import read_state
 from sandbox.runtime.fake import FakeRuntime
 from sandbox.tracking.memory import InMemoryTracker
 
@@ -182,3 +188,91 @@ def test_bad_columns_name_the_file_and_the_fix(services: RunServices, prediction
             sensitive=["sex"],
             services=services,
         )
+
+
+def _audit(services: RunServices, predictions: Path) -> Any:
+    return audit_predictions(
+        predictions,
+        label="eligible",
+        prediction="vendor_decision",
+        sensitive=["sex"],
+        services=services,
+        n_bootstrap=0,
+    )
+
+
+def test_an_audit_keeps_the_records_a_pilot_run_keeps(
+    services: RunServices, predictions: Path
+) -> None:
+    outcome = _audit(services, predictions)
+    kept = {p.name for p in outcome.run_dir.iterdir()}
+    assert {"run.lock", "run.json", "audit-record.json", "attestation.dsse.json"} <= kept
+    state = read_state(outcome.run_dir)
+    assert state["status"] == "finished" and state["mode"] == "predictions-only"
+    assert latest_checkpoint(checkpoints_dir_for(services.trail.path)) is not None
+    assert outcome.notes == ()
+
+
+def test_an_audit_that_breaks_off_ends_once_as_failed(
+    services: RunServices, predictions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sandbox.runs.predictions_audit as module
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the rules could not be read")
+
+    monkeypatch.setattr(module, "_verdict", broken)
+    with pytest.raises(RuntimeError):
+        _audit(services, predictions)
+    records = list(iter_records(services.trail.path))
+    assert [r.kind for r in records] == ["audit.submitted", "run.failed"]
+    assert "the rules could not be read" in str(records[1].payload["error"])
+    (run_dir,) = services.runs_dir.iterdir()
+    assert read_state(run_dir)["status"] == "failed"
+    (tracked,) = services.tracker.runs.values()  # type: ignore[attr-defined]
+    assert tracked.status == "FAILED"
+
+
+def test_a_crashed_audit_is_closed_by_recovery(
+    tmp_path: Path, services: RunServices, predictions: Path
+) -> None:
+    # The runner dies between its first and its last record (kill -9: no handler runs).
+    script = f"""
+import os
+from pathlib import Path
+import sandbox.runs.predictions_audit as module
+from sandbox.audit.signing import Signer
+from sandbox.audit.trail import AuditTrail
+from sandbox.runs.services import RunServices
+from sandbox.runtime.fake import FakeRuntime
+from sandbox.tracking.memory import InMemoryTracker
+
+module._verdict = lambda *args: os._exit(9)
+tmp = Path({str(tmp_path)!r})
+services = RunServices(
+    runtime=FakeRuntime(lambda spec: {{}}),
+    tracker=InMemoryTracker(),
+    trail=AuditTrail(
+        tmp / "audit" / "trail.jsonl", Signer.load_or_create(tmp / "keys" / "key.pem")
+    ),
+    image="unused",
+    runs_dir=tmp / "runs",
+    actor="auditor@test",
+)
+module.audit_predictions(
+    Path({str(predictions)!r}), label="eligible", prediction="vendor_decision",
+    sensitive=["sex"], services=services, n_bootstrap=0,
+)
+"""
+    died = subprocess.run([sys.executable, "-c", script], check=False, timeout=120)
+    assert died.returncode == 9
+    (run_dir,) = services.runs_dir.iterdir()
+    assert read_state(run_dir)["status"] == "running"
+
+    (closed,) = recover_abandoned_runs(services)
+    assert closed.run_dir == run_dir and closed.trail_seq is not None
+    kinds = [r.kind for r in iter_records(services.trail.path)]
+    assert kinds == ["audit.submitted", "run.lost"]
+    assert read_state(run_dir)["status"] == "lost"
+    assert recover_abandoned_runs(services) == []  # closed exactly once
+    assert verify_trail(services.trail.path, services.trail.signer.verifier()).ok

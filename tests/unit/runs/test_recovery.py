@@ -11,8 +11,8 @@ import pytest
 
 from sandbox.audit.signing import Signer
 from sandbox.audit.trail import AuditTrail, records_for_run, verify_trail
-from sandbox.runs.pilot_run import RunServices
 from sandbox.runs.recovery import recover_abandoned_runs
+from sandbox.runs.services import RunServices
 from sandbox.runs.state import RunLock, read_state, write_state
 from sandbox.runtime.fake import FakeRuntime
 from sandbox.tracking.memory import InMemoryTracker
@@ -173,3 +173,25 @@ def records_for_run_all(services: RunServices) -> list:  # type: ignore[type-arg
     from sandbox.audit.trail import iter_records
 
     return list(iter_records(services.trail.path))
+
+
+def test_a_lost_replay_never_ends_the_run_it_replayed(services: RunServices) -> None:
+    run_dir = _abandoned_run(services, "r1", status="finished")
+    services.trail.append("run.finished", actor="a", run_id="r1", payload={})
+    replay_dir = run_dir / "replays" / "20260101T000000Z-abcd"
+    replay_dir.mkdir(parents=True)
+    lock = RunLock(replay_dir)
+    lock.acquire()
+    write_state(replay_dir, run_id="r1", mode="replay", pid=999999, status="running")
+    lock.release()  # the replaying process died
+
+    [closed] = recover_abandoned_runs(services)
+
+    assert closed.run_dir == replay_dir and closed.trail_seq is not None
+    last = records_for_run(services.trail.path, "r1")[-1]
+    assert last.kind == "audit.replayed"
+    assert last.payload["status"] == "lost" and last.payload["replay_dir"] == replay_dir.name
+    assert read_state(replay_dir)["status"] == "lost"
+    assert read_state(run_dir)["status"] == "finished"
+    assert services.runtime.removed == ["r1-replay"]  # type: ignore[attr-defined]
+    assert recover_abandoned_runs(services) == []

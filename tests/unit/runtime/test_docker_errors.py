@@ -1,4 +1,4 @@
-"""_map_docker_errors: vendor exceptions become the sandbox's own, with the fix (no engine)."""
+"""map_docker_errors: vendor exceptions become the sandbox's own, with the fix (no engine)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import pytest
 import requests
 
 from sandbox.errors import ContainerError, RuntimeUnavailable
-from sandbox.runtime.docker.runtime import _map_docker_errors, _Tail
+from sandbox.runtime.docker.edge import OutputTail, map_docker_errors
 
 
 def test_connection_error_names_the_fix() -> None:
     with (
         pytest.raises(RuntimeUnavailable, match=r"bash scripts/engine\.sh"),
-        _map_docker_errors("starting"),
+        map_docker_errors("starting"),
     ):
         raise requests.exceptions.ConnectionError("refused")
 
@@ -21,7 +21,7 @@ def test_connection_error_names_the_fix() -> None:
 def test_missing_image_names_the_build_command() -> None:
     with (
         pytest.raises(RuntimeUnavailable, match="sandbox image build"),
-        _map_docker_errors("inspecting"),
+        map_docker_errors("inspecting"),
     ):
         raise docker.errors.ImageNotFound("no such image", explanation="no such image: x")
 
@@ -29,14 +29,14 @@ def test_missing_image_names_the_build_command() -> None:
 def test_api_error_is_a_container_error_with_evidence() -> None:
     with (
         pytest.raises(ContainerError, match="invalid mount") as caught,
-        _map_docker_errors("creating", image_digest="sha256:abc"),
+        map_docker_errors("creating", image_digest="sha256:abc"),
     ):
         raise docker.errors.APIError("500", explanation="invalid mount config")
     assert caught.value.image_digest == "sha256:abc"
 
 
 def test_tail_keeps_only_the_last_bytes() -> None:
-    tail = _Tail(limit=8)
+    tail = OutputTail(limit=8)
     for chunk in (b"0123", b"456789", None, b"abcdefghijkl"):
         tail.feed(chunk)
     assert tail.text() == "efghijkl"

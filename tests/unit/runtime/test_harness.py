@@ -35,6 +35,7 @@ def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _spec(tmp_path: Path, **changes: object) -> None:
     spec = {
         "task": "binary_classification",
+        "outputs": {"prediction": "binary", "score": "probability", "scoring": "balanced_accuracy"},
         "label": "y",
         "features": ["x1", "x2"],
         "entrypoint": "model.py:build_model",
@@ -79,7 +80,7 @@ def test_random_state_is_pinned_to_the_seed() -> None:
 @pytest.mark.parametrize(
     ("changes", "code", "message"),
     [
-        ({"task": "ranking"}, 2, "spec.task"),
+        ({"outputs": {"prediction": "ranking"}}, 2, "spec.outputs.prediction"),
         ({"features": []}, 2, "spec.features"),
         ({"features": ["x1", "y"]}, 2, "must not contain the label"),
         ({"entrypoint": "model.py"}, 2, "spec.entrypoint"),

@@ -114,7 +114,12 @@ def test_a_run_made_while_down_is_delivered_in_order_later(
     assert real.tags["sandbox.verdict"] == "pass"
     assert real.artifacts == {"reports/report.json": b"{}"}
     assert real.status == "FINISHED"
-    assert tracker.pending() == [] and list((tmp_path / "outbox").iterdir()) == []
+    # Only the placeholder -> tracker id pairs stay, so the run can be found later.
+    assert tracker.pending() == []
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["started.map"]
+    assert tracker.tracker_id(run) == real.run_id
+    (started,) = delivery.started
+    assert (started.local_id, started.tracker_run_id, started.run_id) == (run, real.run_id, "r1")
 
 
 def test_calls_after_a_queued_one_keep_their_order(inner: FlakyTracker, tmp_path: Path) -> None:

@@ -1,0 +1,201 @@
+"""The task-neutral evaluation result: performance, group metrics and disparities by name.
+
+Every task type returns an :class:`Evaluation`. Its metric names come from the task's
+vocabulary (:mod:`sandbox.evaluation.vocabulary`); fields only some task types can fill (the
+confusion counts of a classifier, the four-fifths rule on selection rates) are optional.
+:func:`flat_metrics` flattens a result into stable metric names for the experiment tracker.
+
+A rate whose denominator is empty in a group follows fairlearn's convention of 0.0 and is
+marked ``undefined``; values that are not numbers at all (a ratio whose largest value is 0)
+are ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict
+
+from sandbox.evaluation.fairness import FOUR_FIFTHS
+
+__all__ = [
+    "AttributeSetResult",
+    "Disparity",
+    "Estimate",
+    "Evaluation",
+    "FourFifths",
+    "GroupResult",
+    "attribute_sets",
+    "estimate",
+    "extreme_group",
+    "flat_metrics",
+    "slug",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Estimate(BaseModel):
+    """A value with its bootstrap percentile interval; ``None`` where not a number."""
+
+    model_config = _FROZEN
+
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    #: The denominator was empty: ``value`` is fairlearn's conventional 0.0, not a measurement.
+    undefined: bool = False
+
+
+class GroupResult(BaseModel):
+    """One group of an attribute set: its size, metrics and (for classifiers) its counts."""
+
+    model_config = _FROZEN
+
+    label: str
+    values: dict[str, str]
+    count: int
+    small: bool
+    confusion: dict[str, int] | None = None
+    metrics: dict[str, Estimate]
+
+
+class Disparity(BaseModel):
+    """Between-group difference (max - min) and ratio (min / max) of one metric."""
+
+    model_config = _FROZEN
+
+    metric: str
+    difference: Estimate
+    ratio: Estimate
+    highest_group: str | None
+    lowest_group: str | None
+    #: Some group's value is a conventional 0.0 (empty denominator) and enters the comparison.
+    includes_undefined: bool = False
+
+
+class FourFifths(BaseModel):
+    """The four-fifths rule on selection rate: lowest / highest group rate >= threshold."""
+
+    model_config = _FROZEN
+
+    ratio: float | None
+    threshold: float = FOUR_FIFTHS
+    passed: bool | None
+    lowest_group: str | None
+    highest_group: str | None
+
+
+class AttributeSetResult(BaseModel):
+    """Fairness assessment of one attribute or intersection of attributes."""
+
+    model_config = _FROZEN
+
+    name: str
+    key: str
+    attributes: tuple[str, ...]
+    groups: tuple[GroupResult, ...]
+    disparities: dict[str, Disparity]
+    four_fifths: FourFifths | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class Evaluation(BaseModel):
+    """Performance and group fairness of a model's predictions on the evaluation rows."""
+
+    model_config = _FROZEN
+
+    task: str
+    rows: int
+    performance: dict[str, float]
+    #: Overall counts (rows, positives, confusion cells) where the task type has them.
+    counts: dict[str, int] | None = None
+    attribute_sets: tuple[AttributeSetResult, ...]
+    min_group_size: int
+    n_bootstrap: int
+    confidence: float
+    seed: int
+    warnings: tuple[str, ...] = ()
+
+    def attribute_set(self, name: str) -> AttributeSetResult:
+        """The result for one attribute set, by name (``"sex & race"``) or key."""
+        for result in self.attribute_sets:
+            if name in (result.name, result.key):
+                return result
+        raise KeyError(name)
+
+
+def attribute_sets(attributes: Sequence[str]) -> list[tuple[str, ...]]:
+    """Each attribute, each pair (with three or more attributes), and the full intersection."""
+    names = tuple(attributes)
+    sets: list[tuple[str, ...]] = [(a,) for a in names]
+    if len(names) >= 3:
+        sets.extend(combinations(names, 2))
+    if len(names) >= 2:
+        sets.append(names)
+    return sets
+
+
+def _number(value: Any) -> float | None:
+    """A finite float, or None."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def estimate(value: Any, low: Any, high: Any, *, undefined: bool = False) -> Estimate:
+    """An Estimate from possibly non-finite numbers (those become None)."""
+    return Estimate(
+        value=_number(value), ci_low=_number(low), ci_high=_number(high), undefined=undefined
+    )
+
+
+def extreme_group(
+    values: npt.NDArray[np.float64], labels: Sequence[str], *, highest: bool
+) -> str | None:
+    """The label of the group with the highest (or lowest) value, ignoring NaN."""
+    if np.isnan(values).all():
+        return None
+    index = int(np.nanargmax(values) if highest else np.nanargmin(values))
+    return labels[index]
+
+
+def slug(text: str) -> str:
+    """A metric-name-safe fragment: letters, digits, '_' and '-' only."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "_"
+
+
+def flat_metrics(evaluation: Evaluation) -> dict[str, float]:
+    """Stable, tracker-safe metric names to finite values.
+
+    ``perf.roc_auc``, ``fairness.sex.selection_rate.difference``,
+    ``fairness.sex.four_fifths.passed``, ``fairness.sex.group.female.tpr``,
+    ``fairness.sex__race.tpr.ratio.ci_low``. Conventional zeros (undefined) are left out.
+    """
+    out: dict[str, float | None] = {f"perf.{k}": v for k, v in evaluation.performance.items()}
+    for result in evaluation.attribute_sets:
+        prefix = f"fairness.{result.key}"
+        for metric, disparity in result.disparities.items():
+            for kind in ("difference", "ratio"):
+                value: Estimate = getattr(disparity, kind)
+                out[f"{prefix}.{metric}.{kind}"] = value.value
+                out[f"{prefix}.{metric}.{kind}.ci_low"] = value.ci_low
+                out[f"{prefix}.{metric}.{kind}.ci_high"] = value.ci_high
+        if result.four_fifths is not None and result.four_fifths.passed is not None:
+            out[f"{prefix}.four_fifths.passed"] = float(result.four_fifths.passed)
+        seen: dict[str, int] = {}
+        for group in result.groups:
+            name = "__".join(slug(v) for v in group.values.values())
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:  # two labels that differ only in punctuation
+                name = f"{name}-{seen[name]}"
+            out[f"{prefix}.group.{name}.count"] = float(group.count)
+            for metric, point in group.metrics.items():
+                if not point.undefined:
+                    out[f"{prefix}.group.{name}.{metric}"] = point.value
+    return {k: float(v) for k, v in out.items() if v is not None and math.isfinite(v)}

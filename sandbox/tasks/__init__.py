@@ -1,0 +1,35 @@
+"""Task types: what a pilot predicts, and everything that depends on it.
+
+    base.py       the `Task` protocol, `TaskConfig` (a task's manifest section), `Outcomes`,
+                  `EvaluationSettings`, `PredictionSchema`
+    registry.py   `register_task`, `get_task`, `registered_tasks`
+    evaluate.py   one way from held-back rows and predictions to a task's evaluation
+    binary.py     binary classification (registered on import)
+
+A new task type is one module that defines a `TaskConfig` subclass and a `Task` and calls
+`register_task`; the manifest, the harness spec, the predictions reader, the evaluation, the
+policy rules and the reports find it through the registry.
+"""
+
+from sandbox.tasks import binary as _binary
+from sandbox.tasks.base import EvaluationSettings, Outcomes, PredictionSchema, Task, TaskConfig
+from sandbox.tasks.registry import (
+    get_task,
+    on_register,
+    register_task,
+    registered_tasks,
+    unregister_task,
+)
+
+__all__ = [
+    "EvaluationSettings",
+    "Outcomes",
+    "PredictionSchema",
+    "Task",
+    "TaskConfig",
+    "get_task",
+    "on_register",
+    "register_task",
+    "registered_tasks",
+    "unregister_task",
+]

@@ -1,0 +1,136 @@
+"""What every task type provides: the `Task` protocol and the values that cross it.
+
+A task type is one module that defines its manifest section (a :class:`TaskConfig`
+subclass), its metric vocabulary, its prediction schema, how labels are encoded, what the
+in-container harness writes, and how predictions are evaluated; it registers one `Task` object
+with :func:`sandbox.tasks.registry.register_task`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from sandbox.evaluation.result import Evaluation
+from sandbox.evaluation.vocabulary import Vocabulary
+
+__all__ = [
+    "EvaluationSettings",
+    "Outcomes",
+    "PredictionSchema",
+    "Task",
+    "TaskConfig",
+]
+
+
+class TaskConfig(BaseModel):
+    """Base of every task type's manifest section (`task:` in pilot.yaml), keyed by `type`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    type: str
+
+
+@dataclass(frozen=True)
+class PredictionSchema:
+    """The columns a predictions file holds: `row_id`, the prediction, optional ones."""
+
+    required: tuple[str, ...] = ("row_id", "prediction")
+    optional: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> list[str]:
+        """Every column a predictions file may have, in order."""
+        return [*self.required, *self.optional]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcomes:
+    """Labels, predictions, optional scores and group attributes of the evaluated rows."""
+
+    labels: np.ndarray
+    predictions: np.ndarray
+    scores: np.ndarray | None
+    groups: pd.DataFrame
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationSettings:
+    """How an evaluation is computed: minimum group size, bootstrap, confidence, seed."""
+
+    min_group_size: int = 30
+    n_bootstrap: int = 1000
+    confidence: float = 0.95
+    seed: int = 0
+
+    @classmethod
+    def of(cls, manifest: Any) -> EvaluationSettings:
+        """The settings a pilot's manifest declares (seeded by its split seed).
+
+        `manifest` is a `sandbox.manifest.PilotManifest`, which itself builds on this package.
+        """
+        cfg = manifest.evaluation
+        return cls(
+            min_group_size=cfg.min_group_size,
+            n_bootstrap=cfg.bootstrap,
+            confidence=cfg.confidence,
+            seed=manifest.data.split.seed,
+        )
+
+
+@runtime_checkable
+class Task(Protocol):
+    """One task type, from the manifest section to the evaluation result."""
+
+    #: The manifest's `task.type` value, e.g. ``"binary_classification"``.
+    name: str
+    #: The pydantic model of this task type's manifest section.
+    config: type[TaskConfig]
+    #: Overall performance metrics and per-group metrics: names, display names, direction.
+    vocabulary: Vocabulary
+    #: The columns of a predictions file.
+    predictions: PredictionSchema
+    #: Suite samples give each group's counts by cell; a cell is a (label, prediction) pair.
+    sample_cells: Mapping[str, tuple[Any, Any]]
+
+    def encode_labels(
+        self, values: pd.Series, config: TaskConfig, *, column: str, source: str, manifest: str
+    ) -> np.ndarray:
+        """The label column of pilot data, encoded for training and evaluation; DataError."""
+        ...
+
+    def encode_supplied(
+        self, values: pd.Series, *, column: str, source: str, positive: str | None
+    ) -> np.ndarray:
+        """Labels or predictions as supplied in a file for a predictions-only audit."""
+        ...
+
+    def harness_outputs(self, config: TaskConfig) -> dict[str, Any]:
+        """What the in-container harness writes (`outputs` of spec.json)."""
+        ...
+
+    def parse_predictions(self, frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
+        """Typed `prediction` (and optional) columns from text; OutputRejected when invalid."""
+        ...
+
+    def evaluate(self, outcomes: Outcomes, settings: EvaluationSettings) -> Evaluation:
+        """Performance and group fairness of the outcomes."""
+        ...
+
+    def disparity_interval(
+        self,
+        groups: tuple[Any, ...],
+        metric: str,
+        measure: str,
+        *,
+        confidence: float,
+        n_bootstrap: int,
+        seed: int,
+    ) -> tuple[float | None, float | None]:
+        """Bootstrap interval of a between-group disparity among the given group results."""
+        ...

@@ -1,0 +1,197 @@
+"""Binary classification: a 0/1 label, 0/1 predictions, an optional score in [0, 1].
+
+Labels are encoded against the manifest's `positive_label` (exactly two label values); group
+metrics are the confusion-count rates of :mod:`sandbox.evaluation.fairness`, equal to
+fairlearn's ``MetricFrame``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from sandbox.errors import DataError, OutputRejected
+from sandbox.evaluation.binary import BINARY, evaluate_binary
+from sandbox.evaluation.result import Evaluation
+from sandbox.evaluation.vocabulary import MetricSpec, Vocabulary
+from sandbox.tasks.base import (
+    EvaluationSettings,
+    Outcomes,
+    PredictionSchema,
+    TaskConfig,
+)
+from sandbox.tasks.registry import register_task
+
+__all__ = ["BINARY_TASK", "BinaryClassification", "BinaryConfig"]
+
+_TRUE: Final = frozenset({"1", "true", "yes"})
+_FALSE: Final = frozenset({"0", "false", "no"})
+
+
+class BinaryConfig(TaskConfig):
+    """What the model predicts: which label value is the positive (selected) outcome."""
+
+    type: Literal["binary_classification"] = Field(
+        description="Binary classification: a label with exactly two values."
+    )
+    positive_label: str | int | bool = Field(
+        description="The label value that means the positive (selected) outcome."
+    )
+    positive_meaning: str = Field(
+        default="selected", max_length=200, description="What a positive prediction means."
+    )
+
+
+VOCABULARY = Vocabulary(
+    performance=(
+        MetricSpec("accuracy", "Accuracy"),
+        MetricSpec("balanced_accuracy", "Balanced accuracy"),
+        MetricSpec("precision", "Precision"),
+        MetricSpec("recall", "Recall (true positive rate)"),
+        MetricSpec("f1", "F1 score"),
+        MetricSpec("roc_auc", "ROC AUC"),
+        MetricSpec("base_rate", "Base rate (share of actual positives)"),
+        MetricSpec("selection_rate", "Selection rate (share predicted positive)"),
+    ),
+    group=(
+        MetricSpec("selection_rate", "Selection rate"),
+        MetricSpec("tpr", "True positive rate"),
+        MetricSpec("fpr", "False positive rate", greater_is_better=False),
+        MetricSpec("fnr", "False negative rate", greater_is_better=False),
+        MetricSpec("precision", "Precision"),
+        MetricSpec("accuracy", "Accuracy"),
+    ),
+)
+
+
+class BinaryClassification:
+    """The binary classification task type."""
+
+    name = BINARY
+    config: type[TaskConfig] = BinaryConfig
+    vocabulary = VOCABULARY
+    predictions = PredictionSchema(optional=("score",))
+    sample_cells: Mapping[str, tuple[Any, Any]] = MappingProxyType(
+        {"tn": (0, 0), "fp": (0, 1), "fn": (1, 0), "tp": (1, 1)}
+    )
+
+    def encode_labels(
+        self, values: pd.Series, config: TaskConfig, *, column: str, source: str, manifest: str
+    ) -> np.ndarray:
+        """1 for the positive label, 0 for the other; exactly two label values."""
+        if not isinstance(config, BinaryConfig):
+            raise TypeError(f"expected a BinaryConfig, got {type(config).__name__}")
+        missing = int(values.isna().sum())
+        if missing:
+            raise DataError(
+                f"{source}: label column {column!r} has {missing} empty values; "
+                "fill or drop those rows"
+            )
+        as_text = values.astype(str).str.strip().str.lower()
+        positive = str(config.positive_label).strip().lower()
+        found = sorted(set(as_text))
+        if len(found) != 2:
+            raise DataError(
+                f"{source}: label column {column!r} has {len(found)} distinct values "
+                f"({', '.join(found[:5])}); binary classification needs exactly two"
+            )
+        if positive not in found:
+            raise DataError(
+                f"{manifest}: task.positive_label: {config.positive_label!r} is not a value of "
+                f"column {column!r} (values: {', '.join(found)}); quote it in YAML, e.g. 'yes'"
+            )
+        encoded: np.ndarray = (as_text == positive).to_numpy(dtype=np.int8)
+        return encoded
+
+    def encode_supplied(
+        self, values: pd.Series, *, column: str, source: str, positive: str | None
+    ) -> np.ndarray:
+        """0/1 outcomes from a column: 0/1, booleans, or `positive` against everything else."""
+        if values.isna().any():
+            row = int(np.flatnonzero(values.isna().to_numpy())[0])
+            raise DataError(f"{source}: column {column!r}: missing value in data row {row + 1}")
+        text = values.astype(str).str.strip().str.lower()
+        if positive is not None:
+            chosen: np.ndarray = (text == positive.strip().lower()).to_numpy(dtype=np.int8)
+            return chosen
+        seen = set(text.unique())
+        if seen <= _TRUE | _FALSE | {"1.0", "0.0"}:
+            known: np.ndarray = text.isin(_TRUE | {"1.0"}).to_numpy(dtype=np.int8)
+            return known
+        shown = ", ".join(sorted(seen)[:5])
+        raise DataError(
+            f"{source}: column {column!r}: values {shown} are not binary (0/1, true/false); "
+            "say which value is the positive outcome with --positive VALUE"
+        )
+
+    def harness_outputs(self, config: TaskConfig) -> dict[str, Any]:
+        """0/1 predictions, the probability of class 1 as score, balanced-accuracy importances."""
+        return {"prediction": "binary", "score": "probability", "scoring": "balanced_accuracy"}
+
+    def parse_predictions(self, frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
+        """`prediction` as 0/1 integers and `score` (when present) as floats in [0, 1]."""
+        bad = frame.loc[~frame["prediction"].isin(["0", "1"]), "prediction"].unique().tolist()
+        if bad:
+            raise OutputRejected(f"{source}: prediction must be 0 or 1, found {bad[:5]}")
+        result = pd.DataFrame(
+            {"row_id": frame["row_id"], "prediction": frame["prediction"].astype("int64")}
+        )
+        if "score" in frame.columns:
+            scores = pd.to_numeric(frame["score"], errors="coerce").astype("float64")
+            invalid = frame.loc[~(scores.between(0.0, 1.0) & scores.notna()), "score"]
+            if len(invalid):
+                raise OutputRejected(
+                    f"{source}: score must be a finite number in [0, 1], "
+                    f"found {invalid.unique().tolist()[:5]}"
+                )
+            result["score"] = scores
+        return result
+
+    def evaluate(self, outcomes: Outcomes, settings: EvaluationSettings) -> Evaluation:
+        """Performance and confusion-count group fairness, with bootstrap intervals."""
+        return evaluate_binary(
+            y_true=outcomes.labels,
+            y_pred=outcomes.predictions,
+            y_score=outcomes.scores,
+            sensitive=outcomes.groups,
+            min_group_size=settings.min_group_size,
+            n_bootstrap=settings.n_bootstrap,
+            confidence=settings.confidence,
+            seed=settings.seed,
+        )
+
+    def disparity_interval(
+        self,
+        groups: tuple[Any, ...],
+        metric: str,
+        measure: str,
+        *,
+        confidence: float,
+        n_bootstrap: int,
+        seed: int,
+    ) -> tuple[float | None, float | None]:
+        """Re-bootstrap the groups' confusion counts; interval of the difference or ratio."""
+        from sandbox.evaluation.fairness import (
+            CELLS,
+            between_groups,
+            bootstrap_counts,
+            group_metrics,
+            percentile_interval,
+        )
+
+        counts = np.array([[g.confusion[c] for c in CELLS] for g in groups], dtype=np.int64)
+        rng = np.random.default_rng(seed)
+        boot = bootstrap_counts(counts, n_bootstrap=n_bootstrap, rng=rng)
+        difference, ratio = between_groups(group_metrics(boot)[metric])
+        samples = difference if measure == "difference" else ratio
+        low, high = percentile_interval(samples, confidence)
+        bounds = (float(np.ravel(low)[0]), float(np.ravel(high)[0]))
+        return tuple(b if np.isfinite(b) else None for b in bounds)  # type: ignore[return-value]
+
+
+BINARY_TASK = register_task(BinaryClassification())

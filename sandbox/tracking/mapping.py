@@ -1,0 +1,97 @@
+"""How a run appears in the tracker: its params, metrics and tags, in one place.
+
+    start_tags(record)    the tags a tracked run opens with
+    tracked_values(record) everything logged once the verdict is known
+
+Every kind of run maps through here, so a pilot run and a predictions-only audit name the same
+thing the same way (`sandbox.verdict`, `governance.rule.<id>.passed`, `perf.<metric>`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sandbox.runs.record import RunRecord
+
+__all__ = ["TrackedValues", "start_tags", "tracked_values"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrackedValues:
+    """One batch each of params, metrics and tags."""
+
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+
+
+def start_tags(record: RunRecord) -> dict[str, str]:
+    """The tags a tracked run opens with: enough to find it from the trail and back."""
+    tags = {"sandbox.run_id": record.run_id}
+    if record.mode != "container":
+        tags["sandbox.mode"] = record.mode
+    manifest = record.manifest
+    if manifest is not None:
+        tags |= {
+            "sandbox.pilot_version": manifest.pilot.version,
+            "sandbox.manifest_sha256": str(record.manifest_sha256),
+            "sandbox.phase": manifest.pilot.phase,
+        }
+    return tags | _data_tags(record)
+
+
+def _data_tags(record: RunRecord) -> dict[str, str]:
+    return {f"sandbox.data_sha256.{k}"[:250]: v for k, v in record.data_files.items()}
+
+
+def _params(record: RunRecord) -> dict[str, str]:
+    manifest = record.manifest
+    packs = ",".join(p.id for p in record.packs)
+    if manifest is None:  # predictions-only: the columns the caller named
+        columns = record.columns or {}
+        return {f"data.{k}": str(v) for k, v in columns.items()} | {
+            "mode": record.mode,
+            "policy_packs": packs,
+        }
+    params = {f"model.{k}": json.dumps(v) for k, v in manifest.model.params.items()}
+    return params | {
+        "model.entrypoint": manifest.model.entrypoint,
+        "model.seed": str(manifest.model.seed),
+        "data.label": manifest.data.label,
+        "data.features": ",".join(manifest.data.features),
+        "data.sensitive": ",".join(manifest.data.sensitive),
+        "split.seed": str(manifest.data.split.seed),
+        "split.evaluation_fraction": str(manifest.data.split.evaluation_fraction),
+        "policy_packs": ",".join(manifest.governance.policy_packs),
+    }
+
+
+def tracked_values(record: RunRecord) -> TrackedValues:
+    """Params, metrics and tags of a run whose verdict is known."""
+    from sandbox.evaluation.result import flat_metrics
+    from sandbox.policies.verdict import verdict_metrics, verdict_tags
+
+    verdict = record.verdict
+    if verdict is None:
+        raise ValueError(f"run {record.run_id}: no verdict to track yet")
+    metrics = flat_metrics(record.evaluation) if record.evaluation is not None else {}
+    metrics |= verdict_metrics(verdict)
+    result = record.container
+    if result is not None:
+        metrics["runtime.duration_s"] = result.duration_s
+    tags = {
+        "sandbox.verdict": verdict.status,
+        "sandbox.failed_rules": ",".join(o.rule_id for o in verdict.failures) or "none",
+        **verdict_tags(verdict),
+    }
+    if record.mode == "container":
+        tags["sandbox.state"] = result.state if result else "blocked"
+    if record.impact_level is not None:
+        tags["governance.impact_level"] = record.impact_level
+    if record.image_digest is not None:
+        tags["sandbox.image_digest"] = record.image_digest
+    tags |= _data_tags(record)
+    return TrackedValues(params=_params(record), metrics=metrics, tags=tags)
