@@ -8,7 +8,8 @@
      ├── RuntimeUnavailable         no container engine, or no runner image
      ├── ContainerError            the pilot's container failed, timed out or was killed
      ├── OutputRejected             what the container wrote breaks the container contract
-     ├── TrackingError              the experiment tracker failed
+     ├── TrackingError              the experiment tracker failed (down: try again later)
+     │    └── TrackingRefused       it refused a call as invalid: retrying cannot succeed
      └── AuditError                 the audit trail cannot be written or does not verify
 
 Each error carries the evidence a person needs: the file, the field and the fix.
@@ -26,6 +27,7 @@ __all__ = [
     "RuntimeUnavailable",
     "SandboxError",
     "TrackingError",
+    "TrackingRefused",
     "UserInputError",
 ]
 
@@ -86,6 +88,10 @@ class OutputRejected(SandboxError):
 
 class TrackingError(SandboxError):
     """The experiment tracker (MLflow) failed."""
+
+
+class TrackingRefused(TrackingError):
+    """The tracker refused a call (an invalid name or value, an unknown run): not an outage."""
 
 
 class AuditError(SandboxError):

@@ -7,12 +7,10 @@ field path and what would fix it, e.g.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -20,12 +18,15 @@ from pydantic import (
     GetCoreSchemaHandler,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_core import core_schema
 
+from sandbox.confinement import PilotPath, confine_fields, relative_path
+from sandbox.data.section import DataSection, DataSource, SplitSection
 from sandbox.errors import ManifestError
+from sandbox.plain_data import bad_text, check_plain
 from sandbox.tasks import TaskConfig, on_register, registered_tasks
+from sandbox.yaml_reader import read_yaml
 
 __all__ = [
     "DataSection",
@@ -49,7 +50,6 @@ __all__ = [
 MANIFEST_NAME = "pilot.yaml"
 MAX_MANIFEST_BYTES = 1_000_000
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
-_COLUMN = r"^[^\x00-\x1f]{1,200}$"
 
 
 class _Section(BaseModel):
@@ -102,90 +102,27 @@ class _RegisteredTaskConfig:
 TaskSection = Annotated[TaskConfig, _RegisteredTaskConfig]
 
 
-class DataSource(_Section):
-    """One data file inside the pilot folder."""
-
-    path: str = Field(description="Relative to the pilot folder; CSV or Parquet.")
-    format: Literal["csv", "parquet"] | None = Field(
-        default=None, description="Inferred from the file suffix when omitted."
-    )
-
-    @field_validator("path")
-    @classmethod
-    def _inside_pilot(cls, value: str) -> str:
-        posix = PurePosixPath(value)
-        if posix.is_absolute() or ".." in posix.parts or "\\" in value or not value:
-            raise ValueError("must be a relative path inside the pilot folder (no '..', no '/')")
-        return value
-
-    @property
-    def resolved_format(self) -> Literal["csv", "parquet"]:
-        """The declared format, or the one the suffix implies."""
-        if self.format is not None:
-            return self.format
-        suffix = PurePosixPath(self.path).suffix.lower()
-        if suffix == ".parquet":
-            return "parquet"
-        return "csv"
-
-
-class SplitSection(_Section):
-    """How the host splits rows into training and evaluation sets (seeded)."""
-
-    evaluation_fraction: float = Field(default=0.3, gt=0.0, lt=1.0)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    stratify: bool = True
-
-
-class DataSection(_Section):
-    """Which columns exist and which of them may cross the container wall."""
-
-    sources: tuple[DataSource, ...] = Field(min_length=1)
-    label: str = Field(pattern=_COLUMN)
-    features: tuple[str, ...] = Field(min_length=1, description="The only columns the model sees.")
-    sensitive: tuple[str, ...] = Field(
-        default=(), description="Used only for auditing; never sent into the container."
-    )
-    pii: tuple[str, ...] = Field(
-        default=(), description="Personal data; never sent into the container."
-    )
-    proxies: tuple[str, ...] = Field(
-        default=(), description="Columns known to stand in for a sensitive attribute."
-    )
-    split: SplitSection = SplitSection()
-
-    @field_validator("features", "sensitive", "pii", "proxies")
-    @classmethod
-    def _unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        seen: set[str] = set()
-        for column in value:
-            if not re.match(_COLUMN, column):
-                raise ValueError(f"column name {column!r} is empty or has control characters")
-            if column in seen:
-                raise ValueError(f"column {column!r} is listed twice")
-            seen.add(column)
-        return value
-
-    @model_validator(mode="after")
-    def _label_is_not_an_input(self) -> DataSection:
-        if self.label in self.features:
-            raise ValueError(f"the label {self.label!r} cannot also be a model feature")
-        if "row_id" in self.features:
-            raise ValueError("'row_id' is reserved for the sandbox; rename that column")
-        return self
-
-
 class ModelSection(_Section):
     """What runs inside the container."""
 
-    entrypoint: str = Field(
+    entrypoint: Annotated[str, PilotPath(split=":")] = Field(
         default="model.py:build_model",
         pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.py:[A-Za-z_][A-Za-z0-9_]*$",
         description="FILE.py:FACTORY returning a scikit-learn estimator; run by the harness.",
     )
     params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments.")
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    code: tuple[str, ...] = Field(
+    importance_holdout: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=0.5,
+        description=(
+            "Share of the training rows held back from fitting to measure permutation "
+            "importance on rows the model did not see; 0 fits on every training row and "
+            "measures importance on those same rows."
+        ),
+    )
+    code: Annotated[tuple[str, ...], PilotPath()] = Field(
         default=("*.py",),
         description="Glob patterns of the code files staged into /pilot (data files never are).",
     )
@@ -193,8 +130,19 @@ class ModelSection(_Section):
     @field_validator("entrypoint")
     @classmethod
     def _no_escape(cls, value: str) -> str:
-        if ".." in PurePosixPath(value.split(":", 1)[0]).parts:
-            raise ValueError("the entrypoint file must lie inside the pilot folder")
+        relative_path(value.split(":", 1)[0])
+        return value
+
+    @field_validator("code")
+    @classmethod
+    def _relative_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(relative_path(pattern) for pattern in value)
+
+    @field_validator("params")
+    @classmethod
+    def _plain_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # They are written to spec.json, the reports and MLflow: JSON data only, bounded.
+        check_plain(value)
         return value
 
 
@@ -284,7 +232,12 @@ class SignOff(_Section):
 class GovernanceSection(_Section):
     """Policy packs to apply and the governance facts the reports publish."""
 
-    policy_packs: tuple[str, ...] = Field(default=("baseline",), min_length=1)
+    policy_packs: Annotated[tuple[str, ...], PilotPath()] = Field(
+        default=("baseline",),
+        min_length=1,
+        description="Packs to apply on top of the mandatory ones: a built-in or city pack name, "
+        "or a pack file inside the pilot folder. Built-in and city packs always apply.",
+    )
     impact_assessment: ImpactAssessment = Field(
         default_factory=ImpactAssessment,
         description="Answers to the impact-assessment questionnaire (`sandbox assess`).",
@@ -297,6 +250,11 @@ class GovernanceSection(_Section):
     sign_offs: tuple[SignOff, ...] = Field(
         default=(), description="Named approvals to run in a phase (see sign_offs_required)."
     )
+
+    @field_validator("policy_packs")
+    @classmethod
+    def _pack_names_or_files(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(relative_path(name) for name in value)
 
 
 class PilotManifest(_Section):
@@ -325,53 +283,6 @@ def manifest_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "AI Commons Sandbox pilot manifest"
     return schema
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses duplicate keys instead of keeping the last one."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node)
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
-
-
-def read_yaml(path: Path, *, max_bytes: int, error: type[Exception]) -> Any:
-    """Parse a YAML file as data (safe loader, unique keys, size-capped)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror})") from None
-    if len(raw) > max_bytes:
-        raise error(f"{path}: {len(raw)} bytes is larger than the {max_bytes}-byte limit")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        if mark is not None:
-            where = f" (line {mark.line + 1}, column {mark.column + 1})"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise error(f"{path}: invalid YAML{where}: {problem}") from None
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:
@@ -433,7 +344,12 @@ def load_manifest(pilot_dir: Path) -> PilotManifest:
     data = read_yaml(path, max_bytes=MAX_MANIFEST_BYTES, error=ManifestError)
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: expected a mapping of sections (pilot, task, data, ...)")
+    if (where := bad_text(data)) is not None:  # a "\ud800" escape: unwritable as UTF-8
+        raise ManifestError(f"{path}: {where}: text is not valid UTF-8 (a lone surrogate escape)")
     try:
-        return PilotManifest.model_validate(data)
+        manifest = PilotManifest.model_validate(data)
     except ValidationError as exc:
         raise ManifestError(describe_validation_error(path, exc)) from None
+    # Every path the manifest names stays inside the folder, links followed and checked.
+    confine_fields(manifest, pilot_dir, where=path, error=ManifestError)
+    return manifest

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "prepare_home"]
 
 
 def _default_home() -> Path:
@@ -37,9 +37,29 @@ class Settings(BaseSettings):
     pids_limit: int = Field(default=256, ge=16)
     timeout_s: float = Field(default=600.0, gt=0)
     actor: str | None = Field(default=None, description="Who runs pilots, for the audit trail.")
+    tenant: str | None = Field(
+        default="local",
+        description="The city this sandbox runs pilots for; the API serves a run to it alone. "
+        "One machine serves one city, `local` unless set.",
+    )
     runtime: str = Field(
         default="docker", description="The container backend (see sandbox.runtime.backends)."
     )
+    city_packs: Path | None = Field(
+        default=None,
+        description="A folder of the city's own policy packs (<id>/pack.yaml); every one "
+        "applies to every pilot, and no pilot's pack can take their ids or weaken their rules.",
+    )
+    shared_read: bool = Field(
+        default=False,
+        description="Let the owner's group read what runs write (folders 0750, files 0640); "
+        "by default only the owner can (0700, 0600).",
+    )
+
+    @property
+    def umask(self) -> int:
+        """The file-creation mask of every sandbox process: private unless `shared_read`."""
+        return 0o027 if self.shared_read else 0o077
 
     @property
     def runs_dir(self) -> Path:
@@ -81,3 +101,16 @@ class Settings(BaseSettings):
         except OSError:
             user = os.environ.get("USER", "unknown")
         return f"{user}@{os.uname().nodename}"
+
+
+def prepare_home(settings: Settings) -> Path:
+    """Create the sandbox home closed to other users (0700; 0750 with `shared_read`).
+
+    Set explicitly, so that a home an older version or another tool left readable by all is
+    closed too. The process's file-creation mask (`umask`) is set by the command line itself,
+    never by library code, so importing the sandbox changes nothing in a caller's process.
+    """
+    mode = 0o777 & ~settings.umask
+    settings.home.mkdir(mode=mode, parents=True, exist_ok=True)
+    settings.home.chmod(mode)
+    return settings.home

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)  # the PDF tests read it back
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -8,11 +8,13 @@ from pathlib import Path
 import jinja2
 from fastapi import FastAPI, Request, Response
 
+from sandbox.api import pages, routes
 from sandbox.api.errors import install_error_handlers
-from sandbox.api.routes import router, templates_dir
+from sandbox.api.limits import BodyLimit
 from sandbox.api.runs import RunIndex
+from sandbox.api.sessions import SessionStore
 from sandbox.api.tenants import TenantFile
-from sandbox.settings import Settings
+from sandbox.settings import Settings, prepare_home
 
 __all__ = ["create_app", "tenants_path"]
 
@@ -36,6 +38,7 @@ def tenants_path(settings: Settings) -> Path:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for one sandbox home."""
     settings = settings or Settings()
+    prepare_home(settings)  # tenants and sessions live under it: the owner's alone
     app = FastAPI(
         title="AI Commons Sandbox",
         summary="Read-only access to a city's pilot runs, reports and verdicts.",
@@ -45,12 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.tenants = TenantFile(tenants_path(settings))
     app.state.runs = RunIndex(settings.runs_dir)
+    app.state.sessions = SessionStore()
     app.state.templates = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir()),
+        loader=jinja2.FileSystemLoader(pages.templates_dir()),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
     install_error_handlers(app)
+    # Added first, so it sits inside the headers middleware and its 413 gets the headers too.
+    app.add_middleware(BodyLimit)
 
     @app.middleware("http")
     async def _headers(
@@ -60,5 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.update(_SECURITY_HEADERS)
         return response
 
-    app.include_router(router)
+    app.include_router(routes.router)
+    app.include_router(pages.router)
     return app

@@ -9,13 +9,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sandbox.errors import SandboxError
 
-__all__ = ["ApiError", "install_error_handlers"]
+__all__ = ["ApiError", "error_body", "install_error_handlers"]
 
 _CODES = {
     400: "bad_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "report_altered",
+    413: "body_too_large",
     422: "invalid_request",
     500: "internal_error",
 }
@@ -30,7 +33,8 @@ class ApiError(Exception):
         self.message = message
 
 
-def _body(status: int, message: str) -> JSONResponse:
+def error_body(status: int, message: str) -> JSONResponse:
+    """The one error shape, as a response."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(
         {"error": {"status": status, "code": _CODES.get(status, "error"), "message": message}},
@@ -44,18 +48,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> JSONResponse:
-        return _body(exc.status, exc.message)
+        return error_body(exc.status, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _body(exc.status_code, str(exc.detail))
+        return error_body(exc.status_code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()))
-        return _body(422, f"{where}: {first.get('msg', 'invalid request')}")
+        return error_body(422, f"{where}: {first.get('msg', 'invalid request')}")
 
     @app.exception_handler(SandboxError)
     async def _sandbox(request: Request, exc: SandboxError) -> JSONResponse:
-        return _body(400 if exc.exit_code == 2 else 500, str(exc))
+        return error_body(400 if exc.exit_code == 2 else 500, str(exc))

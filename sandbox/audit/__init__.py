@@ -8,9 +8,12 @@
     verify.py       store-neutral verification: canonical form, links, keys, signatures
     signing.py      Ed25519 signer and verifier, key files
     keyring.py      every key the trail was ever signed with (rotation keeps old records valid)
-    checkpoint.py   signed (size, head) checkpoints to hand to a third party; written after
-                    verifying only what was appended since the last one
+    anchor.py       the trust anchor: pinned (or local) keys, grown only by signed rotations
+    merkle.py       the RFC 9162 Merkle tree over the records: roots, inclusion, consistency
+    checkpoint.py   signed (size, head, Merkle root) checkpoints to hand to a third party;
+                    written after verifying only what was appended since the last one
     attestation.py  in-toto / DSSE attestations of one run's inputs and outputs
+    report_integrity.py  a run's report files against the hashes its signed record holds
     bundle/         one run's evidence archive (export.py), verifiable offline (verify.py)
 
 Names load on first use, so importing the package (and starting the CLI) stays cheap.

@@ -64,8 +64,17 @@ def _digest(value: object) -> dict[str, str] | None:
     return None
 
 
-def subjects_of(started: Mapping[str, JsonValue], finished: Mapping[str, JsonValue]) -> list[Any]:
-    """The statement's subjects: data and input files, the image, the outputs, with digests."""
+def subjects_of(
+    started: Mapping[str, JsonValue],
+    finished: Mapping[str, JsonValue],
+    *,
+    submitted: Mapping[str, JsonValue] | None = None,
+) -> list[Any]:
+    """The statement's subjects: data and input files, the image, the outputs, with digests.
+
+    A run that never started (blocked before its container) has none of these; given its
+    `submitted` payload, its subjects are what it was judged on: the manifest and the packs.
+    """
     subjects: list[dict[str, Any]] = []
 
     def add(name: str, value: object) -> None:
@@ -84,6 +93,12 @@ def subjects_of(started: Mapping[str, JsonValue], finished: Mapping[str, JsonVal
     if isinstance(outputs, dict):
         for name, value in sorted(outputs.items()):
             add("output/" + name, value)
+    if not subjects and submitted is not None:
+        add("pilot/pilot.yaml", submitted.get("manifest_sha256"))
+        packs = submitted.get("policy_pack_files")
+        if isinstance(packs, dict):
+            for name, value in sorted(packs.items()):
+                add(f"policy-packs/{name}.yaml", value)
     return subjects
 
 
@@ -117,7 +132,7 @@ def run_statement(
         )
     started = by_kind.get("run.started")
     started_payload = started.payload if started else submitted.payload
-    subjects = subjects_of(started_payload, terminal.payload)
+    subjects = subjects_of(started_payload, terminal.payload, submitted=submitted.payload)
     if not subjects:
         raise AuditError(f"run {terminal.run_id}: nothing with a digest to attest")
     predicate: dict[str, Any] = {

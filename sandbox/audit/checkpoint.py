@@ -1,19 +1,23 @@
-"""Signed checkpoints of the audit trail: its size and head hash, to hand to a third party.
+"""Signed checkpoints of the audit trail: its size, head hash and Merkle root, to hand out.
 
 A chain alone cannot show that records were cut from its end, or that the whole file was
 rewritten and re-signed by whoever holds the key. A checkpoint closes that gap: it says
-"on <time> the trail held <trail_size> records and the last one hashed to <head_hash>",
-signed with the trail's key. Publish it, mail it to the auditor, or file it with the city
-clerk; later, `verify_against_checkpoint` (`sandbox audit verify --checkpoint FILE`) proves the
-trail still holds that exact record at that exact position.
+"on <time> the trail held <trail_size> records, the last one hashed to <head_hash> and the
+Merkle tree over all of them (`merkle.py`, RFC 9162) had the root <tree_root>", signed with
+the trail's key. The root lets a bundle prove its run's records are in the trail with
+inclusion proofs, and a later checkpoint prove it extends this one, without other records.
+Publish it, mail it to the auditor, or file it with the city clerk; later,
+`verify_against_checkpoint` (`sandbox audit verify --checkpoint FILE`) proves the trail still
+holds that exact record at that exact position.
 
 A checkpoint file is one line of canonical JSON (RFC 8785):
 
-    {"format":"ai-commons-sandbox/checkpoint/v1","head_hash":"sha256:...","head_seq":41,
+    {"format":"ai-commons-sandbox/checkpoint/v2","head_hash":"sha256:...","head_seq":41,
      "key_id":"ed25519:...","sig":"<base64>","time":"2026-11-22T10:59:43.512000Z",
-     "trail_size":42}
+     "trail_size":42,"tree_root":"sha256:..."}
 
-`sig` is the Ed25519 signature of the canonical JSON of the object without "sig".
+`sig` is the Ed25519 signature of the canonical JSON of the object without "sig". Version 1
+checkpoints (no `tree_root`) still verify against a trail; bundles need version 2.
 Checkpoints are written to `<home>/audit/checkpoints/` as
 `checkpoint-<trail_size, 10 digits>-<UTC time>.json`.
 
@@ -22,29 +26,43 @@ that verified, so the next one checks that the trail still holds the last checkp
 record at its position, then verifies only the records after it. That costs the same on a
 trail of a hundred records as on one of millions, and takes no lock: records are never
 changed once written, and the new checkpoint covers the head as it was when it began, so
-other runs keep appending meanwhile. A full `verify` (or `verify --checkpoint`) still reads
-every record, and is what catches an edit made before the last checkpoint.
+other runs keep appending meanwhile. The new root is grown from the last checkpoint's
+frontier (read from the store's Merkle index and checked against that checkpoint's signed
+root) with the records just verified, so the index is never signed unchecked. A full `verify`
+(or `verify --checkpoint`) still reads every record, and is what catches an edit made before
+the last checkpoint.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
 import json
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 import rfc8785
 
+from sandbox.audit.anchor import KeyChain
+from sandbox.audit.merkle import EMPTY_ROOT, Frontier, leaf_hash
 from sandbox.audit.record import GENESIS_HASH, sha256_of
 from sandbox.audit.signing import Signer
 from sandbox.audit.store import Head, TrailStore
 from sandbox.audit.trail import AuditTrail
-from sandbox.audit.verify import Keys, TrailVerification, find_key, verify_lines, verify_trail
+from sandbox.audit.verify import (
+    Keys,
+    OnRecord,
+    TrailVerification,
+    find_key,
+    verify_lines,
+    verify_trail,
+)
 from sandbox.errors import AuditError
 
 __all__ = [
@@ -56,14 +74,17 @@ __all__ = [
     "read_checkpoint",
     "sign_checkpoint",
     "verify_against_checkpoint",
+    "verify_against_checkpoints",
     "verify_since",
     "write_checkpoint",
 ]
 
-CHECKPOINT_FORMAT: Final = "ai-commons-sandbox/checkpoint/v1"
-_FIELDS: Final = frozenset(
+CHECKPOINT_FORMAT: Final = "ai-commons-sandbox/checkpoint/v2"
+_FORMAT_V1: Final = "ai-commons-sandbox/checkpoint/v1"
+_FIELDS_V1: Final = frozenset(
     {"format", "trail_size", "head_seq", "head_hash", "time", "key_id", "sig"}
 )
+_FIELDS: Final = _FIELDS_V1 | {"tree_root"}
 _HASH_RE: Final = re.compile(r"^sha256:[0-9a-f]{64}$")
 _NAME_RE: Final = re.compile(r"^checkpoint-(\d{10})-[0-9TZ.]+\.json$")
 
@@ -81,6 +102,12 @@ class Checkpoint:
     time: str
     key_id: str
     sig: str
+    tree_root: str | None = None  # "sha256:<hex>" Merkle root; None in a v1 checkpoint
+
+    @property
+    def root_bytes(self) -> bytes | None:
+        """The Merkle root as 32 bytes (None for a v1 checkpoint)."""
+        return bytes.fromhex(self.tree_root.removeprefix("sha256:")) if self.tree_root else None
 
     @property
     def head_seq(self) -> int:
@@ -89,14 +116,15 @@ class Checkpoint:
 
     def unsigned(self) -> dict[str, Any]:
         """The checkpoint as a JSON object without its signature: what `sig` signs."""
-        return {
-            "format": CHECKPOINT_FORMAT,
+        unsigned = {
+            "format": CHECKPOINT_FORMAT if self.tree_root else _FORMAT_V1,
             "trail_size": self.trail_size,
             "head_seq": self.head_seq,
             "head_hash": self.head_hash,
             "time": self.time,
             "key_id": self.key_id,
         }
+        return unsigned | ({"tree_root": self.tree_root} if self.tree_root else {})
 
     def signed_bytes(self) -> bytes:
         """The canonical JSON (RFC 8785) of the checkpoint without "sig"."""
@@ -122,10 +150,16 @@ class Checkpoint:
             obj = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise AuditError(f"{source}: not a JSON checkpoint ({exc})") from exc
-        if not isinstance(obj, dict) or set(obj) != _FIELDS:
-            raise AuditError(f"{source}: not a checkpoint (expected fields {sorted(_FIELDS)})")
-        if obj["format"] != CHECKPOINT_FORMAT:
+        fields = (
+            _FIELDS_V1 if isinstance(obj, dict) and obj.get("format") == _FORMAT_V1 else _FIELDS
+        )
+        if not isinstance(obj, dict) or set(obj) != fields:
+            raise AuditError(f"{source}: not a checkpoint (expected fields {sorted(fields)})")
+        if obj["format"] not in (CHECKPOINT_FORMAT, _FORMAT_V1):
             raise AuditError(f"{source}: unknown checkpoint format {obj['format']!r}")
+        root = obj.get("tree_root")
+        if root is not None and not (isinstance(root, str) and _HASH_RE.match(root)):
+            raise AuditError(f"{source}: tree_root is not a 'sha256:<64 hex>' hash")
         size, seq = obj["trail_size"], obj["head_seq"]
         if not isinstance(size, int) or isinstance(size, bool) or size < 0 or seq != size - 1:
             raise AuditError(f"{source}: trail_size and head_seq are inconsistent")
@@ -140,13 +174,19 @@ class Checkpoint:
             time=obj["time"],
             key_id=obj["key_id"],
             sig=obj["sig"],
+            tree_root=root,
         )
 
 
 def sign_checkpoint(
-    trail_size: int, head_hash: str, signer: Signer, *, now: datetime | None = None
+    trail_size: int,
+    head_hash: str,
+    signer: Signer,
+    *,
+    tree_root: bytes,
+    now: datetime | None = None,
 ) -> Checkpoint:
-    """A checkpoint of a trail of `trail_size` records whose last record hashes to `head_hash`."""
+    """A checkpoint of a trail of `trail_size` records: its head's hash and its Merkle root."""
     moment = (now or _utc_now()).astimezone(UTC)
     draft = Checkpoint(
         trail_size=trail_size,
@@ -154,18 +194,9 @@ def sign_checkpoint(
         time=moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         key_id=signer.key_id,
         sig="",
+        tree_root="sha256:" + tree_root.hex(),
     )
-    return Checkpoint(**{**_fields(draft), "sig": signer.sign(draft.signed_bytes())})
-
-
-def _fields(cp: Checkpoint) -> dict[str, Any]:
-    return {
-        "trail_size": cp.trail_size,
-        "head_hash": cp.head_hash,
-        "time": cp.time,
-        "key_id": cp.key_id,
-        "sig": cp.sig,
-    }
+    return replace(draft, sig=signer.sign(draft.signed_bytes()))
 
 
 def write_checkpoint(
@@ -186,13 +217,20 @@ def write_checkpoint(
     """
     keys = keys if keys is not None else signer.verifier()
     head = trail.head()
-    result = verify_since(trail.store, keys, _last_trusted(dest_dir, keys), head=head)
+    last = _last_trusted(dest_dir, keys)
+    new: list[bytes] = []
+    result = verify_since(trail.store, keys, last, head=head, on_record=new.append)
     if not result.ok:
         raise AuditError(
             f"{trail.location}: the trail does not verify ({result.reason}); no checkpoint "
             "was written: run `sandbox audit verify` and restore the trail from a backup"
         )
-    checkpoint = sign_checkpoint(head.size, head.hash, signer, now=clock())
+    frontier = _frontier_at(trail.store, last)
+    for digest in new:
+        frontier.append(leaf_hash(digest))
+    checkpoint = sign_checkpoint(
+        head.size, head.hash, signer, tree_root=frontier.root(), now=clock()
+    )
     dest_dir.mkdir(parents=True, exist_ok=True)
     stamp = checkpoint.time.replace("-", "").replace(":", "")
     path = dest_dir / f"checkpoint-{checkpoint.trail_size:010d}-{stamp}.json"
@@ -214,14 +252,44 @@ def _last_trusted(dest_dir: Path, keys: Keys) -> Checkpoint | None:
     return checkpoint if checkpoint.check_signature(keys) is None else None
 
 
+def _frontier_at(store: TrailStore, checkpoint: Checkpoint | None) -> Frontier:
+    """The Merkle frontier at the checkpoint's size, checked against its signed root.
+
+    Read from the store's tree; rebuilt from the trail's lines when the tree disagrees (a
+    stale index) or the checkpoint has no root (v1). A rebuilt frontier that still misses the
+    signed root means records before the checkpoint were rewritten: AuditError.
+    """
+    if checkpoint is None:
+        return Frontier()
+    with contextlib.suppress(KeyError, ValueError):
+        frontier = Frontier.of(store.merkle(), checkpoint.trail_size)
+        if frontier.root() == checkpoint.root_bytes:
+            return frontier
+    frontier = Frontier()
+    for _, line, _ in itertools.islice(store.lines(0), checkpoint.trail_size):
+        frontier.append(leaf_hash(hashlib.sha256(line).digest()))
+    if checkpoint.root_bytes is not None and frontier.root() != checkpoint.root_bytes:
+        raise AuditError(
+            f"{store.location}: the trail was rewritten: its Merkle root over "
+            f"{checkpoint.trail_size} records is not the one the checkpoint of "
+            f"{checkpoint.time} signed; no checkpoint was written"
+        )
+    return frontier
+
+
 def verify_since(
-    store: TrailStore, keys: Keys, checkpoint: Checkpoint | None, *, head: Head | None = None
+    store: TrailStore,
+    keys: Keys,
+    checkpoint: Checkpoint | None,
+    *,
+    head: Head | None = None,
+    on_record: OnRecord | None = None,
 ) -> TrailVerification:
     """Verify the records after `checkpoint` up to `head`, and that its head record is intact.
 
     With no checkpoint, verifies from the first record. `head` (default: the store's head
     now) bounds the check, so records appended meanwhile are left for the next checkpoint.
-    `records_checked` counts the records verified here.
+    `records_checked` counts the records verified here; `on_record` gets each one's hash.
     """
     head = head or store.head()
     if checkpoint is None or checkpoint.trail_size == 0:
@@ -241,7 +309,9 @@ def verify_since(
                 f"checkpoint of {checkpoint.time}: the trail was rewritten"
             )
     new = itertools.islice(lines, head.size - base_size)
-    result = verify_lines(new, keys, anchor=None, first_seq=base_size, prev=base_hash)
+    result = verify_lines(
+        new, keys, anchor=None, first_seq=base_size, prev=base_hash, on_record=on_record
+    )
     if result.ok and result.head_hash != head.hash:
         return _broken(f"the trail ends before record seq {head.seq}, which it held a moment ago")
     return result
@@ -287,25 +357,56 @@ def verify_against_checkpoint(
     trail_path: Path | TrailStore, checkpoint: Checkpoint, keys: Keys
 ) -> CheckpointVerification:
     """Check the checkpoint's signature, the whole trail, and that the trail still holds the
-    checkpoint's head record at its position: catches truncation and wholesale rewriting.
+    checkpoint's head record at its position (and, for v2, its Merkle root): catches
+    truncation and wholesale rewriting.
     """
-    problem = checkpoint.check_signature(keys)
-    if problem is not None:
-        return CheckpointVerification(ok=False, checkpoint=checkpoint, trail=None, reason=problem)
-    anchor = checkpoint.head_hash if checkpoint.trail_size else None
-    result = verify_trail(trail_path, keys, anchor=anchor)
-    if result.ok:
-        return CheckpointVerification(ok=True, checkpoint=checkpoint, trail=result)
-    if result.first_bad_line is not None:
-        reason = f"the trail itself does not verify: {result.reason}"
-    elif result.records_checked < checkpoint.trail_size:
-        reason = (
+    return verify_against_checkpoints(trail_path, [checkpoint], keys)[0]
+
+
+def verify_against_checkpoints(
+    source: Path | TrailStore, checkpoints: Sequence[Checkpoint], keys: Keys
+) -> list[CheckpointVerification]:
+    """`verify_against_checkpoint` for several checkpoints, reading the trail once.
+
+    With a `KeyChain`, each checkpoint must be signed by a key trusted for its trail size.
+    """
+    sizes = {cp.trail_size for cp in checkpoints}
+    seen: dict[int, tuple[bytes, bytes]] = {}  # size -> (head record hash, Merkle root)
+    if 0 in sizes:
+        seen[0] = (bytes(32), EMPTY_ROOT)
+    frontier = Frontier()
+
+    def grow(digest: bytes) -> None:
+        frontier.append(leaf_hash(digest))
+        if frontier.size in sizes:
+            seen[frontier.size] = (digest, frontier.root())
+
+    result = verify_trail(source, keys, on_record=grow)
+    return [_outcome(cp, result, seen.get(cp.trail_size), keys) for cp in checkpoints]
+
+
+def _outcome(
+    cp: Checkpoint, result: TrailVerification, seen: tuple[bytes, bytes] | None, keys: Keys
+) -> CheckpointVerification:
+    signers = keys.as_of(cp.trail_size) if isinstance(keys, KeyChain) else keys
+    problem = cp.check_signature(signers)
+    if problem is None and not result.ok and result.first_bad_line is not None:
+        problem = f"the trail itself does not verify: {result.reason}"
+    elif problem is None and seen is None:
+        problem = (
             f"the trail was truncated: it holds {result.records_checked} records, but the "
-            f"checkpoint of {checkpoint.time} covers {checkpoint.trail_size}"
+            f"checkpoint of {cp.time} covers {cp.trail_size}"
         )
-    else:
-        reason = (
-            f"the trail was rewritten: record seq {checkpoint.head_seq} no longer hashes to "
-            f"the checkpoint's head {checkpoint.head_hash} (checkpoint of {checkpoint.time})"
-        )
-    return CheckpointVerification(ok=False, checkpoint=checkpoint, trail=result, reason=reason)
+    elif problem is None and seen is not None and cp.trail_size:
+        head, tree_root = seen
+        if "sha256:" + head.hex() != cp.head_hash:
+            problem = (
+                f"the trail was rewritten: record seq {cp.head_seq} no longer hashes to the "
+                f"checkpoint's head {cp.head_hash} (checkpoint of {cp.time})"
+            )
+        elif cp.root_bytes is not None and tree_root != cp.root_bytes:
+            problem = (
+                f"the trail was rewritten: its Merkle root over {cp.trail_size} records is not "
+                f"the checkpoint's {cp.tree_root} (checkpoint of {cp.time})"
+            )
+    return CheckpointVerification(ok=problem is None, checkpoint=cp, trail=result, reason=problem)

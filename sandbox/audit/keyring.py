@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.audit.anchor import KeyChain
 from sandbox.audit.events import TrailKeyRotated
 from sandbox.audit.record import TrailRecord
 from sandbox.audit.signing import Signer, Verifier, public_key_path_for
@@ -29,6 +30,7 @@ __all__ = [
     "key_file_name",
     "keyring_dir",
     "load_keyring",
+    "local_chain",
     "read_keyring_dir",
     "rotate_key",
 ]
@@ -80,6 +82,24 @@ def load_keyring(key_path: Path) -> dict[str, Verifier]:
         verifier = Verifier.from_public_key_file(current)
         keys[verifier.key_id] = verifier
     return keys
+
+
+def local_chain(key_path: Path, first_key_id: str | None) -> KeyChain:
+    """The operator's trust anchor: the local key that signed the trail's first record.
+
+    Later keys are trusted only through the trail's signed rotation records, so a public key
+    dropped into the keys folder is never trusted by itself. `first_key_id` None (an empty
+    trail) roots the chain in the current key.
+    """
+    key_path = Path(key_path)
+    for path in [public_key_path_for(key_path), *sorted(keyring_dir(key_path).glob("*.pub"))]:
+        if not path.is_file():
+            continue
+        verifier = Verifier.from_public_key_file(path)
+        if first_key_id in (None, verifier.key_id):
+            root = {verifier.key_id: (verifier, f"local key folder: {path}")}
+            return KeyChain(root, source="local", anchor=str(key_path.parent))
+    return KeyChain({}, source="local", anchor=str(key_path.parent))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,17 +9,20 @@ leaves a valid, shorter chain: pass a hash known from elsewhere (a signed checkp
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias
 
-from sandbox.audit.record import GENESIS_HASH, TrailRecord, sha256_of
+from sandbox.audit.anchor import KeyChain
+from sandbox.audit.record import GENESIS_HASH, TrailRecord
 from sandbox.audit.signing import Verifier
 from sandbox.audit.store import Line, TrailStore, read_lines
 
 __all__ = [
     "Keys",
+    "OnRecord",
     "TrailVerification",
     "find_key",
     "verify_lines",
@@ -40,8 +43,11 @@ class TrailVerification:
     reason: str | None = None
 
 
-#: What checks signatures: one verifier, or a keyring mapping key_id -> verifier (rotation).
+#: What checks signatures: one verifier, a keyring mapping key_id -> verifier, or a `KeyChain`
+#: (pinned or local roots, grown only by signed rotation records).
 Keys: TypeAlias = Verifier | Mapping[str, Verifier]
+#: Called with each verified record's 32-byte hash, in order (e.g. to grow a Merkle tree).
+OnRecord: TypeAlias = Callable[[bytes], None]
 
 
 def find_key(keys: Keys, key_id: str) -> Verifier | None:
@@ -52,19 +58,27 @@ def find_key(keys: Keys, key_id: str) -> Verifier | None:
     return found if found is not None and found.key_id == key_id else None
 
 
-def _lookup(keys: Keys) -> Callable[[str], tuple[Verifier | None, str]]:
-    """A function from a record's key_id to its verifier, or None and why not."""
+def _lookup(keys: Keys) -> Callable[[str, int], tuple[Verifier | None, str]]:
+    """A function from a record's key_id and seq to its verifier, or None and why not."""
+    if isinstance(keys, KeyChain):
+        chain = keys
+
+        def chained(key_id: str, seq: int) -> tuple[Verifier | None, str]:
+            found = chain.trusted_for(key_id, seq)
+            return (found, "") if found is not None else (None, chain.why_not(key_id, seq))
+
+        return chained
     if isinstance(keys, Verifier):
         single = keys
 
-        def one(key_id: str) -> tuple[Verifier | None, str]:
+        def one(key_id: str, seq: int) -> tuple[Verifier | None, str]:
             if key_id == single.key_id:
                 return single, ""
             return None, f"signed by key {key_id}, but the verifier holds {single.key_id}"
 
         return one
 
-    def ring(key_id: str) -> tuple[Verifier | None, str]:
+    def ring(key_id: str, seq: int) -> tuple[Verifier | None, str]:
         found = keys.get(key_id)
         if found is not None and found.key_id == key_id:
             return found, ""
@@ -81,11 +95,16 @@ def verify_lines(
     anchor: str | None,
     first_seq: int,
     prev: str,
+    on_record: OnRecord | None = None,
 ) -> TrailVerification:
-    """Check raw lines that start at record `first_seq`, whose first must point at `prev`."""
+    """Check raw lines that start at record `first_seq`, whose first must point at `prev`.
+
+    A `KeyChain` as `keys` follows the key rotations it verifies.
+    """
     checked, head = 0, prev
     anchor_seen = anchor is None
     lookup = _lookup(keys)
+    chain = keys if isinstance(keys, KeyChain) else None
 
     def bad(line_no: int | None, reason: str) -> TrailVerification:
         return TrailVerification(
@@ -116,12 +135,17 @@ def verify_lines(
             )
         if record.prev != head:
             return bad(line_no, "prev does not match the previous record's hash")
-        verifier, why = lookup(record.key_id)
+        verifier, why = lookup(record.key_id, record.seq)
         if verifier is None:
             return bad(line_no, why)
         if not verifier.verify(record.signed_bytes(), record.sig):
             return bad(line_no, "the signature does not match the record: it was altered")
-        checked, head = checked + 1, sha256_of(line)
+        digest = hashlib.sha256(line).digest()
+        if chain is not None:
+            chain.follow(record)
+        if on_record is not None:
+            on_record(digest)
+        checked, head = checked + 1, "sha256:" + digest.hex()
         anchor_seen = anchor_seen or head == anchor
     if not anchor_seen:
         return bad(None, f"anchor {anchor} is not in the trail: records were removed from its end")
@@ -129,7 +153,11 @@ def verify_lines(
 
 
 def verify_trail(
-    source: Path | TrailStore, verifier: Keys, *, anchor: str | None = None
+    source: Path | TrailStore,
+    verifier: Keys,
+    *,
+    anchor: str | None = None,
+    on_record: OnRecord | None = None,
 ) -> TrailVerification:
     """Check a whole trail (file or store): canonical form, seq, prev links, keys, signatures.
 
@@ -140,7 +168,9 @@ def verify_trail(
     records removed from the end. Raises AuditError only if the file cannot be read at all.
     """
     lines = source.lines() if isinstance(source, TrailStore) else read_lines(Path(source))
-    return verify_lines(lines, verifier, anchor=anchor, first_seq=0, prev=GENESIS_HASH)
+    return verify_lines(
+        lines, verifier, anchor=anchor, first_seq=0, prev=GENESIS_HASH, on_record=on_record
+    )
 
 
 def verify_slice(

@@ -9,6 +9,7 @@ Heavy libraries (docker, mlflow, fairlearn, pandas) are imported inside commands
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -39,6 +40,7 @@ app.add_typer(api.app, name="api")
 
 def main() -> None:
     """Console entry point: map the error tree onto exit codes."""
+    _private_files()
     try:
         code = app(standalone_mode=False)  # returns the code of a typer.Exit instead of raising
     except SandboxError as exc:
@@ -52,6 +54,16 @@ def main() -> None:
     except typer.TyperException as exc:  # click's errors, as vendored by typer
         sys.exit(_usage_error(exc))
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _private_files() -> None:
+    """What the sandbox writes is the user's alone, unless SANDBOX_SHARED_READ says otherwise."""
+    from sandbox.settings import Settings
+
+    try:
+        os.umask(Settings().umask)
+    except ValueError:  # a bad setting is reported by the command that reads it
+        os.umask(0o077)
 
 
 def _usage_error(exc: typer.TyperException) -> int:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from sandbox.cli.console import console
+from sandbox.errors import UserInputError
 from sandbox.settings import Settings
 
 __all__ = ["app"]
@@ -29,12 +30,28 @@ def serve(
 
 @app.command("token")
 def token(
-    city: Annotated[str, typer.Argument(help="The city, as in pilot.yaml's owner.city.")],
+    city: Annotated[
+        str | None,
+        typer.Argument(
+            help="The tenant, as runs are recorded for it (default: SANDBOX_TENANT, `local`)."
+        ),
+    ] = None,
 ) -> None:
-    """Issue an access token for CITY; it is shown once and stored only as a hash."""
+    """Issue an access token for CITY; it is shown once and stored only as a hash.
+
+    CITY must be a valid tenant name (not empty, at most 64 characters of letters, digits,
+    spaces and . , ' & ( ) -, not a reserved word); otherwise one line and exit 2.
+    """
     from sandbox.api.app import tenants_path
     from sandbox.api.tenants import issue_token
 
-    path = tenants_path(Settings())
+    settings = Settings()
+    city = settings.tenant if city is None else city
+    if city is None:
+        raise UserInputError("sandbox api token: name the city (or set SANDBOX_TENANT)")
+    path = tenants_path(settings)
     console.print(issue_token(path, city), soft_wrap=True, highlight=False)
-    console.print(f"[dim]stored as a SHA-256 in {path}; it sees only {city}'s runs[/]")
+    console.print(
+        f"[dim]stored as a SHA-256 in {path}; it sees only the runs recorded for {city}[/]",
+        highlight=False,
+    )

@@ -3,6 +3,9 @@ audit predictions alone, replay a run, and manage the signing keys.
 
 Exit codes: 0 verified / reproduced / passed, 1 does not verify / does not reproduce or an
 unexpected failure, 2 bad input, 3 (evaluate) the audit completed with a fail verdict.
+`verify` and `verify-bundle` print which keys they trusted: "trusted: pinned" (keys given
+with --trusted-key / --keys) or, with a warning on stderr, "trusted: local" (the sandbox's
+key folder) and "trusted: bundle" (the bundle's own keys).
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from sandbox.cli.console import OutOption, console, errors
+from sandbox.cli.console import OutOption, TenantOption, console, errors
 from sandbox.errors import SandboxError, UserInputError
 from sandbox.settings import Settings
 
 if TYPE_CHECKING:
-    from sandbox.audit.signing import Verifier
+    from sandbox.audit.anchor import KeyChain
     from sandbox.audit.trail import AuditTrail
 
 __all__ = ["app"]
@@ -29,13 +32,27 @@ app = typer.Typer(
 )
 
 KeysOption = Annotated[
-    Path | None,
+    list[Path] | None,
     typer.Option(
-        "--keys", help="A folder of public keys (*.pub) to trust, e.g. from `export-keys`."
+        "--keys",
+        help="Pin every public key (*.pub) in this folder, e.g. the city's `export-keys`.",
     ),
 ]
-PublicKeyOption = Annotated[
-    Path | None, typer.Option(help="One public key (PEM) to trust instead of the keyring.")
+TrustedKeyOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--trusted-key",
+        "--public-key",
+        help="Pin this public key (PEM); repeat for several. Other keys are trusted only "
+        "through signed rotation records from a pinned one.",
+    ),
+]
+HeldOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--checkpoint",
+        help="A signed checkpoint you hold (repeatable): the trail must still match it.",
+    ),
 ]
 
 
@@ -46,77 +63,98 @@ def _trail(settings: Settings) -> AuditTrail:
     return AuditTrail(settings.trail_path, Signer.load_or_create(settings.key_path))
 
 
-def _trusted(
-    settings: Settings | None, public_key: Path | None, keys_dir: Path | None
-) -> dict[str, Verifier] | None:
-    """The keys to verify with: given ones, else the sandbox's keyring (None if no settings)."""
-    from sandbox.audit.keyring import load_keyring, read_keyring_dir
-    from sandbox.audit.signing import Verifier
+def _pinned(files: list[Path] | None, folders: list[Path] | None) -> KeyChain | None:
+    """The key chain rooted in the keys given on the command line; None when none is."""
+    from sandbox.audit.anchor import pinned_chain
 
-    if public_key is None and keys_dir is None:
-        return load_keyring(settings.key_path) if settings is not None else None
-    keys: dict[str, Verifier] = {}
-    if keys_dir is not None:
-        if not keys_dir.is_dir():
-            raise UserInputError(f"--keys {keys_dir}: not a folder")
-        keys |= read_keyring_dir(keys_dir)
-    if public_key is not None:
-        verifier = Verifier.from_public_key_file(public_key)
-        keys[verifier.key_id] = verifier
-    if not keys:
-        raise UserInputError(f"--keys {keys_dir}: holds no *.pub public key")
-    return keys
+    if not files and not folders:
+        return None
+    return pinned_chain(list(files or ()), list(folders or ()))
+
+
+def _first_key_id(trail_path: Path) -> str | None:
+    from sandbox.audit.trail import iter_records
+
+    try:
+        first = next(iter_records(trail_path), None)
+    except SandboxError:
+        return None  # verification names the bad line
+    return first.key_id if first is not None else None
+
+
+def _print_trust(chain: KeyChain) -> None:
+    """Say which keys were trusted and where they came from; warn when nothing was pinned."""
+    console.print(f"trusted: {chain.source} ({escape(chain.anchor)})")
+    for line in chain.describe():
+        console.print(f"  key {escape(line)}")
+    if chain.source != "pinned":
+        what = "the local key folder" if chain.source == "local" else "the bundle's own keys"
+        errors.print(
+            f"[yellow]warning:[/] no key was pinned: the trust anchor is {what} "
+            f"({escape(chain.anchor)}); whoever can replace the "
+            f"{'trail and that folder' if chain.source == 'local' else 'bundle'} can forge "
+            "this result. Pin the city's published keys: --trusted-key FILE or --keys DIR."
+        )
 
 
 @app.command("verify")
 def audit_verify(
     trail: Annotated[Path | None, typer.Option(help="Trail file; default: the sandbox's.")] = None,
-    public_key: PublicKeyOption = None,
+    trusted_key: TrustedKeyOption = None,
     keys: KeysOption = None,
-    checkpoint: Annotated[
-        Path | None,
-        typer.Option(help="A checkpoint held elsewhere: also catch truncation and rewriting."),
-    ] = None,
+    checkpoint: HeldOption = None,
 ) -> None:
-    """Verify every signature and hash link of the audit trail; exit 1 at the first bad record."""
-    from sandbox.audit.checkpoint import read_checkpoint, verify_against_checkpoint
+    """Verify every signature and hash link of the audit trail; exit 1 at the first bad record.
+
+    Prints which keys it trusted ("trusted: pinned" or "trusted: local").
+    """
+    from sandbox.audit.checkpoint import read_checkpoint, verify_against_checkpoints
+    from sandbox.audit.keyring import local_chain
     from sandbox.audit.trail import verify_trail
 
     settings = Settings()
     trail_path = trail or settings.trail_path
     if not trail_path.is_file():
         raise SandboxError(f"{trail_path}: no audit trail yet; run a pilot first (sandbox demo)")
-    trusted = _trusted(settings, public_key, keys) or {}
-    if not trusted:
+    chain = _pinned(trusted_key, keys) or local_chain(settings.key_path, _first_key_id(trail_path))
+    if chain.source == "local" and not chain:
         raise UserInputError(
-            f"no public key beside {settings.key_path}; pass --public-key or --keys"
+            f"no public key in {settings.key_path.parent} signed the trail's first record; "
+            "pass --trusted-key or --keys"
         )
-    if checkpoint is not None:
-        outcome = verify_against_checkpoint(trail_path, read_checkpoint(checkpoint), trusted)
-        cp = outcome.checkpoint
-        if outcome.ok and outcome.trail is not None:
-            console.print(
-                f"[green]✓ trail verified against the checkpoint[/] of {cp.time}: it still "
-                f"holds record seq {cp.head_seq} ({cp.head_hash}); "
-                f"{outcome.trail.records_checked} records now\n  {trail_path}"
-            )
-            return
-        errors.print(
-            f"[red]✗ trail does NOT verify against the checkpoint[/] {checkpoint}: "
-            f"{escape(outcome.reason or '')}\n  {trail_path}"
-        )
-        raise typer.Exit(1)
-    result = verify_trail(trail_path, trusted)
-    if result.ok:
+    held = [read_checkpoint(path) for path in checkpoint or ()]
+    if held:
+        outcomes = verify_against_checkpoints(trail_path, held, chain)
+        result = outcomes[0].trail
+    else:
+        outcomes, result = [], verify_trail(trail_path, chain)
+    failed = [(path, o) for path, o in zip(checkpoint or (), outcomes, strict=True) if not o.ok]
+    if result is not None and result.ok and not failed:
         console.print(
             f"[green]✓ trail verified[/]: {result.records_checked} records, "
             f"head {result.head_hash}\n  {trail_path}"
         )
+        for path, o in zip(checkpoint or (), outcomes, strict=True):
+            cp = o.checkpoint
+            console.print(
+                f"[green]✓ checkpoint held[/] {escape(str(path))}: the trail still holds its "
+                f"{cp.trail_size} records (head {cp.head_hash}, root {cp.tree_root or 'none, v1'}"
+                f"), signed by {cp.key_id} ({cp.time})"
+            )
+        _print_trust(chain)
         return
-    errors.print(
-        f"[red]✗ trail does NOT verify[/] at line {result.first_bad_line}"
-        f" (seq {result.first_bad_seq}): {escape(result.reason or '')}\n  {trail_path}"
-    )
+    if failed:
+        path, o = failed[0]
+        errors.print(
+            f"[red]✗ trail does NOT verify against the checkpoint[/] {escape(str(path))}: "
+            f"{escape(o.reason or '')}\n  {trail_path}"
+        )
+    elif result is not None:
+        errors.print(
+            f"[red]✗ trail does NOT verify[/] at line {result.first_bad_line}"
+            f" (seq {result.first_bad_seq}): {escape(result.reason or '')}\n  {trail_path}"
+        )
+    _print_trust(chain)
     raise typer.Exit(1)
 
 
@@ -141,8 +179,8 @@ def audit_checkpoint(
     cp = read_checkpoint(path)
     console.print(
         f"[green]✓ checkpoint written[/]: {cp.trail_size} records, head {cp.head_hash}, "
-        f"signed by {cp.key_id}\n  {path}\nKeep a copy elsewhere; check the trail against it "
-        f"with: sandbox audit verify --checkpoint {path.name}"
+        f"Merkle root {cp.tree_root}, signed by {cp.key_id}\n  {path}\nKeep a copy "
+        f"elsewhere; check the trail against it with: sandbox audit verify --checkpoint {path.name}"
     )
 
 
@@ -152,10 +190,17 @@ def audit_export(
     out: Annotated[
         Path | None, typer.Option(help="Bundle file; default: ./sandbox-bundle-<run>.tar.gz.")
     ] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint the auditor holds (repeatable): the bundle proves it extends it.",
+        ),
+    ] = None,
 ) -> None:
-    """Write one archive with everything needed to verify RUN_ID on another machine."""
+    """Write one archive with RUN_ID's evidence, and only its records, to verify elsewhere."""
     from sandbox.audit.bundle import export_bundle
-    from sandbox.audit.checkpoint import checkpoints_dir_for
+    from sandbox.audit.checkpoint import checkpoints_dir_for, read_checkpoint
     from sandbox.audit.keyring import load_keyring
 
     settings = Settings()
@@ -166,39 +211,57 @@ def audit_export(
         keys=load_keyring(settings.key_path),
         checkpoints_dir=checkpoints_dir_for(settings.trail_path),
         out=out,
+        held=[read_checkpoint(p) for p in checkpoint or ()],
     )
     console.print(
         f"[green]✓ bundle written[/]: {path}\nVerify it anywhere: sandbox audit verify-bundle "
-        f"{path.name}"
+        f"{path.name} --trusted-key <the city's published key>"
     )
 
 
 @app.command("verify-bundle")
 def audit_verify_bundle(
     bundle: Annotated[Path, typer.Argument(help="A bundle written by `sandbox audit export`.")],
-    public_key: PublicKeyOption = None,
+    trusted_key: TrustedKeyOption = None,
     keys: KeysOption = None,
+    checkpoint: HeldOption = None,
 ) -> None:
-    """Verify an evidence bundle with nothing but the bundle; exit 1 naming the first problem."""
+    """Verify an evidence bundle with nothing but the bundle; exit 1 naming the first problem.
+
+    Prints which keys it trusted ("trusted: pinned" or "trusted: bundle").
+    """
     from sandbox.audit.bundle import verify_bundle
+    from sandbox.audit.checkpoint import read_checkpoint
 
     if not bundle.is_file():
         raise UserInputError(f"{bundle}: no such file")
-    result = verify_bundle(bundle, trusted_keys=_trusted(None, public_key, keys))
+    held = [read_checkpoint(path) for path in checkpoint or ()]
+    result = verify_bundle(bundle, trusted_keys=_pinned(trusted_key, keys), held=held)
     for check in result.checks:
         console.print(f"[green]✓[/] {escape(check)}")
     if not result.ok:
         errors.print(
             f"[red]✗ bundle does NOT verify[/]: {escape(result.problem or '')}\n  {bundle}"
         )
-        raise typer.Exit(1)
+    else:
+        console.print(f"[green]✓ bundle verified[/]: run {result.run_id}\n  {bundle}")
     cp = result.checkpoint
-    console.print(f"[green]✓ bundle verified[/]: run {result.run_id}\n  {bundle}")
-    console.print(f"Signing keys in the bundle: {', '.join(result.key_ids)}")
     if cp is not None:
-        console.print(f"Checkpoint: trail size {cp.trail_size}, head {cp.head_hash} ({cp.time})")
-    if public_key is None and keys is None:
-        console.print("Compare these key ids with the ones the city publishes, or pass --keys DIR.")
+        console.print(
+            f"checkpoint: trail size {cp.trail_size}, head {cp.head_hash}, root {cp.tree_root} "
+            f"({cp.time})"
+        )
+    console.print(f"trusted: {result.trusted}")
+    for line in result.trusted_keys:
+        console.print(f"  key {escape(line)}")
+    if result.trusted != "pinned":
+        errors.print(
+            "[yellow]warning:[/] no key was pinned: the bundle was checked with its own keys "
+            f"({', '.join(result.key_ids)}), which proves it intact, not who made it. Pin the "
+            "city's published keys: --trusted-key FILE or --keys DIR."
+        )
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command("evaluate")
@@ -207,7 +270,9 @@ def audit_evaluate(
     label: Annotated[str, typer.Option(help="Column of the true outcome.")],
     prediction: Annotated[str, typer.Option(help="Column of the predicted outcome.")],
     sensitive: Annotated[str, typer.Option(help="Sensitive attribute columns, comma-separated.")],
-    score: Annotated[str | None, typer.Option(help="Column of scores/probabilities.")] = None,
+    score: Annotated[
+        str | None, typer.Option(help="Column of scores: the positive outcome's probability.")
+    ] = None,
     positive: Annotated[
         str | None, typer.Option(help="The positive outcome's value (default: 1/true).")
     ] = None,
@@ -218,12 +283,13 @@ def audit_evaluate(
         list[str] | None, typer.Option(help="Policy pack(s) whose post-run rules apply.")
     ] = None,
     out: OutOption = None,
+    tenant: TenantOption = None,
 ) -> None:
     """Audit a vendor's predictions alone: same fairness report, trail record and MLflow run."""
     from sandbox.runs.predictions_audit import audit_predictions
     from sandbox.runs.services import build_services
 
-    settings = Settings()
+    settings = Settings() if tenant is None else Settings(tenant=tenant)
     columns = [c.strip() for c in sensitive.split(",") if c.strip()]
     outcome = audit_predictions(
         data,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sandbox.cli.console import OutOption, PilotArg, console
+from sandbox.cli.console import OutOption, PilotArg, TenantOption, console
 from sandbox.settings import Settings
 
 __all__ = ["register"]
@@ -21,9 +21,9 @@ def register(app: typer.Typer) -> None:
     app.command()(doctor)
 
 
-def run(pilot: PilotArg, out: OutOption = None) -> None:
+def run(pilot: PilotArg, out: OutOption = None, tenant: TenantOption = None) -> None:
     """Run PILOT end to end: policies, hardened container, evaluation, reports, trail."""
-    _run_and_report(pilot, out)
+    _run_and_report(pilot, out, tenant)
 
 
 def demo(out: OutOption = None) -> None:
@@ -45,18 +45,23 @@ def _blueprints_dir() -> Path:
     return Path.cwd() / "blueprints"
 
 
-def _run_and_report(pilot: Path, out: Path | None) -> None:
+def _run_and_report(pilot: Path, out: Path | None, tenant: str | None = None) -> None:
     from sandbox.cli.progress import StageDisplay
     from sandbox.cli.summary import print_summary
     from sandbox.runs.pilot_run import run_pilot
     from sandbox.runs.recovery import settle
     from sandbox.runs.services import build_services
 
-    settings = Settings()
+    settings = Settings() if tenant is None else Settings(tenant=tenant)
     services = build_services(settings)
     for line in settle(services):
         console.print(f"[yellow]{line}[/]")
-    console.print(f"[bold]Pilot[/] {pilot}")
+    from rich.markup import escape
+
+    from sandbox.plain_data import shown_path
+
+    # The folder's name is the user's: not valid UTF-8, or markup, it is shown, not obeyed.
+    console.print(f"[bold]Pilot[/] {escape(shown_path(pilot))}")
     with StageDisplay(console) as display:
         outcome = run_pilot(pilot, services, out_dir=out, progress=display.update)
     settle(services)

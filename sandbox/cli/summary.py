@@ -12,6 +12,9 @@ from sandbox.settings import Settings
 
 __all__ = ["print_summary"]
 
+#: The stderr lines shown in the terminal; the report holds up to 20.
+STDERR_LINES = 8
+
 _STYLE = {
     "pass": ("green", "PASS"),
     "pass_with_warnings": ("yellow", "PASS WITH WARNINGS"),
@@ -60,6 +63,13 @@ def print_summary(console: Console, outcome: RunOutcome, settings: Settings) -> 
             border_style=colour,
         )
     )
+    failure = outcome.report.failure
+    if failure is not None:
+        console.print(f"[bold red]Why the run failed:[/] {escape(failure.reason)}")
+        if failure.stderr_tail:
+            console.print("[dim]Last lines the model wrote to its error output:[/]")
+            for line in failure.stderr_tail.splitlines()[-STDERR_LINES:]:
+                console.print(f"  [dim]{escape(line)}[/]", soft_wrap=True)
     evaluation = outcome.report.evaluation
     if evaluation is not None:
         perf = evaluation.performance
@@ -74,7 +84,8 @@ def print_summary(console: Console, outcome: RunOutcome, settings: Settings) -> 
         console.print(findings)
         console.print(
             f"[dim]Differences over all groups, small ones included (as fairlearn's MetricFrame); "
-            f"policy gates compare groups of at least {evaluation.min_group_size} rows.[/]"
+            "policy gates compare only rates resting on at least "
+            f"{evaluation.min_group_size} cases (rows, positives, negatives).[/]"
         )
     for rule in outcome.verdict.failures:
         mark = "[red]✗ blocking[/]" if rule.severity == "block" else "[yellow]! warning[/]"
@@ -83,11 +94,13 @@ def print_summary(console: Console, outcome: RunOutcome, settings: Settings) -> 
         console.print(f"[yellow]note:[/] {escape(note)}")
     html = outcome.reports.get("html")
     console.print()
-    console.print(f"[bold]Report[/]       {html}")
+    console.print(f"[bold]Report[/]       {escape(str(html))}")
     if outcome.tracker_run_id:
         console.print(
             f"[bold]MLflow run[/]   {outcome.tracker_run_id} (experiment {escape(outcome.pilot)}) "
             f"in {escape(settings.tracking_uri)}"
         )
-    console.print(f"[bold]Audit record[/] seq {outcome.trail_seq} in {settings.trail_path}")
+    console.print(
+        f"[bold]Audit record[/] seq {outcome.trail_seq} in {escape(str(settings.trail_path))}"
+    )
     console.print("[dim]Verify the trail: sandbox audit verify[/]")

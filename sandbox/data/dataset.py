@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sandbox.data.adequacy import Inputs, check_groups
 from sandbox.data.reader import read_table
 from sandbox.data.table import MISSING_GROUP, PilotTable, group_columns
 from sandbox.digests import file_sha256
@@ -40,7 +41,8 @@ class PilotData:
 
     table: PilotTable
     sources: tuple[SourceInfo, ...]
-    missing_by_column: dict[str, int]
+    missing_by_column: dict[str, int]  # used columns: empty cells and declared markers
+    inputs: Inputs  # how messages name the pilot's files, fields and fixes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,12 +54,10 @@ class Split:
 
 
 def _resolve_inside(pilot_dir: Path, relative: str, field: str) -> Path:
-    root = pilot_dir.resolve()
-    path = (pilot_dir / relative).resolve()
-    if not path.is_relative_to(root):
-        raise DataError(
-            f"{pilot_dir / MANIFEST_NAME}: {field}: {relative!r} points outside the pilot folder"
-        )
+    from sandbox.confinement import confine
+
+    where = pilot_dir / MANIFEST_NAME
+    path = confine(pilot_dir, relative, field=field, where=where, error=DataError)
     if not path.is_file():
         raise DataError(
             f"{pilot_dir / MANIFEST_NAME}: {field}: data file {relative!r} not found in {pilot_dir}"
@@ -65,15 +65,49 @@ def _resolve_inside(pilot_dir: Path, relative: str, field: str) -> Path:
     return path
 
 
-def _check_columns(
-    frame: pd.DataFrame, manifest: PilotManifest, manifest_path: Path, source_names: str
-) -> None:
+def _wanted(manifest: PilotManifest) -> list[tuple[str, str]]:
     data = manifest.data
     wanted: list[tuple[str, str]] = [("data.label", data.label)]
     for section in ("features", "sensitive", "pii", "proxies"):
         wanted += [(f"data.{section}[{i}]", c) for i, c in enumerate(getattr(data, section))]
+    return wanted
+
+
+def _looks_like_data(columns: list[str]) -> bool:
+    """Whether a header row reads like a data row: numbers, or values repeated in it."""
+    for name in columns:
+        base, dot, suffix = name.rpartition(".")
+        if dot and suffix.isdigit() and base in columns:
+            return True  # pandas renamed a repeated "name" to "name.1": a value, not a name
+        try:
+            float(name)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _check_header(frame: pd.DataFrame, manifest: PilotManifest, index: int, path: Path) -> None:
+    """One clear message for a file whose first row is data, not column names."""
+    source = manifest.data.sources[index]
+    names = [str(c) for c in frame.columns]
+    wanted = {column for _, column in _wanted(manifest)}
+    if not source.header or len(wanted & set(names)) * 2 > len(wanted):
+        return
+    if _looks_like_data(names):
+        shown = ", ".join(repr(n) for n in names[:4])
+        raise DataError(
+            f"{path.name}: the first row looks like data, not column names ({shown}, ...); "
+            f"set data.sources[{index}].header: false in {MANIFEST_NAME} and name the "
+            f"{len(names)} columns, in order, in data.sources[{index}].columns"
+        )
+
+
+def _check_columns(
+    frame: pd.DataFrame, manifest: PilotManifest, manifest_path: Path, source_names: str
+) -> None:
     problems = []
-    for field, column in wanted:
+    for field, column in _wanted(manifest):
         if column not in frame.columns:
             near = difflib.get_close_matches(column, [str(c) for c in frame.columns], n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
@@ -86,6 +120,32 @@ def _check_columns(
         raise DataError(f"{source_names}: column 'row_id' is reserved for the sandbox; rename it")
 
 
+def pilot_inputs(manifest: PilotManifest, manifest_path: Path) -> Inputs:
+    """How messages about a pilot's data name its files, fields and fixes."""
+    data = manifest.data
+    fraction = data.split.evaluation_fraction
+    return Inputs(
+        source=", ".join(s.path for s in data.sources),
+        label=f"data.label {data.label!r}",
+        sensitive={
+            c: f"{manifest_path}: data.sensitive[{i}]" for i, c in enumerate(data.sensitive)
+        },
+        more_rows=(
+            "add rows, or evaluate on a larger share of them "
+            f"(data.split.evaluation_fraction, now {fraction:g})"
+        ),
+        more_of_class=(
+            "use data with more rows of each label value, or evaluate on a larger share of "
+            f"them (data.split.evaluation_fraction, now {fraction:g})"
+        ),
+        one_group="remove it from data.sensitive or use data with several groups",
+        class_names={
+            1: f"the positive label {getattr(manifest.task, 'positive_label', 1)!r}",
+            0: "the other label",
+        },
+    )
+
+
 def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     """Read the declared sources, check the schema, encode the label; DataError on any flaw."""
     manifest_path = pilot_dir / MANIFEST_NAME
@@ -93,7 +153,8 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     infos: list[SourceInfo] = []
     for i, source in enumerate(manifest.data.sources):
         path = _resolve_inside(pilot_dir, source.path, f"data.sources[{i}].path")
-        frame = read_table(path, source.resolved_format)
+        frame = read_table(path, source.resolved_format, options=source.read_options(i))
+        _check_header(frame, manifest, i, path)
         if frames and list(frame.columns) != list(frames[0].columns):
             raise DataError(
                 f"{path}: columns differ from {manifest.data.sources[0].path}; "
@@ -110,7 +171,8 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
             )
         )
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    names = ", ".join(s.path for s in manifest.data.sources)
+    inputs = pilot_inputs(manifest, manifest_path)
+    names = inputs.source
     if frame.empty:
         raise DataError(f"{names}: no data rows")
     _check_columns(frame, manifest, manifest_path, names)
@@ -122,14 +184,14 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
         source=names,
         manifest=str(manifest_path),
     )
-    groups = group_columns(frame, data.sensitive)
-    for index, column in enumerate(data.sensitive):
-        if groups[column].nunique() < 2:
-            raise DataError(
-                f"{manifest_path}: data.sensitive[{index}]: column {column!r} has a single group "
-                f"({groups[column].iloc[0]!r}) in {names}, so no disparity can be assessed; "
-                "remove it from data.sensitive or use data with several groups"
-            )
+    groups = group_columns(
+        frame,
+        data.sensitive,
+        source=names,
+        fix="rename that value in the file, or declare it a missing-value marker "
+        "(data.sources[].missing) if it means missing",
+    )
+    check_groups(groups, inputs)
     table = PilotTable(
         row_ids=np.arange(len(frame), dtype=np.int64),
         features=frame[list(data.features)].reset_index(drop=True),
@@ -138,7 +200,7 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     )
     used = [data.label, *data.features, *data.sensitive]
     missing = {c: int(frame[c].isna().sum()) for c in dict.fromkeys(used)}
-    return PilotData(table=table, sources=tuple(infos), missing_by_column=missing)
+    return PilotData(table=table, sources=tuple(infos), missing_by_column=missing, inputs=inputs)
 
 
 def split_rows(y: np.ndarray, *, evaluation_fraction: float, seed: int, stratify: bool) -> Split:

@@ -1,22 +1,67 @@
 """One reader for tabular files (CSV and Parquet): pilot data and predictions files alike.
 
-Every problem becomes a `DataError` naming the file and the fix: too large, empty, not UTF-8,
-malformed CSV, unreadable Parquet, or a suffix that is neither.
+How to read a file is declared, not guessed: `ReadOptions` says whether a CSV file has a header
+row, which markers mean a missing value, its encoding and the type of each column. The defaults
+read a file as the sandbox always has (a header row, pandas' missing-value markers, UTF-8,
+inferred types). Whatever the options, every text value and column name is stripped of
+surrounding spaces, and a value left empty by that is missing.
+
+Every problem becomes a `DataError` naming the file and the fix: too large, empty, not in its
+encoding, malformed CSV, unreadable Parquet, a value that does not fit its declared type, or a
+suffix that is neither CSV nor Parquet. Sizes are checked before anything is read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
 
 import pandas as pd
 
+from sandbox.data.limits import check_csv_shape, check_parquet_shape
 from sandbox.errors import DataError
 
-__all__ = ["MAX_TABLE_BYTES", "TableFormat", "read_table", "table_format"]
+__all__ = [
+    "DEFAULT_MISSING",
+    "MAX_TABLE_BYTES",
+    "ColumnType",
+    "ReadOptions",
+    "TableFormat",
+    "check_table_size",
+    "read_table",
+    "table_format",
+]
 
-MAX_TABLE_BYTES = 2 * 1024**3
+MAX_TABLE_BYTES = 1024**3
 TableFormat = Literal["csv", "parquet"]
+#: The types a column can be declared as; a text type keeps values such as ZIP code 02134 as
+#: they are written, where inference would turn them into the number 2134.
+ColumnType = Literal["string", "integer", "float", "category", "date"]
+COLUMN_TYPES: tuple[str, ...] = get_args(ColumnType)
+#: pandas' own default markers, named here so that the same set is matched after stripping.
+DEFAULT_MISSING: tuple[str, ...] = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadOptions:
+    """How to read one file: header row, missing-value markers, encoding, column types.
+
+    `names` names the columns of a file without a header row; `missing` of None keeps pandas'
+    default markers (`DEFAULT_MISSING`: empty, NA, N/A, NaN, null, ...), a tuple replaces
+    them; `where` names the manifest field that declared the options, for messages.
+    """
+
+    header: bool = True
+    names: tuple[str, ...] = ()
+    missing: tuple[str, ...] | None = None
+    encoding: str = "utf-8"
+    types: Mapping[str, ColumnType] = field(default_factory=dict)
+    where: str = ""
 
 
 def table_format(path: Path) -> TableFormat:
@@ -29,14 +74,8 @@ def table_format(path: Path) -> TableFormat:
     raise DataError(f"{path}: use a .csv or .parquet file")
 
 
-def read_table(
-    path: Path,
-    fmt: TableFormat | None = None,
-    *,
-    max_bytes: int = MAX_TABLE_BYTES,
-) -> pd.DataFrame:
-    """Read a whole CSV or Parquet file (format from the suffix unless given) as a frame."""
-    fmt = fmt or table_format(path)
+def check_table_size(path: Path, max_bytes: int = MAX_TABLE_BYTES) -> int:
+    """The size of a regular, non-empty file no larger than `max_bytes`; DataError otherwise."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -47,18 +86,132 @@ def read_table(
         raise DataError(f"{path}: {size} bytes is larger than the {max_bytes}-byte limit")
     if size == 0:
         raise DataError(f"{path}: the file is empty; it needs a header row and data rows")
+    return size
+
+
+def read_table(
+    path: Path,
+    fmt: TableFormat | None = None,
+    *,
+    options: ReadOptions | None = None,
+    max_bytes: int = MAX_TABLE_BYTES,
+) -> pd.DataFrame:
+    """Read a whole CSV or Parquet file (format from the suffix unless given) as a frame."""
+    fmt = fmt or table_format(path)
+    opts = options or ReadOptions()
+    check_table_size(path, max_bytes)
+    if fmt == "parquet":
+        check_parquet_shape(path)
+    else:
+        check_csv_shape(path, encoding=opts.encoding)
     try:
-        if fmt == "parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, low_memory=False, encoding="utf-8")
+        frame = pd.read_parquet(path) if fmt == "parquet" else _read_csv(path, opts)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        encoding = opts.encoding.upper()
+        declare = f", or declare its encoding in {opts.where}.encoding" if opts.where else ""
+        raise DataError(
+            f"{path}: not {encoding} text (byte {exc.start}); save it as {encoding}{declare}"
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: no columns found; it needs a header row") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: malformed CSV: {str(exc).strip()}") from None
     except (ValueError, OSError, ImportError) as exc:  # pyarrow raises subclasses of these
         raise DataError(f"{path}: cannot read as {fmt}: {exc}") from None
-    frame.columns = [str(c) for c in frame.columns]
+    if fmt == "csv" and not opts.header:
+        frame = _name_columns(frame, opts, path)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = _strip_and_mark(frame, opts)
+    return _apply_types(frame, opts, path)
+
+
+def _read_csv(path: Path, opts: ReadOptions) -> pd.DataFrame:
+    # Declared columns are read as text and converted afterwards, so a value that does not
+    # fit its type is named in the message instead of silently becoming text or a number.
+    typed: dict[Any, type[str]] = (
+        dict.fromkeys(opts.types, str)
+        if opts.header
+        else {i: str for i, name in enumerate(opts.names) if name in opts.types}
+    )
+    return pd.read_csv(
+        path,
+        low_memory=False,
+        encoding=opts.encoding,
+        header=0 if opts.header else None,
+        dtype=typed or None,
+        skipinitialspace=True,
+        keep_default_na=False,
+        na_values=list(_markers(opts)),
+    )
+
+
+def _markers(opts: ReadOptions) -> frozenset[str]:
+    return frozenset({"", *(DEFAULT_MISSING if opts.missing is None else opts.missing)})
+
+
+def _name_columns(frame: pd.DataFrame, opts: ReadOptions, path: Path) -> pd.DataFrame:
+    if len(opts.names) != frame.shape[1]:
+        raise DataError(
+            f"{path}: {frame.shape[1]} columns in each row, but {opts.where}.columns names "
+            f"{len(opts.names)}; name every column of the file, in order"
+        )
+    frame.columns = list(opts.names)
     return frame
+
+
+def _strip_and_mark(frame: pd.DataFrame, opts: ReadOptions) -> pd.DataFrame:
+    """Strip text values; a value that is empty, or a marker, once stripped, is missing."""
+    markers = _markers(opts)
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.StringDtype):
+            text = column.str.strip()
+        elif column.dtype == object:  # mixed values (e.g. from Parquet): strip the text ones
+            text = column.map(lambda v: v.strip() if isinstance(v, str) else v)
+        else:
+            continue
+        frame[name] = text.mask(text.isin(markers))
+    return frame
+
+
+def _apply_types(frame: pd.DataFrame, opts: ReadOptions, path: Path) -> pd.DataFrame:
+    for name, kind in opts.types.items():
+        if name not in frame.columns:
+            raise DataError(
+                f"{path}: {opts.where}.types: column {name!r} is not in the file; "
+                "fix the name or remove it"
+            )
+        frame[name] = _converted(frame[name], kind, name=name, path=path, where=opts.where)
+    return frame
+
+
+def _converted(
+    values: pd.Series, kind: ColumnType, *, name: str, path: Path, where: str
+) -> pd.Series:
+    present = values.notna()
+    if kind in ("string", "category"):
+        text = values.map(lambda v: v if isinstance(v, str) or pd.isna(v) else str(v))
+        return text.astype("category") if kind == "category" else text.astype(object)
+    converted: Any
+    if kind == "date":
+        converted = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        expected = "a date (YYYY-MM-DD)"
+    else:
+        converted = pd.to_numeric(values, errors="coerce")
+        expected = "an integer" if kind == "integer" else "a number"
+        if kind == "integer":
+            whole = converted.isna() | (converted == converted.round())
+            converted = converted.where(whole)
+    bad = present & converted.isna()
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise DataError(
+            f"{path}: column {name!r} is declared {kind} in {where}.types, but data row "
+            f"{row + 1} holds {values.iloc[row]!r}, not {expected}; fix the value, declare it "
+            f"a missing-value marker in {where}.missing, or change the type"
+        )
+    if kind == "integer":
+        return converted.astype("Int64")
+    if kind == "float":
+        return converted.astype("float64")
+    return pd.Series(converted, index=values.index)

@@ -3,6 +3,9 @@
 `row_ids` name the rows across the container wall; `features` are the only columns the model
 sees; `label` is the task-encoded label; `groups` hold the
 sensitive attributes as text, used only for auditing, missing values as their own group.
+
+The missing group is shown as ``(missing)``, so a real value spelt ``(missing)`` would merge
+with it unseen: such a value is refused, naming the column and the fix.
 """
 
 from __future__ import annotations
@@ -12,17 +15,35 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sandbox.errors import DataError
+
 __all__ = ["MISSING_GROUP", "PilotTable", "group_columns"]
 
 MISSING_GROUP = "(missing)"
 
 
-def group_columns(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
-    """Sensitive attributes as text, a missing value as the group ``(missing)``."""
-    return pd.DataFrame(
-        {c: frame[c].astype("string").fillna(MISSING_GROUP).astype(str) for c in columns},
-        index=frame.index,
-    )
+def group_columns(
+    frame: pd.DataFrame,
+    columns: list[str] | tuple[str, ...],
+    *,
+    source: str = "the data",
+    fix: str = "rename that value",
+) -> pd.DataFrame:
+    """Sensitive attributes as text, a missing value as the group ``(missing)``.
+
+    DataError when a column holds the text ``(missing)`` itself; `fix` says how to avoid it.
+    """
+    groups = {}
+    for column in columns:
+        text = frame[column].astype("string").str.strip()
+        if bool((text == MISSING_GROUP).any()):
+            count = int((text == MISSING_GROUP).sum())
+            raise DataError(
+                f"{source}: column {column!r} holds the value {MISSING_GROUP!r} in {count} "
+                f"rows, which would merge with the rows whose value is missing; {fix}"
+            )
+        groups[column] = text.fillna(MISSING_GROUP).astype(str)
+    return pd.DataFrame(groups, index=frame.index)
 
 
 @dataclass(frozen=True, kw_only=True)

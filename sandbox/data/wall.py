@@ -3,10 +3,14 @@
 - ``input/train.csv``: model features + the task-encoded label for the training rows;
 - ``input/score.csv``: ``row_id`` + model features for the evaluation rows: no label, no
   sensitive attribute, no PII (data minimisation by construction);
-- ``input/spec.json``: what the harness should fit, and what it writes (the task's outputs);
+- ``input/spec.json``: what the harness should fit, what it writes (the task's outputs), and the
+  declared types of the features, so that a text column such as a ZIP code ``02134`` reaches
+  the model as the text it is, not as the number 2134;
 - ``pilot/``: the pilot's code files only (never its data), as regular files.
 
 Everything else (labels, sensitive attributes) stays on the host in `WallCrossing.held_back`.
+Before anything is written, the evaluation rows must be enough to assess
+(`sandbox.data.adequacy`): a container is never started for an evaluation that says nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sandbox.data.adequacy import check_evaluation_rows, label_classes
 from sandbox.data.dataset import PilotData, Split
 from sandbox.data.table import PilotTable
 from sandbox.digests import file_sha256
@@ -58,13 +63,20 @@ def write_inputs(
     data: PilotData, split: Split, manifest: PilotManifest, input_dir: Path
 ) -> WallCrossing:
     """Write train/score/spec for the container; return hashes and the held-back columns."""
-    input_dir.mkdir(parents=True, exist_ok=False)
-    input_dir.chmod(0o755)
     features = list(manifest.data.features)
     label = manifest.data.label
+    task = get_task(manifest.task.type)
     table = data.table
     train = table.take(split.train)
     evaluation = table.take(split.evaluation)
+    check_evaluation_rows(
+        evaluation.label,
+        evaluation.groups,
+        classes=label_classes(task.sample_cells),
+        inputs=data.inputs,
+    )
+    input_dir.mkdir(parents=True, exist_ok=False)
+    input_dir.chmod(0o755)
 
     train_out = train.features.copy()
     train_out[label] = train.label
@@ -75,13 +87,18 @@ def write_inputs(
     _write_private(input_dir / "score.csv", score_out.to_csv(index=False, lineterminator="\n"))
     spec = {
         "task": manifest.task.type,
-        "outputs": get_task(manifest.task.type).harness_outputs(manifest.task),
+        "outputs": task.harness_outputs(manifest.task),
         "label": label,
         "features": features,
+        "types": manifest.data.feature_types(),
         "entrypoint": manifest.model.entrypoint,
         "params": manifest.model.params,
         "seed": manifest.model.seed,
-        "explain": {"holdout_fraction": 0.2, "n_repeats": 5, "max_rows": 5000},
+        "explain": {
+            "holdout_fraction": manifest.model.importance_holdout,
+            "n_repeats": 5,
+            "max_rows": 5000,
+        },
     }
     _write_private(input_dir / "spec.json", json.dumps(spec, indent=2, sort_keys=True) + "\n")
 

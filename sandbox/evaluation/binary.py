@@ -1,4 +1,4 @@
-"""Evaluate a binary classifier: performance, and group fairness with confidence intervals.
+"""Evaluate a binary classifier: performance, and group fairness with score intervals.
 
 :func:`evaluate_binary` assesses every sensitive attribute on its own, every pair (when there
 are three or more), and the intersection of all of them, and returns the task-neutral
@@ -18,21 +18,23 @@ import pandas as pd
 from sandbox.errors import DataError
 from sandbox.evaluation.fairness import (
     CELLS,
+    DENOMINATOR,
+    EMPTY_DENOMINATOR,
     FOUR_FIFTHS,
     METRICS,
     FloatArray,
     between_groups,
-    bootstrap_counts,
     confusion_counts,
     group_metrics,
     partition,
-    percentile_interval,
-    undefined_mask,
+    rate_parts,
 )
+from sandbox.evaluation.intervals import pair_level, pairs, range_interval, wilson
 from sandbox.evaluation.performance import binary_performance
 from sandbox.evaluation.result import (
     AttributeSetResult,
     Disparity,
+    Estimate,
     Evaluation,
     FourFifths,
     GroupResult,
@@ -42,16 +44,79 @@ from sandbox.evaluation.result import (
     slug,
 )
 
-__all__ = ["BINARY", "evaluate_binary"]
+__all__ = ["BINARY", "INTERVALS", "evaluate_binary"]
 
 BINARY = "binary_classification"
 
-_MISSING_DENOMINATOR = {
-    "tpr": "no positive cases",
-    "fnr": "no positive cases",
-    "fpr": "no negative cases",
-    "precision": "no positive predictions",
-}
+#: How the intervals are computed (shown in reports; the reasons are in docs/statistics.md).
+INTERVALS = (
+    "Wilson score intervals for each group's rate; for the difference (max - min) and ratio "
+    "(min / max) between groups, Newcombe hybrid score and MOVER-R intervals for every pair "
+    "of groups, simultaneous over the attribute set's pairs (Bonferroni)"
+)
+
+
+def _rate(
+    numerator: int, denominator: int, low: float, high: float, *, metric: str, minimum: int
+) -> Estimate:
+    """One group's rate with its Wilson interval, undefined or flagged as not assessable."""
+    if denominator == 0:
+        return Estimate(
+            value=None,
+            undefined=True,
+            numerator=0,
+            denominator=0,
+            assessable=False,
+            note=f"{EMPTY_DENOMINATOR[metric]}: the rate is undefined",
+        )
+    small = denominator < minimum
+    point = estimate(numerator / denominator, low, high)
+    return point.model_copy(
+        update={
+            "numerator": numerator,
+            "denominator": denominator,
+            "assessable": not small,
+            "note": (
+                f"only {denominator} {DENOMINATOR[metric]} (fewer than {minimum}): shown, "
+                "not assessed"
+                if small
+                else None
+            ),
+        }
+    )
+
+
+def _disparity(
+    name: str,
+    values: FloatArray,
+    parts: tuple[Any, Any],
+    *,
+    labels: list[str],
+    assessable: np.ndarray[Any, Any],
+    confidence: float | None,
+) -> Disparity:
+    """Max - min and min / max over the defined groups, with simultaneous intervals."""
+    numerator, denominator = parts
+    defined = denominator > 0
+    shown = np.where(defined, values, np.nan)
+    difference, ratio = between_groups(shown)
+    comparisons = int(defined.sum() * (defined.sum() - 1) // 2)
+    bounds = {"difference": (np.nan, np.nan), "ratio": (np.nan, np.nan)}
+    if confidence is not None and comparisons:
+        level = pair_level(confidence, comparisons)
+        for measure in ("difference", "ratio"):
+            found = pairs(numerator, denominator, confidence=level, measure=measure)
+            bounds[measure] = range_interval(found)
+    return Disparity(
+        metric=name,
+        difference=estimate(difference, *bounds["difference"]),
+        ratio=estimate(ratio, *bounds["ratio"]),
+        highest_group=extreme_group(shown, labels, highest=True),
+        lowest_group=extreme_group(shown, labels, highest=False),
+        includes_undefined=bool((~defined).any()),
+        includes_unassessable=bool((defined & ~assessable).any()),
+        comparisons=comparisons,
+    )
 
 
 def _assess_set(
@@ -60,43 +125,30 @@ def _assess_set(
     y_true: Any,
     y_pred: Any,
     *,
-    finest_codes: np.ndarray[Any, Any],
-    finest_boot: np.ndarray[Any, Any] | None,
     min_group_size: int,
-    confidence: float,
+    confidence: float | None,
 ) -> AttributeSetResult:
     groups = partition(sensitive, attributes)
     counts = confusion_counts(y_true, y_pred, groups.codes, groups.n_groups)
     labels = [" & ".join(key) for key in groups.keys]
     point = group_metrics(counts)
-    undefined = undefined_mask(counts)
+    parts = rate_parts(counts)
     nan = np.full(groups.n_groups, np.nan)
-    group_ci: dict[str, tuple[FloatArray, FloatArray]] = {m: (nan, nan) for m in METRICS}
-    spread_ci: dict[str, tuple[FloatArray, ...]] = {m: (nan[:1],) * 4 for m in METRICS}
-    if finest_boot is not None:
-        # the finest groups nest inside this set's groups: sum their resampled counts
-        mapping = np.empty(int(finest_codes.max()) + 1, dtype=np.intp)
-        mapping[finest_codes] = groups.codes
-        boot = np.stack(
-            [finest_boot[:, mapping == g].sum(axis=1) for g in range(groups.n_groups)], axis=1
-        )
-        for name, samples in group_metrics(boot).items():
-            group_ci[name] = percentile_interval(samples, confidence)
-            difference, ratio = between_groups(samples)
-            spread_ci[name] = (
-                *percentile_interval(difference, confidence),
-                *percentile_interval(ratio, confidence),
-            )
-
+    limits = {
+        name: (nan, nan) if confidence is None else wilson(num, den, confidence)
+        for name, (num, den) in parts.items()
+    }
     results = []
     for g, (key, label) in enumerate(zip(groups.keys, labels, strict=True)):
         size = int(counts[g].sum())
         metrics = {
-            name: estimate(
-                point[name][g],
-                group_ci[name][0][g],
-                group_ci[name][1][g],
-                undefined=bool(undefined[name][g]),
+            name: _rate(
+                int(parts[name][0][g]),
+                int(parts[name][1][g]),
+                limits[name][0][g],
+                limits[name][1][g],
+                metric=name,
+                minimum=min_group_size,
             )
             for name in METRICS
         }
@@ -110,19 +162,17 @@ def _assess_set(
                 metrics=metrics,
             )
         )
-
-    disparities = {}
-    for name in METRICS:
-        difference, ratio = between_groups(point[name])
-        d_low, d_high, r_low, r_high = (float(np.ravel(b)[0]) for b in spread_ci[name])
-        disparities[name] = Disparity(
-            metric=name,
-            difference=estimate(difference, d_low, d_high),
-            ratio=estimate(ratio, r_low, r_high),
-            highest_group=extreme_group(point[name], labels, highest=True),
-            lowest_group=extreme_group(point[name], labels, highest=False),
-            includes_undefined=bool(undefined[name].any()),
+    disparities = {
+        name: _disparity(
+            name,
+            point[name],
+            parts[name],
+            labels=labels,
+            assessable=parts[name][1] >= min_group_size,
+            confidence=confidence,
         )
+        for name in METRICS
+    }
     rates = disparities["selection_rate"]
     four_fifths = FourFifths(
         ratio=rates.ratio.value,
@@ -152,16 +202,25 @@ def _warnings(
         if group.small:
             out.append(
                 f"{name} = {group.label}: {group.count} rows, fewer than {min_group_size}; "
-                "its estimates are uncertain."
+                "its rates are shown with their intervals but not assessed."
             )
-        by_reason: dict[str, list[str]] = {}
+        undefined: dict[str, list[str]] = {}
+        thin: dict[str, list[str]] = {}
         for metric, point in group.metrics.items():
             if point.undefined:
-                by_reason.setdefault(_MISSING_DENOMINATOR.get(metric, "no rows"), []).append(metric)
-        for reason, metrics in by_reason.items():
+                undefined.setdefault(EMPTY_DENOMINATOR[metric], []).append(metric)
+            elif not point.assessable and not group.small:
+                text = f"{point.denominator} {DENOMINATOR[metric]}"
+                thin.setdefault(text, []).append(metric)
+        for reason, metrics in undefined.items():
             out.append(
-                f"{name} = {group.label}: {reason}; {', '.join(metrics)} reported as 0 by "
-                "convention and not a measurement."
+                f"{name} = {group.label}: {reason}; {', '.join(metrics)} undefined, "
+                "left out of every comparison."
+            )
+        for text, metrics in thin.items():
+            out.append(
+                f"{name} = {group.label}: {', '.join(metrics)} rest on only {text}, fewer "
+                f"than {min_group_size}; shown, not assessed."
             )
     if four_fifths.passed is None and len(groups) >= 2:
         out.append(f"{name}: no group was selected, so the four-fifths rule cannot be assessed.")
@@ -179,10 +238,12 @@ def evaluate_binary(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> Evaluation:
-    """Assess performance and group fairness of binary predictions, with bootstrap intervals.
+    """Assess performance and group fairness of binary predictions, with score intervals.
 
-    ``n_bootstrap=0`` skips the intervals. Rows whose sensitive value is missing form their
-    own group, labelled ``(missing)``.
+    ``n_bootstrap=0`` skips the intervals; the intervals are closed-form (Wilson, Newcombe,
+    MOVER-R), so no other value changes them. A rate whose denominator is below
+    ``min_group_size`` is flagged as not assessable. Rows whose sensitive value is missing
+    form their own group, labelled ``(missing)``.
     """
     if not isinstance(sensitive, pd.DataFrame) or sensitive.shape[1] == 0:
         raise DataError("sensitive must be a DataFrame with at least one attribute column")
@@ -200,23 +261,15 @@ def evaluate_binary(
     frame.columns = [str(c) for c in frame.columns]
     truth, pred = np.asarray(y_true), np.asarray(y_pred)
     performance = binary_performance(truth, pred, y_score=y_score)
-
     finest = partition(frame)
-    finest_boot = None
-    if n_bootstrap:
-        cells = confusion_counts(truth, pred, finest.codes, finest.n_groups)
-        rng = np.random.default_rng(seed)
-        finest_boot = bootstrap_counts(cells, n_bootstrap=n_bootstrap, rng=rng)
     results = tuple(
         _assess_set(
             attributes,
             frame,
             truth,
             pred,
-            finest_codes=finest.codes,
-            finest_boot=finest_boot,
             min_group_size=min_group_size,
-            confidence=confidence,
+            confidence=confidence if n_bootstrap else None,
         )
         for attributes in attribute_sets(finest.attributes)
     )
@@ -228,6 +281,7 @@ def evaluate_binary(
         attribute_sets=results,
         min_group_size=min_group_size,
         n_bootstrap=n_bootstrap,
+        intervals=INTERVALS if n_bootstrap else "",
         confidence=confidence,
         seed=seed,
         warnings=performance.notes,

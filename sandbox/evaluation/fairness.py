@@ -8,11 +8,11 @@ fairlearn's ``MetricFrame`` needs to call a metric function per group.
 The numbers are *the same* as fairlearn's, float for float (the unit tests prove it against
 ``MetricFrame``): the same divisions of the same integers, and the same zero-division
 convention (scikit-learn's: a rate whose denominator is empty is reported as ``0.0``). Such
-conventional zeros are flagged by :func:`undefined_mask` so reports can say so.
+conventional zeros are flagged by :func:`undefined_mask`; the evaluation reports them as
+undefined (no value), never as a measured 0.
 
-The bootstrap resamples counts instead of rows: drawing ``n`` rows with replacement is a
-multinomial draw over the ``(group, y_true, y_pred)`` cells with probabilities
-``cells / n``, so 1000 replicates of a million rows cost one ``rng.multinomial`` call.
+:func:`rate_parts` gives each rate's numerator and denominator, from which
+:mod:`sandbox.evaluation.intervals` computes score intervals.
 """
 
 from __future__ import annotations
@@ -30,18 +30,19 @@ from sandbox.errors import DataError
 
 __all__ = [
     "CELLS",
+    "DENOMINATOR",
+    "EMPTY_DENOMINATOR",
     "FOUR_FIFTHS",
     "METRICS",
     "MISSING",
     "GroupTable",
     "Partition",
     "between_groups",
-    "bootstrap_counts",
     "confusion_counts",
     "group_metrics",
     "group_table",
     "partition",
-    "percentile_interval",
+    "rate_parts",
     "undefined_mask",
 ]
 
@@ -166,37 +167,53 @@ def _rate(numerator: IntArray, denominator: IntArray, present: BoolArray) -> Flo
     return out
 
 
+def rate_parts(counts: IntArray) -> dict[str, tuple[IntArray, IntArray]]:
+    """Per metric in :data:`METRICS`, the ``(numerator, denominator)`` counts of each group."""
+    tn, fp, fn, tp = (counts[..., i] for i in range(4))
+    n = tn + fp + fn + tp
+    return {
+        "selection_rate": (tp + fp, n),
+        "tpr": (tp, tp + fn),
+        "fpr": (fp, fp + tn),
+        "fnr": (fn, tp + fn),
+        "precision": (tp, tp + fp),
+        "accuracy": (tp + tn, n),
+    }
+
+
+#: What an empty denominator means for each metric, in words.
+EMPTY_DENOMINATOR = {
+    "selection_rate": "no rows",
+    "tpr": "no actual positives",
+    "fpr": "no actual negatives",
+    "fnr": "no actual positives",
+    "precision": "no predicted positives",
+    "accuracy": "no rows",
+}
+#: What each metric's denominator counts, in words.
+DENOMINATOR = {
+    "selection_rate": "rows",
+    "tpr": "actual positives",
+    "fpr": "actual negatives",
+    "fnr": "actual positives",
+    "precision": "predicted positives",
+    "accuracy": "rows",
+}
+
+
 def group_metrics(counts: IntArray) -> dict[str, FloatArray]:
     """Every metric in :data:`METRICS` from counts of shape ``(..., groups, 4)``.
 
-    A group with no rows (possible in a bootstrap replicate) gets NaN; a non-empty group
-    with an empty denominator gets 0.0, as fairlearn and scikit-learn report it.
+    A group with no rows gets NaN; a non-empty group with an empty denominator gets 0.0, as
+    fairlearn and scikit-learn report it (:func:`undefined_mask` marks those).
     """
-    tn, fp, fn, tp = (counts[..., i] for i in range(4))
-    n = tn + fp + fn + tp
-    present = n > 0
-    return {
-        "selection_rate": _rate(tp + fp, n, present),
-        "tpr": _rate(tp, tp + fn, present),
-        "fpr": _rate(fp, fp + tn, present),
-        "fnr": _rate(fn, tp + fn, present),
-        "precision": _rate(tp, tp + fp, present),
-        "accuracy": _rate(tp + tn, n, present),
-    }
+    present = counts.sum(axis=-1) > 0
+    return {name: _rate(num, den, present) for name, (num, den) in rate_parts(counts).items()}
 
 
 def undefined_mask(counts: IntArray) -> dict[str, BoolArray]:
     """Per metric, which groups' values are conventional zeros (empty denominator)."""
-    tn, fp, fn, tp = (counts[..., i] for i in range(4))
-    no_positives = (tp + fn) == 0
-    return {
-        "selection_rate": (tn + fp + fn + tp) == 0,
-        "tpr": no_positives,
-        "fpr": (fp + tn) == 0,
-        "fnr": no_positives,
-        "precision": (tp + fp) == 0,
-        "accuracy": (tn + fp + fn + tp) == 0,
-    }
+    return {name: den == 0 for name, (_, den) in rate_parts(counts).items()}
 
 
 def between_groups(values: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -219,35 +236,3 @@ def group_table(
     groups = partition(sensitive, attributes)
     counts = confusion_counts(y_true, y_pred, groups.codes, groups.n_groups)
     return GroupTable(attributes=groups.attributes, keys=groups.keys, counts=counts)
-
-
-def bootstrap_counts(
-    counts: IntArray, *, n_bootstrap: int, rng: np.random.Generator
-) -> npt.NDArray[np.int64]:
-    """Counts of ``n_bootstrap`` row resamples, shape ``(n_bootstrap, *counts.shape)``.
-
-    Resampling ``n`` rows with replacement is a multinomial draw of ``n`` over the cells
-    with probabilities ``cells / n``.
-    """
-    if n_bootstrap < 1:
-        raise ValueError(f"n_bootstrap must be at least 1, got {n_bootstrap}")
-    flat = counts.reshape(-1)
-    n = int(flat.sum())
-    if n == 0:
-        return np.zeros((n_bootstrap, *counts.shape), dtype=np.int64)
-    draws = rng.multinomial(n, flat / n, size=n_bootstrap)
-    return np.asarray(draws, dtype=np.int64).reshape(n_bootstrap, *counts.shape)
-
-
-def percentile_interval(samples: FloatArray, confidence: float) -> tuple[FloatArray, FloatArray]:
-    """Percentile interval over the first axis, ignoring NaN replicates.
-
-    Where no replicate is defined the bounds are NaN.
-    """
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
-    tail = (1.0 - confidence) / 2.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN
-        low, high = np.nanquantile(samples, [tail, 1.0 - tail], axis=0)
-    return np.asarray(low), np.asarray(high)

@@ -5,9 +5,10 @@ vocabulary (:mod:`sandbox.evaluation.vocabulary`); fields only some task types c
 confusion counts of a classifier, the four-fifths rule on selection rates) are optional.
 :func:`flat_metrics` flattens a result into stable metric names for the experiment tracker.
 
-A rate whose denominator is empty in a group follows fairlearn's convention of 0.0 and is
-marked ``undefined``; values that are not numbers at all (a ratio whose largest value is 0)
-are ``None``.
+A rate whose denominator is empty in a group (a TPR with no actual positives) is undefined:
+its value is ``None`` with the reason in ``note``, never fairlearn's conventional 0.0. A rate
+whose denominator is below the evaluation's minimum is shown but not ``assessable``: gates and
+the min_group_size rule leave it out. Intervals are score intervals (``docs/statistics.md``).
 """
 
 from __future__ import annotations
@@ -42,15 +43,22 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
 class Estimate(BaseModel):
-    """A value with its bootstrap percentile interval; ``None`` where not a number."""
+    """A value with its confidence interval; ``None`` where not a number."""
 
     model_config = _FROZEN
 
     value: float | None
     ci_low: float | None = None
     ci_high: float | None = None
-    #: The denominator was empty: ``value`` is fairlearn's conventional 0.0, not a measurement.
+    #: The denominator was empty: there is no value (fairlearn would report 0.0).
     undefined: bool = False
+    #: A rate's numerator and denominator (e.g. true positives and actual positives).
+    numerator: int | None = None
+    denominator: int | None = None
+    #: The denominator reaches the evaluation's minimum, so gates may rest on this value.
+    assessable: bool = True
+    #: Why the value is missing or not assessable, in words.
+    note: str | None = None
 
 
 class GroupResult(BaseModel):
@@ -67,7 +75,13 @@ class GroupResult(BaseModel):
 
 
 class Disparity(BaseModel):
-    """Between-group difference (max - min) and ratio (min / max) of one metric."""
+    """Between-group difference (max - min) and ratio (min / max) of one metric.
+
+    Over every group whose rate is defined (as fairlearn's ``MetricFrame.difference()`` and
+    ``.ratio()``, which equal these whenever no rate is undefined). The intervals hold for the
+    true max - min and min / max: they come from simultaneous intervals over all ``comparisons``
+    pairs of groups.
+    """
 
     model_config = _FROZEN
 
@@ -76,8 +90,12 @@ class Disparity(BaseModel):
     ratio: Estimate
     highest_group: str | None
     lowest_group: str | None
-    #: Some group's value is a conventional 0.0 (empty denominator) and enters the comparison.
+    #: Some group's rate is undefined (empty denominator) and is left out.
     includes_undefined: bool = False
+    #: Some compared group's denominator is below the evaluation's minimum.
+    includes_unassessable: bool = False
+    #: Pairs of groups the simultaneous intervals cover.
+    comparisons: int = 0
 
 
 class FourFifths(BaseModel):
@@ -117,8 +135,12 @@ class Evaluation(BaseModel):
     #: Overall counts (rows, positives, confusion cells) where the task type has them.
     counts: dict[str, int] | None = None
     attribute_sets: tuple[AttributeSetResult, ...]
+    #: The one small-group threshold: a rate whose denominator (rows, actual positives, ...)
+    #: is below it is shown and flagged, and no gate rests on it.
     min_group_size: int
     n_bootstrap: int
+    #: How the intervals were computed, in words.
+    intervals: str = ""
     confidence: float
     seed: int
     warnings: tuple[str, ...] = ()
@@ -151,7 +173,10 @@ def _number(value: Any) -> float | None:
 def estimate(value: Any, low: Any, high: Any, *, undefined: bool = False) -> Estimate:
     """An Estimate from possibly non-finite numbers (those become None)."""
     return Estimate(
-        value=_number(value), ci_low=_number(low), ci_high=_number(high), undefined=undefined
+        value=None if undefined else _number(value),
+        ci_low=_number(low),
+        ci_high=_number(high),
+        undefined=undefined,
     )
 
 

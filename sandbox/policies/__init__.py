@@ -1,6 +1,8 @@
 """Governance policies as code: packs of rules, checked before, during and after every run.
 
     pack.py        the pack model, loading with `extends`, the JSON Schema
+    provenance.py  where a pack comes from (built-in, city, pilot) and who may loosen what
+    tightening.py  the tighten-only comparison of a pilot's override with the rule it inherits
     rule.py        one rule as a pack declares it
     rules/         the rule types, one module per theme, registered in `RULE_TYPES`
     impact.py      the impact-assessment questionnaire: scores and level I-IV

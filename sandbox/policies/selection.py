@@ -1,13 +1,16 @@
-"""Which packs govern a pilot: the ones it names, plus those its phase and impact level select.
+"""Which packs govern a pilot: the mandatory ones first, then those the pilot names.
 
-    always                      baseline
+    always                      baseline, and every city pack (`SANDBOX_CITY_PACKS`)
     phase scoping / prototype   phase-prototype
     phase mvp                   phase-mvp
     phase scale                 phase-scale
     impact level III or IV      high-impact
 
-A pack another selected pack extends is dropped (its rules are inherited there, possibly
-tightened), so a city pack extending `baseline` replaces it.
+The mandatory packs are loaded first and keep their ids: a pilot's own pack can never take
+the place of one (`sandbox.policies.provenance`). A pack another selected pack extends is
+dropped, since its rules are inherited there: unchanged or tightened when the extending pack
+comes from the pilot folder (`sandbox.policies.tightening`), as the operator chose when it is
+a city pack extending `baseline`.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sandbox.errors import PolicyPackError
-from sandbox.manifest import PilotManifest, read_yaml
+from sandbox.manifest import PilotManifest
 from sandbox.policies.impact import ImpactLevel, assess, level_rank
-from sandbox.policies.pack import MAX_PACK_BYTES, PolicyPack, load_pack, pack_path
+from sandbox.policies.pack import PolicyPack, load_pack
+from sandbox.policies.provenance import city_pack_names
 
 __all__ = ["PHASE_PACKS", "auto_pack_names", "pack_files", "packs_for"]
 
@@ -31,20 +35,23 @@ HIGH_IMPACT_FROM: ImpactLevel = "III"
 
 
 def auto_pack_names(manifest: PilotManifest) -> list[str]:
-    """The built-in packs selected by the pilot's phase and impact level."""
+    """The mandatory packs: baseline, the phase's, high-impact from level III, the city's."""
     names = ["baseline", PHASE_PACKS[manifest.pilot.phase]]
     level = assess(manifest.governance.impact_assessment).level
     if level is not None and level_rank(level) >= level_rank(HIGH_IMPACT_FROM):
         names.append("high-impact")
-    return names
+    return [*names, *city_pack_names()]
 
 
 def packs_for(manifest: PilotManifest, pilot_dir: Path | None) -> list[PolicyPack]:
-    """The manifest's packs and the automatic ones, each rule id once."""
-    names = dict.fromkeys([*manifest.governance.policy_packs, *auto_pack_names(manifest)])
+    """The mandatory packs and the manifest's own, each rule id once."""
     loaded: dict[str, PolicyPack] = {}
-    for name in names:
-        pack = load_pack(name, pilot_dir=pilot_dir)
+    for name in auto_pack_names(manifest):  # fixed first: nothing a pilot names replaces them
+        pack = load_pack(name)
+        loaded.setdefault(pack.id, pack)
+    for index, name in enumerate(manifest.governance.policy_packs):
+        field = f"governance.policy_packs[{index}]"
+        pack = load_pack(name, pilot_dir=pilot_dir, field=field)
         loaded.setdefault(pack.id, pack)
     inherited = {ancestor for pack in loaded.values() for ancestor in pack.lineage}
     packs = [pack for pack in loaded.values() if pack.id not in inherited]
@@ -66,17 +73,6 @@ def pack_files(manifest: PilotManifest, pilot_dir: Path | None) -> dict[str, Pat
     Kept with each run, so an evidence bundle holds the exact rules that judged it.
     """
     files: dict[str, Path] = {}
-    pending = [
-        (name, pilot_dir)
-        for name in [*manifest.governance.policy_packs, *auto_pack_names(manifest)]
-    ]
-    while pending:
-        name, base_dir = pending.pop()
-        path = pack_path(name, base_dir)
-        raw = read_yaml(path, max_bytes=MAX_PACK_BYTES, error=PolicyPackError)
-        if not isinstance(raw, dict) or str(raw.get("id")) in files:
-            continue
-        files[str(raw["id"])] = path
-        if isinstance(raw.get("extends"), str):
-            pending.append((raw["extends"], path.parent))
+    for pack in packs_for(manifest, pilot_dir):
+        files |= {pack_id: Path(path) for pack_id, path in pack.files.items()}
     return files

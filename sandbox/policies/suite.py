@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sandbox.errors import PolicyPackError
-from sandbox.manifest import describe_validation_error, load_manifest, read_yaml
+from sandbox.manifest import describe_validation_error, load_manifest
 from sandbox.policies.engine import check_stage, container_checks, decide, launch_gate
 from sandbox.policies.hardening import effective_hardening
 from sandbox.policies.pack import load_pack
@@ -30,6 +30,7 @@ from sandbox.policies.rules import RuleContext
 from sandbox.policies.verdict import Outcome, Verdict, VerdictStatus
 from sandbox.runtime.base import ContainerResult, Hardening, TerminalState
 from sandbox.tasks import EvaluationSettings, Outcomes, get_task
+from sandbox.yaml_reader import read_yaml
 
 __all__ = ["Suite", "SuiteCase", "SuiteContainer", "load_suite", "run_case"]
 

@@ -3,6 +3,7 @@ verdict and the trail record that proves what ran."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,15 +12,82 @@ from typing import TYPE_CHECKING, Any
 from sandbox.manifest import PilotManifest
 from sandbox.policies.impact import ImpactResult, assess
 from sandbox.reports import model as r
+from sandbox.reports.disclosure import disclosure_of
 
 if TYPE_CHECKING:
     from sandbox.reports.model import AuditReport
     from sandbox.runs.record import RunRecord
 
-__all__ = ["build_report", "impact_summary"]
+__all__ = ["build_report", "failure_of", "fitted_rows", "impact_summary"]
+
+#: Bounds of the error output a report quotes: the last lines, and at most this many characters.
+STDERR_LINES = 20
+STDERR_CHARS = 2000
+_HARNESS_ERROR = "harness: error: "
 
 
-def build_report(record: RunRecord, *, trail_path: Path, tracking_uri: str | None) -> AuditReport:
+def fitted_rows(train_rows: int, holdout: float) -> tuple[int, int]:
+    """(rows fitted on, rows held back for importance), as the harness splits them.
+
+    The harness holds back ``ceil(holdout * train_rows)`` rows with scikit-learn's
+    ``train_test_split``; the same expression here gives the same count.
+    """
+    held = math.ceil(holdout * train_rows) if holdout else 0
+    return train_rows - held, held
+
+
+def _stderr_tail(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()][-STDERR_LINES:]
+    return "\n".join(lines)[-STDERR_CHARS:]
+
+
+def failure_of(record: RunRecord) -> r.FailureSection | None:
+    """Why the model's run failed, in the harness's own words when it gave them."""
+    if record.outputs_rejected is not None:
+        return r.FailureSection(
+            stage="outputs",
+            reason=f"the model's outputs were rejected: {record.outputs_rejected}"[
+                :STDERR_CHARS
+            ].rstrip(". "),
+        )
+    result = record.container
+    if result is None or result.state == "succeeded":
+        return None
+    tail = _stderr_tail(result.stderr_tail)
+    hardening = record.hardening
+    if result.state == "timed_out":
+        limit = f" of {hardening.timeout_s:g} s" if hardening else ""
+        reason = f"the model ran longer than its time limit{limit} and was stopped"
+    elif result.state == "oom_killed":
+        limit = f" of {hardening.memory_mb} MB" if hardening else ""
+        reason = f"the model used more memory than its limit{limit} and was stopped"
+    else:
+        said = [x for x in tail.splitlines() if x.startswith(_HARNESS_ERROR)]
+        last = [x for x in tail.splitlines() if x.strip()]
+        why = said[-1].removeprefix(_HARNESS_ERROR) if said else (last[-1] if last else "")
+        reason = f"the model failed (exit code {result.exit_code})" + (f": {why}" if why else "")
+    return r.FailureSection(
+        stage="model", reason=reason[:STDERR_CHARS].rstrip(". "), stderr_tail=tail
+    )
+
+
+def shown_location(location: str | None, home: Path | None) -> str | None:
+    """A place under the sandbox home written `$SANDBOX_HOME/...`: reports carry no host path.
+
+    A report is signed into the trail and exported in evidence bundles, so it must not say
+    where the operator keeps things; `$SANDBOX_HOME` still tells the operator where to look.
+    """
+    if location is None or home is None:
+        return location
+    for spelling in sorted({str(home.resolve()), str(home)}, key=len, reverse=True):
+        if len(spelling) > 1:
+            location = location.replace(spelling, "$SANDBOX_HOME")
+    return location
+
+
+def build_report(
+    record: RunRecord, *, trail_path: Path, tracking_uri: str | None, home: Path | None = None
+) -> AuditReport:
     """The versioned report of one run, from everything its record holds."""
     manifest, verdict = record.manifest, record.verdict
     if manifest is None or verdict is None:
@@ -35,7 +103,9 @@ def build_report(record: RunRecord, *, trail_path: Path, tracking_uri: str | Non
         for x in data.sources
     )
     split = None
+    holdout = manifest.model.importance_holdout
     if crossing is not None:
+        fit, held = fitted_rows(crossing.train_rows, holdout)
         split = r.DataSplit(
             seed=manifest.data.split.seed,
             train_rows=crossing.train_rows,
@@ -44,6 +114,8 @@ def build_report(record: RunRecord, *, trail_path: Path, tracking_uri: str | Non
             score_sha256=crossing.files["score.csv"],
             evaluation_fraction=manifest.data.split.evaluation_fraction,
             stratified=manifest.data.split.stratify,
+            fit_rows=fit,
+            importance_rows=held,
         )
     runtime = None
     if hardening is not None:
@@ -106,6 +178,7 @@ def build_report(record: RunRecord, *, trail_path: Path, tracking_uri: str | Non
             entrypoint=manifest.model.entrypoint,
             params=dict(manifest.model.params),
             seed=manifest.model.seed,
+            importance_holdout=holdout,
         ),
         governance=r.GovernanceSection(
             phase=pilot.phase,
@@ -119,13 +192,15 @@ def build_report(record: RunRecord, *, trail_path: Path, tracking_uri: str | Non
         evaluation=evaluation,
         explanations=importances,
         verdict=verdict,
+        failure=failure_of(record),
+        disclosure=disclosure_of(evaluation),
         provenance=r.ProvenanceSection(
             manifest_sha256=str(record.manifest_sha256),
             policy_pack_id="+".join(p.id for p in packs),
             policy_pack_sha256=",".join(p.sha256 for p in packs),
             mlflow_run_id=record.tracker_run_id,
-            mlflow_tracking_uri=tracking_uri,
-            trail_path=str(trail_path),
+            mlflow_tracking_uri=shown_location(tracking_uri, home),
+            trail_path=shown_location(str(trail_path), home),
             trail_seq=started.seq if started else None,
             trail_record_hash=started.hash if started else None,
         ),

@@ -6,8 +6,9 @@ transparency record, residents' notices, PDF): each is derived from the report a
 Schema published by :func:`report_json_schema` lets other tools validate ``report.json``.
 Sections that cannot be known for a blocked or failed run (runtime, evaluation, explanations)
 are optional, and so is every section added after schema 1.0 shipped (``model``,
-``governance``, ``data.roles``, ``data.missing_by_column``). Schema 1.1 made the evaluation
-task-neutral (see :data:`SCHEMA_VERSION`).
+``governance``, ``data.roles``, ``data.missing_by_column``, ``failure``, ``disclosure``).
+Schema 1.1 made the evaluation task-neutral; 1.2 added the rows the model was fitted on, why a
+run failed, and the small-cell suppression decision (see :data:`SCHEMA_VERSION`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ __all__ = [
     "DataSection",
     "DataSource",
     "DataSplit",
+    "DisclosureSection",
+    "FailureSection",
     "FeatureImportance",
     "GovernanceSection",
     "ModelSection",
@@ -42,7 +45,10 @@ __all__ = [
 #: 1.1: the evaluation is task-neutral (``evaluation.task``; ``counts``, each group's
 #: ``confusion`` and each set's ``four_fifths`` are optional, present for binary tasks), and
 #: ``data.roles.positive_label`` is optional (absent for task types without one).
-SCHEMA_VERSION: Literal["1.1"] = "1.1"
+#: 1.2: ``data.split.fit_rows`` and ``.importance_rows``, ``model.importance_holdout``,
+#: ``failure`` (why the run failed, in the harness's words) and ``disclosure`` (the small-cell
+#: suppression decision every publication file applies); all optional.
+SCHEMA_VERSION: Literal["1.2"] = "1.2"
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -101,6 +107,10 @@ class DataSplit(BaseModel):
     score_sha256: str
     evaluation_fraction: float | None = None
     stratified: bool | None = None
+    #: Training rows the model was fitted on: ``train_rows`` less the importance hold-back.
+    fit_rows: int | None = None
+    #: Training rows held back from fitting to measure feature importance (0: none).
+    importance_rows: int | None = None
 
 
 class DataRoles(BaseModel):
@@ -137,6 +147,9 @@ class ModelSection(BaseModel):
     entrypoint: str
     params: dict[str, Any] = Field(default_factory=dict)
     seed: int | None = None
+    #: Share of the training rows held back from fitting for feature importance (pilot.yaml
+    #: ``model.importance_holdout``); 0 means importance is measured on the fitted rows.
+    importance_holdout: float | None = None
 
 
 class GovernanceSection(BaseModel):
@@ -178,6 +191,31 @@ class FeatureImportance(BaseModel):
     importance_std: float | None = None
 
 
+class FailureSection(BaseModel):
+    """Why the run failed: the reason in one line, and the tail of the model's error output."""
+
+    model_config = _FROZEN
+
+    #: Who failed: the model's container, or its outputs that the host rejected.
+    stage: Literal["model", "outputs"]
+    reason: str
+    #: The last lines of the container's standard error (bounded); not for publication.
+    stderr_tail: str = ""
+
+
+class DisclosureSection(BaseModel):
+    """The small-cell suppression decision every file meant for publication applies."""
+
+    model_config = _FROZEN
+
+    #: Groups with fewer evaluation rows than this are suppressed (None: nothing evaluated).
+    min_cell_size: int | None = None
+    #: Attribute set name -> suppressed group label -> why it is suppressed.
+    suppressed: dict[str, dict[str, str]] = Field(default_factory=dict)
+    publication_files: tuple[str, ...] = ()
+    internal_files: tuple[str, ...] = ()
+
+
 class ProvenanceSection(BaseModel):
     """Hashes and identifiers that tie the report to its inputs, tracker run and trail."""
 
@@ -198,7 +236,7 @@ class AuditReport(BaseModel):
 
     model_config = _FROZEN
 
-    schema_version: Literal["1.1"] = SCHEMA_VERSION
+    schema_version: Literal["1.2"] = SCHEMA_VERSION
     run: RunSection
     pilot: PilotSection
     data: DataSection = DataSection()
@@ -208,6 +246,8 @@ class AuditReport(BaseModel):
     evaluation: Evaluation | None = None
     explanations: tuple[FeatureImportance, ...] | None = None
     verdict: Verdict
+    failure: FailureSection | None = None
+    disclosure: DisclosureSection | None = None
     provenance: ProvenanceSection
     notes: tuple[str, ...] = ()
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from sandbox.reports.disclosure import disparity_hidden, publishable
 from sandbox.tasks import get_task, registered_tasks
 from sandbox.tasks.binary import VOCABULARY as BINARY_VOCABULARY
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Finding",
+    "importance_rows_text",
     "key_findings",
     "markdown_text",
     "metric_display",
@@ -105,13 +107,30 @@ def _value_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
 
 
+#: Characters that start Markdown markup anywhere in a line (pipes split table cells).
+_MD_ALWAYS = re.compile(r"([\\`*\[\]|~])")
+#: '_' only opens or closes emphasis at a word's edge: 'race_ethnicity' stays as it is.
+_MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+#: '<' opens raw HTML or an autolink only before a letter, '/', '!' or '?'; '&' opens an
+#: entity only as '&name;' or '&#123;'. '<30' and 'A & B' stay as they are.
+_MD_HTML = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")
+#: At the start of a line: a heading, a block quote, a list item ('- ', '+ ', '1. ', '1) ').
+_MD_LINE_START = re.compile(r"^(?:#{1,6}(?=\s|$)|[-+](?=\s|$)|>)")
+_MD_ORDERED = re.compile(r"^(\d{1,9})(?=[.)](?:\s|$))")
+
+
 def _md(text: Any) -> str:
-    """Escape text for Markdown (and for the HTML that Markdown renderers pass through)."""
-    # a bare '&' renders as itself; only one that would start an entity needs escaping
-    escaped = re.sub(r"&(?=#?\w+;)", "&amp;", str(text))
-    escaped = escaped.replace("<", "&lt;").replace(">", "&gt;")
-    escaped = re.sub(r"([\\`*_\[\]|#])", r"\\\1", escaped)
-    return " ".join(escaped.split())
+    """Escape text for Markdown inside a line, with backslashes, never HTML entities."""
+    line = " ".join(str(text).split())
+    line = _MD_ALWAYS.sub(r"\\\1", line)
+    line = _MD_UNDERSCORE.sub(r"\\_", line)
+    return _MD_HTML.sub(lambda m: "\\" + m.group(0), line)
+
+
+def _md_start(text: Any) -> str:
+    """Escape text that starts a line or a list item: also what would open a block there."""
+    line = _MD_LINE_START.sub(lambda m: "\\" + m.group(0), _md(text))
+    return _MD_ORDERED.sub(r"\1\\", line)
 
 
 def overall_rates(evaluation: Evaluation) -> dict[str, float | None]:
@@ -127,30 +146,34 @@ def overall_rates(evaluation: Evaluation) -> dict[str, float | None]:
     }
 
 
-def _group_text(group: GroupResult, metric: str) -> str:
-    small = f", only {group.count:,} rows" if group.small else ""
+def _group_text(group: GroupResult, metric: str, *, publication: bool) -> str:
+    if publication:  # the disparity is shown only when neither group is suppressed
+        return f"{group.label} ({_num(group.metrics[metric].value)})"
+    small = f"; small group, {group.count:,} rows, not for publication" if group.small else ""
     return f"{group.label} ({_num(group.metrics[metric].value)}{small})"
 
 
 def _largest_disparity(
-    result: AttributeSetResult, confidence: float, names: dict[str, str]
+    report: AuditReport, result: AttributeSetResult, names: dict[str, str], *, publication: bool
 ) -> Finding | None:
     candidates = [d for m, d in result.disparities.items() if m in dict(CHART_METRICS)] or list(
         result.disparities.values()
     )
     defined = [d for d in candidates if d.difference.value is not None]
+    if publication:
+        defined = [d for d in defined if not disparity_hidden(report, result.name, d)]
     if len(result.groups) < 2 or not defined:
         return None
     top = max(defined, key=lambda d: d.difference.value or 0.0)
     by_label = {g.label: g for g in result.groups}
-    high = by_label[top.highest_group or ""]
-    low = by_label[top.lowest_group or ""]
+    high = _group_text(by_label[top.highest_group or ""], top.metric, publication=publication)
+    low = _group_text(by_label[top.lowest_group or ""], top.metric, publication=publication)
     interval = _interval(top.difference)
+    confidence = report.evaluation.confidence if report.evaluation else 0.95
     text = (
         f"Across {result.name}, the largest disparity observed is in the "
         f"{names.get(top.metric, top.metric).lower()}: a difference of "
-        f"{_num(top.difference.value)} "
-        f"between {_group_text(high, top.metric)} and {_group_text(low, top.metric)}"
+        f"{_num(top.difference.value)} between {high} and {low}"
         + (f"; {confidence:.0%} interval {interval}." if interval else ".")
     )
     if top.includes_undefined:
@@ -159,15 +182,34 @@ def _largest_disparity(
     return Finding(tone, text)
 
 
-def _evaluation_findings(evaluation: Evaluation) -> list[Finding]:
+def _small_groups(evaluation: Evaluation, *, publication: bool) -> Finding | None:
+    small = [(r, g) for r in evaluation.attribute_sets for g in r.groups if g.small]
+    if not small:
+        return None
+    head = f"{len(small)} group(s) have fewer than {evaluation.min_group_size} rows"
+    if publication:
+        return Finding("warn", f"{head}; their values are suppressed in this document.")
+    examples = ", ".join(f"{r.name} = {g.label} ({g.count:,} rows)" for r, g in small[:4])
+    more = f" and {len(small) - 4} more" if len(small) > 4 else ""
+    return Finding(
+        "warn",
+        f"{head}: {examples}{more}. Their estimates are uncertain; this internal report shows "
+        "them, marked small, and the documents for publication suppress them.",
+    )
+
+
+def _evaluation_findings(report: AuditReport, *, publication: bool) -> list[Finding]:
+    evaluation = report.evaluation
+    if evaluation is None:
+        return []
     findings: list[Finding] = []
     perf = evaluation.performance
     short = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "roc_auc": "ROC AUC"}
     parts = [f"{name} {_num(perf[k])}" for k, name in short.items() if k in perf]
     findings.append(Finding("info", f"On {evaluation.rows:,} evaluation rows: {', '.join(parts)}."))
+    names = vocabulary_names(evaluation)["METRIC_NAMES"]
     for result in evaluation.attribute_sets:
-        names = vocabulary_names(evaluation)["METRIC_NAMES"]
-        finding = _largest_disparity(result, evaluation.confidence, names)
+        finding = _largest_disparity(report, result, names, publication=publication)
         if finding:
             findings.append(finding)
     rules = [(r, r.four_fifths) for r in evaluation.attribute_sets if r.four_fifths]
@@ -175,7 +217,9 @@ def _evaluation_findings(evaluation: Evaluation) -> list[Finding]:
     met = [r for r, ff in rules if ff.passed]
     if below:
         listed = "; ".join(
-            f"{r.name} (ratio {_num(ff.ratio)}, {ff.lowest_group} vs {ff.highest_group})"
+            r.name
+            if publication and disparity_hidden(report, r.name, r.disparities.get("selection_rate"))
+            else f"{r.name} (ratio {_num(ff.ratio)}, {ff.lowest_group} vs {ff.highest_group})"
             for r, ff in below
         )
         findings.append(
@@ -186,34 +230,34 @@ def _evaluation_findings(evaluation: Evaluation) -> list[Finding]:
             )
         )
     if met:
-        names = ", ".join(r.name for r in met)
+        listed = ", ".join(r.name for r in met)
         findings.append(
-            Finding("ok", f"Four-fifths rule: selection-rate ratio is 0.8 or more for {names}.")
+            Finding("ok", f"Four-fifths rule: selection-rate ratio is 0.8 or more for {listed}.")
         )
-    small = [(r, g) for r in evaluation.attribute_sets for g in r.groups if g.small]
-    if small:
-        examples = ", ".join(f"{r.name} = {g.label} ({g.count:,} rows)" for r, g in small[:4])
-        more = f" and {len(small) - 4} more" if len(small) > 4 else ""
-        findings.append(
-            Finding(
-                "warn",
-                f"{len(small)} group(s) have fewer than {evaluation.min_group_size} rows: "
-                f"{examples}{more}. Their estimates are uncertain.",
-            )
-        )
-    return findings
+    small = _small_groups(evaluation, publication=publication)
+    return findings + ([small] if small else [])
 
 
-def key_findings(report: AuditReport) -> list[Finding]:
-    """The report's key findings in plain words, most important first."""
+def key_findings(report: AuditReport, *, publication: bool = False) -> list[Finding]:
+    """The report's key findings in plain words, most important first.
+
+    With ``publication``, the findings apply the run's suppression decision
+    (:mod:`sandbox.reports.disclosure`): no value of a suppressed group, and no message that
+    names one.
+    """
     findings: list[Finding] = []
+    if report.failure is not None:
+        findings.append(Finding("alert", f"The run failed: {report.failure.reason}."))
     failed = report.verdict.failures
     for outcome in failed:
         tone: Literal["alert", "warn"] = "alert" if outcome.severity == "block" else "warn"
+        message = (
+            outcome.message
+            if not publication or publishable(report, outcome.message)
+            else "(the message names a group too small to publish)"
+        )
         findings.append(
-            Finding(
-                tone, f"Policy rule \u201c{outcome.title}\u201d did not hold: {outcome.message}"
-            )
+            Finding(tone, f"Policy rule \u201c{outcome.title}\u201d did not hold: {message}")
         )
     if report.evaluation is None:
         findings.append(
@@ -223,8 +267,7 @@ def key_findings(report: AuditReport) -> list[Finding]:
                 "performance were not assessed.",
             )
         )
-    else:
-        findings.extend(_evaluation_findings(report.evaluation))
+    findings.extend(_evaluation_findings(report, publication=publication))
     if not failed:
         findings.insert(0, Finding("ok", "Every governance rule in the policy pack held."))
     return findings
@@ -240,7 +283,9 @@ def template_environment(folder: Path = _TEMPLATES) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(num=_num, interval=_interval, md=_md, value_text=_value_text)
+    env.filters.update(
+        num=_num, interval=_interval, md=_md, md_start=_md_start, value_text=_value_text
+    )
     env.globals.update(
         METRIC_NAMES=METRIC_NAMES,
         PERFORMANCE_NAMES=PERFORMANCE_NAMES,
@@ -257,6 +302,19 @@ def _environment() -> Environment:
 #: Public names of the text helpers the transparency documents share with the report.
 markdown_text = _md
 number_text = _num
+
+
+def importance_rows_text(report: AuditReport) -> str:
+    """Which rows the feature importances were measured on, in words."""
+    split = report.data.split
+    if split is None or split.fit_rows is None:
+        return "rows the run reported"
+    if split.importance_rows:
+        return (
+            f"{split.importance_rows:,} training rows held back from fitting "
+            "(the model did not see them)"
+        )
+    return f"the {split.fit_rows:,} rows the model was fitted on (no rows were held back)"
 
 
 def _context(report: AuditReport) -> dict[str, Any]:
@@ -276,6 +334,7 @@ def _context(report: AuditReport) -> dict[str, Any]:
             [0.0, *(f.importance_mean + (f.importance_std or 0.0) for f in importances[:20])]
         ),
         "importances_hidden": max(0, len(importances) - 20),
+        "importance_rows_text": importance_rows_text(report),
         "css": (_TEMPLATES / "report.css").read_text(encoding="utf-8"),
         **vocabulary_names(evaluation),
     }

@@ -22,6 +22,7 @@ __all__ = ["HARNESS_COMMAND", "AssessedOutputs", "assess_outputs", "cross_wall",
 
 #: The built-in harness in the runner image: it runs the pilot's entrypoint on /input.
 HARNESS_COMMAND: Final = ("python3", "/opt/sandbox/harness.py")
+MAX_REASON_CHARS: Final = 2000
 
 
 def cross_wall(data: Any, manifest: PilotManifest, input_dir: Path) -> Any:
@@ -49,7 +50,7 @@ def run_container(
     try:
         return runtime.run(spec), None
     except OutputRejected as exc:
-        return None, str(exc)
+        return None, _reason(exc)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,7 +80,17 @@ def assess_outputs(manifest: PilotManifest, crossing: Any, output_dir: Path) -> 
             else None
         )
     except OutputRejected as exc:
-        return AssessedOutputs(rejected=str(exc))
+        return AssessedOutputs(rejected=_reason(exc))
+    except Exception as exc:
+        # Whatever the container wrote, reading it must end the run on the record, with a
+        # failed `runtime.outputs-valid`, never with a traceback.
+        return AssessedOutputs(rejected=_reason(f"the outputs could not be read ({exc!r})"))
     # read_predictions returns the rows in the order of expected_row_ids, i.e. of held_back.
     evaluation = evaluate_predictions(manifest, crossing.held_back, predictions)
     return AssessedOutputs(evaluation=evaluation, explanations=explanations)
+
+
+def _reason(error: object) -> str:
+    """Why outputs were rejected, bounded: it goes into the verdict, the reports and the trail."""
+    text = str(error)
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 3] + "..."

@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sandbox.digests import file_sha256
+from sandbox.digests import bytes_sha256, file_sha256
 from sandbox.errors import ManifestError, PolicyPackError, SandboxError, TrackingError
-from sandbox.manifest import MANIFEST_NAME, PilotManifest, load_manifest
+from sandbox.hostfile import HostFileError, read_pilot_file
+from sandbox.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, PilotManifest, load_manifest
+from sandbox.plain_data import is_valid_text, shown_path, writable_text
 from sandbox.policies.engine import check_stage, container_checks, decide, launch_gate
 from sandbox.policies.hardening import effective_hardening
 from sandbox.policies.impact import assess
@@ -117,12 +119,15 @@ def run_pilot(
     manifest_path = pilot_dir / MANIFEST_NAME
     try:
         with stage(progress, "manifest"):
+            if not is_valid_text(str(pilot_dir)):  # it could not be written to the record
+                raise ManifestError(
+                    f"{shown_path(pilot_dir)}: the folder's path is not valid UTF-8; rename it"
+                )
             manifest = load_manifest(pilot_dir)
-            manifest_sha = file_sha256(manifest_path)
+            manifest_sha = _manifest_sha256(manifest_path) or ""
             packs = packs_for(manifest, pilot_dir)  # declared packs + those impact and phase add
     except (ManifestError, PolicyPackError) as exc:
-        sha = file_sha256(manifest_path) if manifest_path.is_file() else None
-        _rejected(services, run_id, pilot_dir, exc, sha)
+        _rejected(services, run_id, pilot_dir, exc, _manifest_sha256(manifest_path))
         raise
     record = RunRecord(
         run_id=run_id,
@@ -152,7 +157,11 @@ def _rejected(
         "run.rejected",
         actor=services.actor,
         run_id=run_id,
-        payload={"pilot_dir": str(pilot_dir), "manifest_sha256": sha, "error": str(exc)},
+        payload={
+            "pilot_dir": shown_path(pilot_dir),
+            "manifest_sha256": sha,
+            "error": writable_text(str(exc)),
+        },
     )
     tracker = services.tracker
     try:
@@ -161,7 +170,7 @@ def _rejected(
             run_name=run_id,
             tags={"sandbox.run_id": run_id, "sandbox.state": "rejected"},
         )
-        tracker.set_tags(key, {"sandbox.error": str(exc)[:4000]})
+        tracker.set_tags(key, {"sandbox.error": writable_text(str(exc))[:4000]})
         tracker.end_run(key, "FAILED")
     except TrackingError:
         pass  # the trail holds the rejection; the tracker is a convenience
@@ -202,6 +211,14 @@ def _submit(rec: RunRecorder) -> None:
         }
     )
     rec.start_tracking(experiment=r.name, tags=start_tags(r))
+
+
+def _manifest_sha256(path: Path) -> str | None:
+    """The manifest's digest, read with the same bounds as the manifest itself; None if unsafe."""
+    try:
+        return bytes_sha256(read_pilot_file(path, max_bytes=MAX_MANIFEST_BYTES))
+    except HostFileError:
+        return None
 
 
 def _context(record: RunRecord) -> RuleContext:
@@ -310,7 +327,9 @@ def _finish(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
 
     s = rec.services
     with rec.stage("reports"):
-        report = build_report(rec.record, trail_path=s.trail.path, tracking_uri=s.tracking_uri)
+        report = build_report(
+            rec.record, trail_path=s.trail.path, tracking_uri=s.tracking_uri, home=s.home
+        )
         reports = rec.write_reports(report, out_dir)
 
     r = rec.record

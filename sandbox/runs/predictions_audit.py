@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
-import numpy as np
 import pandas as pd
 
 from sandbox.digests import file_sha256
@@ -26,6 +25,7 @@ from sandbox.runs.record import RunRecord, new_run_id
 from sandbox.runs.recorder import AUDIT, RunRecorder
 
 if TYPE_CHECKING:
+    from sandbox.data.adequacy import Inputs
     from sandbox.evaluation.result import Evaluation
     from sandbox.policies.pack import PolicyPack
     from sandbox.policies.verdict import Verdict
@@ -74,6 +74,76 @@ def _columns(frame: pd.DataFrame, path: Path, wanted: dict[str, str]) -> None:
             )
 
 
+def _inputs(data: Path, label: str, sensitive: Sequence[str], positive: str | None) -> Inputs:
+    """How messages about a predictions file name it, its options and the fixes."""
+    from sandbox.data.adequacy import MIN_EVALUATION_ROWS, Inputs
+
+    return Inputs(
+        source=str(data),
+        label=f"--label {label!r}",
+        sensitive={c: f"--sensitive[{i}]" for i, c in enumerate(sensitive)},
+        more_rows=f"supply a file of at least {MIN_EVALUATION_ROWS} rows",
+        more_of_class="supply rows of both outcomes, or check which value --positive names",
+        one_group="leave it out of --sensitive, or supply rows of several groups",
+        class_names={
+            1: f"the positive outcome{f' {positive!r}' if positive else ' (1/true)'}",
+            0: "the other outcome",
+        },
+    )
+
+
+def _outcomes(
+    frame: pd.DataFrame,
+    data: Path,
+    task: Task,
+    *,
+    label: str,
+    prediction: str,
+    sensitive: Sequence[str],
+    score: str | None,
+    positive: str | None,
+) -> Outcomes:
+    """The supplied rows as outcomes, checked as a pilot's evaluation rows are checked."""
+    from sandbox.data.adequacy import check_evaluation_rows, label_classes
+    from sandbox.data.table import group_columns
+    from sandbox.tasks import Outcomes
+    from sandbox.tasks.binary import parse_scores
+
+    wanted = {"--label": label, "--prediction": prediction}
+    wanted |= {"--score": score} if score else {}
+    wanted |= {f"--sensitive[{i}]": c for i, c in enumerate(sensitive)}
+    _columns(frame, data, wanted)
+    if frame.empty:
+        raise DataError(f"{data}: no data rows")
+    source = str(data)
+    y_true = task.encode_supplied(frame[label], column=label, source=source, positive=positive)
+    y_pred = task.encode_supplied(
+        frame[prediction], column=prediction, source=source, positive=positive
+    )
+    y_score = None
+    if score:
+        y_score = parse_scores(
+            frame[score],
+            source=source,
+            column=score,
+            error=DataError,
+            fix="rescale them to probabilities, or leave out --score",
+        )
+    groups = group_columns(
+        frame,
+        list(sensitive),
+        source=source,
+        fix="rename that value in the file, or leave those cells empty if it means missing",
+    ).reset_index(drop=True)
+    check_evaluation_rows(
+        y_true,
+        groups,
+        classes=label_classes(task.sample_cells),
+        inputs=_inputs(data, label, sensitive, positive),
+    )
+    return Outcomes(labels=y_true, predictions=y_pred, scores=y_score, groups=groups)
+
+
 def audit_predictions(
     data: Path,
     *,
@@ -95,43 +165,22 @@ def audit_predictions(
     """Assess a file of predictions for performance and group fairness, on the record.
 
     Uses only the tracker, the trail, the runs folder and the actor of `services`: no
-    container runs. Raises DataError for a file or column the caller can fix (before anything
-    is recorded); a failure after that is recorded as `run.failed`.
+    container runs. Raises UserInputError for options and DataError for a file that cannot
+    be read (before anything is recorded); a readable file whose rows cannot be assessed (a
+    missing column, labels of one class, too few rows, one group, scores outside [0, 1])
+    raises DataError after the audit is recorded as failed, as a pilot run's data is.
     """
-    from sandbox.data.table import group_columns
     from sandbox.policies.pack import load_pack
-    from sandbox.tasks import EvaluationSettings, Outcomes, get_task
+    from sandbox.tasks import EvaluationSettings, get_task
 
     data = Path(data)
     if not sensitive:
         raise UserInputError("--sensitive: name at least one sensitive attribute column")
-    frame = read_predictions_file(data)
-    wanted = {"--label": label, "--prediction": prediction}
-    wanted |= {"--score": score} if score else {}
-    wanted |= {f"--sensitive[{i}]": c for i, c in enumerate(sensitive)}
-    _columns(frame, data, wanted)
-    if frame.empty:
-        raise DataError(f"{data}: no data rows")
     overlap = {label, prediction, score} & set(sensitive)
     if overlap:
         raise UserInputError(f"--sensitive: {sorted(str(c) for c in overlap)} is also an outcome")
     kind = get_task(task)
-    source = str(data)
-    y_true = kind.encode_supplied(frame[label], column=label, source=source, positive=positive)
-    y_pred = kind.encode_supplied(
-        frame[prediction], column=prediction, source=source, positive=positive
-    )
-    y_score = None
-    if score:
-        y_score = pd.to_numeric(frame[score], errors="coerce").to_numpy(dtype=float)
-        if np.isnan(y_score).any():
-            raise DataError(f"{data}: column {score!r}: scores must be numbers, none missing")
-    outcomes = Outcomes(
-        labels=y_true,
-        predictions=y_pred,
-        scores=y_score,
-        groups=group_columns(frame, list(sensitive)).reset_index(drop=True),
-    )
+    frame = read_predictions_file(data)
     settings = EvaluationSettings(
         min_group_size=min_group_size, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed
     )
@@ -154,24 +203,23 @@ def audit_predictions(
         },
     )
     with RunRecorder(services, record, kinds=AUDIT) as rec:
-        return _audit(
-            rec, data, frame, kind, outcomes, settings, positive=positive, out_dir=out_dir
+        _submit(rec, frame, positive=positive)
+        outcomes = _outcomes(
+            frame,
+            data,
+            kind,
+            label=label,
+            prediction=prediction,
+            sensitive=sensitive,
+            score=score,
+            positive=positive,
         )
+        return _audit(rec, data, frame, kind, outcomes, settings, out_dir=out_dir)
 
 
-def _audit(
-    rec: RunRecorder,
-    data: Path,
-    frame: pd.DataFrame,
-    task: Task,
-    outcomes: Outcomes,
-    settings: EvaluationSettings,
-    *,
-    positive: str | None,
-    out_dir: Path | None,
-) -> PredictionsAudit:
-    """The audit on the record: submitted, evaluated, judged, reported, tracked, finished."""
-    from sandbox.tracking.mapping import start_tags, tracked_values
+def _submit(rec: RunRecorder, frame: pd.DataFrame, *, positive: str | None) -> None:
+    """The audit's first record and its tracked run."""
+    from sandbox.tracking.mapping import start_tags
 
     r = rec.record
     rec.submit(
@@ -187,6 +235,22 @@ def _audit(
         }
     )
     rec.start_tracking(experiment=r.name, tags=start_tags(r))
+
+
+def _audit(
+    rec: RunRecorder,
+    data: Path,
+    frame: pd.DataFrame,
+    task: Task,
+    outcomes: Outcomes,
+    settings: EvaluationSettings,
+    *,
+    out_dir: Path | None,
+) -> PredictionsAudit:
+    """The audit on the record once submitted: evaluated, judged, reported, tracked, finished."""
+    from sandbox.tracking.mapping import tracked_values
+
+    r = rec.record
     evaluation = task.evaluate(outcomes, settings)
     rec.update(evaluation=evaluation, verdict=_verdict(r.packs, evaluation))
     report = _report(rec, data, frame)
@@ -229,8 +293,16 @@ def _verdict(packs: Sequence[PolicyPack], evaluation: Evaluation) -> Verdict:
     return decide(packs, check_stage(packs, "post_run", ctx))
 
 
+def _used(columns: dict[str, Any] | None) -> list[str]:
+    """The columns an audit read: outcome, prediction, score, sensitive attributes."""
+    c = columns or {}
+    named = [c.get("label"), c.get("prediction"), c.get("score"), *c.get("sensitive", [])]
+    return list(dict.fromkeys(str(name) for name in named if name))
+
+
 def _report(rec: RunRecorder, data: Path, frame: pd.DataFrame) -> AuditReport:
     from sandbox.reports import model as r
+    from sandbox.reports.build import shown_location
 
     record = rec.record
     verdict = cast("Verdict", record.verdict)
@@ -247,7 +319,8 @@ def _report(rec: RunRecorder, data: Path, frame: pd.DataFrame) -> AuditReport:
         pilot=r.PilotSection(
             name=record.name,
             version=MODE,
-            city="(not stated: predictions-only audit)",
+            # The tenant who ran the audit; a display text only, never who may see the run.
+            city=rec.services.tenant or "(not stated: predictions-only audit)",
             purpose="Audit of supplied predictions; the model itself was not run.",
             task=record.evaluation.task,
         ),
@@ -260,7 +333,8 @@ def _report(rec: RunRecorder, data: Path, frame: pd.DataFrame) -> AuditReport:
                     rows=len(frame),
                     columns=tuple(str(c) for c in frame.columns),
                 ),
-            )
+            ),
+            missing_by_column={c: int(frame[c].isna().sum()) for c in _used(record.columns)},
         ),
         evaluation=record.evaluation,
         verdict=verdict,
@@ -269,8 +343,8 @@ def _report(rec: RunRecorder, data: Path, frame: pd.DataFrame) -> AuditReport:
             policy_pack_id="+".join(p.id for p in record.packs),
             policy_pack_sha256=",".join(p.sha256 for p in record.packs),
             mlflow_run_id=record.tracker_run_id,
-            mlflow_tracking_uri=rec.services.tracking_uri,
-            trail_path=str(rec.services.trail.path),
+            mlflow_tracking_uri=shown_location(rec.services.tracking_uri, rec.services.home),
+            trail_path=shown_location(str(rec.services.trail.path), rec.services.home),
             trail_seq=submitted.seq,
             trail_record_hash=submitted.hash,
         ),

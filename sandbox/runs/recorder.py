@@ -30,9 +30,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from sandbox.errors import SandboxError, TrackingError
+from sandbox.errors import SandboxError, TrackingError, TrackingRefused
+from sandbox.plain_data import writable_text
 from sandbox.runs.record import RunRecord
-from sandbox.runs.state import RunLock, write_state
+from sandbox.runs.state import RunLock, close_run_folder, make_run_folder, write_state
 
 if TYPE_CHECKING:
     from sandbox.audit.trail import TrailRecord
@@ -116,7 +117,7 @@ class RunRecorder:
 
     def __enter__(self) -> Self:
         r = self.record
-        r.run_dir.mkdir(parents=True)
+        make_run_folder(r.run_dir, shared_read=self.services.shared_read)
         self._lock.acquire()
         write_state(
             r.run_dir,
@@ -127,6 +128,7 @@ class RunRecorder:
             pid=os.getpid(),
             started_at=r.started_at.isoformat(),
             status="running",
+            tenant=self.services.tenant,
         )
         return self
 
@@ -140,6 +142,7 @@ class RunRecorder:
             if self.terminal is None:  # the run must end on the record even on Ctrl-C
                 self._fail(exc)
         finally:
+            close_run_folder(self.record.run_dir, shared_read=self.services.shared_read)
             self._lock.release()
 
     def update(self, **changes: Any) -> RunRecord:
@@ -168,7 +171,8 @@ class RunRecorder:
         """The run's first record (`run.submitted`, `audit.submitted`)."""
         if self.kinds.submitted is None:
             return None
-        return self.append(self.kinds.submitted, payload)
+        # Who the run belongs to is the operator's setting, signed here; never the pilot's word.
+        return self.append(self.kinds.submitted, {**payload, "tenant": self.services.tenant})
 
     def finish(self, kind: str, payload: dict[str, Any], *, ok: bool) -> TrailRecord:
         """End the run on the record: its terminal record, state, attestation and checkpoint."""
@@ -183,7 +187,7 @@ class RunRecorder:
 
     def _fail(self, exc: BaseException | None) -> None:
         error = f"{type(exc).__name__}: {exc}" if exc else "the run ended without a final record"
-        payload: dict[str, Any] = {"error": error[:4000]}
+        payload: dict[str, Any] = {"error": writable_text(error)[:4000]}
         if self.kinds.failed == "audit.replayed":
             payload |= {"status": "failed", "replay_dir": self.record.run_dir.name}
         self._close(self.kinds.failed, payload, status="failed")
@@ -204,7 +208,8 @@ class RunRecorder:
             json.dumps([x.to_dict() for x in self.records], indent=2, sort_keys=True) + "\n",
             encoding="utf-8",
         )
-        self._attest_and_checkpoint(attest=self.kinds.attest and status != "failed")
+        # A blocked run is attested too: its subjects are the manifest and packs it was judged on.
+        self._attest_and_checkpoint(attest=self.kinds.attest)
         if r.tracker_key:
             key = r.tracker_key
             self.track(lambda: self.services.tracker.log_file(key, audit_path, "audit"))
@@ -242,6 +247,9 @@ class RunRecorder:
         """Call the tracker; a tracker failure becomes a note, the trail still records the run."""
         try:
             return action()
+        except TrackingRefused as exc:  # set aside by the outbox, never replayed
+            self.note(f"tracking: refused, not retried: {exc}")
+            return None
         except TrackingError as exc:
             self.note(f"tracking: {exc}")
             return None

@@ -192,6 +192,11 @@ def settle(services: RunServices) -> list[str]:
         delivery = tracker.deliver_pending()
         if delivery.delivered_calls:
             done.append(f"delivered {delivery.delivered_calls} queued tracking calls to MLflow")
+        if delivery.refused:  # kept in the outbox's refused/ folder, never replayed
+            done.append(
+                f"set aside {len(delivery.refused)} queued tracking calls MLflow refused "
+                f"(see {tracker.outbox_dir / 'refused'})"
+            )
         for started in delivery.started:
             # The trail said "tracking pending"; now it says where the run is in the tracker.
             services.trail.append(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sandbox.runtime.base import Hardening, Runtime
-from sandbox.settings import Settings
+from sandbox.settings import Settings, prepare_home
 
 if TYPE_CHECKING:
     from sandbox.audit.trail import AuditTrail
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RunServices",
     "build_services",
+    "configured_tenant",
     "default_hardening",
     "open_trail",
     "runner_image",
@@ -35,6 +36,11 @@ class RunServices:
     hardening: Hardening = field(default_factory=Hardening)
     tracking_uri: str | None = None
     key_path: Path | None = None  # the signing key; its keyring verifies checkpoints
+    # The tenant every run is recorded for (see sandbox.runs.tenant); None: served to nobody.
+    tenant: str | None = None
+    shared_read: bool = False  # run folders readable by the owner's group (SANDBOX_SHARED_READ)
+    # The sandbox home: reports name places under it as `$SANDBOX_HOME/...`, never a host path.
+    home: Path | None = None
 
 
 def default_hardening(settings: Settings) -> Hardening:
@@ -70,7 +76,10 @@ def build_services(settings: Settings) -> RunServices:
     from sandbox.tracking.mlflow import MlflowTracker
     from sandbox.tracking.outbox import QueuedTracker
 
+    tenant = configured_tenant(settings)  # a bad name is refused before anything starts
+    prepare_home(settings)  # nothing under it is reachable by other users unless configured
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    settings.runs_dir.chmod(0o777 & ~settings.umask)
     return RunServices(
         runtime=open_runtime(settings.runtime),
         # Tracking calls that fail (MLflow down) wait in a durable outbox, delivered later.
@@ -85,4 +94,16 @@ def build_services(settings: Settings) -> RunServices:
         hardening=default_hardening(settings),
         tracking_uri=settings.tracking_uri,
         key_path=settings.key_path,
+        tenant=tenant,
+        shared_read=settings.shared_read,
+        home=settings.home,
     )
+
+
+def configured_tenant(settings: Settings) -> str | None:
+    """The operator's tenant (`SANDBOX_TENANT`, `--tenant`), checked; None when not set."""
+    from sandbox.runs.tenant import check_tenant
+
+    if settings.tenant is None:
+        return None
+    return check_tenant(settings.tenant, where="SANDBOX_TENANT / --tenant")

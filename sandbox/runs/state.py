@@ -4,17 +4,31 @@ runner died (kill -9, power loss) from one that is still going.
 A running pipeline holds an exclusive `flock` on `<run_dir>/run.lock` for the whole run and
 keeps `<run_dir>/run.json` current. The kernel drops the lock when the process dies, so a
 run whose state is not terminal and whose lock can be taken was abandoned.
+
+A run folder is the owner's alone (0700, files 0600; 0750 and 0640 with `shared_read`). The
+inputs and code a container reads are readable by its unprivileged user while it runs, behind
+the closed run folder; `close_run_folder` takes that back when the run ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TERMINAL", "RunLock", "is_abandoned", "read_state", "write_state"]
+__all__ = [
+    "TERMINAL",
+    "RunLock",
+    "close_run_folder",
+    "folder_mode",
+    "is_abandoned",
+    "make_run_folder",
+    "read_state",
+    "write_state",
+]
 
 STATE_FILE = "run.json"
 LOCK_FILE = "run.lock"
@@ -49,7 +63,8 @@ def write_state(run_dir: Path, **fields: Any) -> None:
     """Merge `fields` into run.json, atomically (write, fsync, rename)."""
     state = {**read_state(run_dir), **fields}
     tmp = run_dir / (STATE_FILE + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(state, handle, indent=2, sort_keys=True)
         handle.flush()
         os.fsync(handle.fileno())
@@ -76,3 +91,32 @@ def is_abandoned(run_dir: Path) -> bool:
         return False
     probe.release()
     return True
+
+
+def folder_mode(*, shared_read: bool) -> int:
+    """The mode of a run folder: the owner's alone, or also its group's with `shared_read`."""
+    return 0o750 if shared_read else 0o700
+
+
+def make_run_folder(run_dir: Path, *, shared_read: bool) -> None:
+    """Create a run folder closed to other users, whatever the process's umask."""
+    mode = folder_mode(shared_read=shared_read)
+    run_dir.mkdir(mode=mode, parents=True)
+    run_dir.chmod(mode)
+
+
+def close_run_folder(run_dir: Path, *, shared_read: bool) -> None:
+    """Make everything in a finished run folder the owner's alone (group-readable if shared).
+
+    The container's unprivileged user no longer needs to read the staged inputs and code, so
+    they lose the bits it needed. Links are left alone (their targets are not the run's).
+    """
+    folder = folder_mode(shared_read=shared_read)
+    file = folder & 0o640
+    for current, dirs, names in os.walk(run_dir, followlinks=False):
+        for name, mode in [*((d, folder) for d in dirs), *((n, file) for n in names)]:
+            path = Path(current) / name
+            if not path.is_symlink():
+                with contextlib.suppress(OSError):  # the closed run folder still guards it
+                    path.chmod(mode)
+    run_dir.chmod(folder)

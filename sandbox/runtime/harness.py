@@ -4,9 +4,12 @@ Standalone on purpose (standard library, numpy, pandas, scikit-learn; never `san
 copied into the runner image and is part of the image's content-addressed tag.
 
 Reads /input/spec.json, /input/train.csv and /input/score.csv; imports the pilot's estimator
-factory from /pilot; fits it on a seeded part of the training rows; writes
-/output/predictions.csv, /output/explanations.json (permutation importance on the held-out
-part) and /output/model/model.joblib (opaque to the host, which only hashes it).
+factory from /pilot; fits it on the training rows less a seeded hold-back (the spec's
+`explain.holdout_fraction`, the manifest's `model.importance_holdout`: ceil(fraction x rows)
+rows, as scikit-learn's `train_test_split` takes them); writes /output/predictions.csv,
+/output/explanations.json (permutation importance on the held-back rows, or on the fitted rows
+when the fraction is 0) and /output/model/model.joblib (opaque to the host, which only hashes
+it). The host reports the same fitted-row count from the same rule.
 
 What to write comes from the spec's `outputs`, which the host derives from the pilot's task
 type: the kind of prediction (`binary` 0/1 labels, `label` class values, `number`), whether
@@ -86,6 +89,9 @@ def load_spec(path: Path) -> dict[str, Any]:
         raise bad_input("spec.features: expected a non-empty list of distinct column names")
     if spec["label"] in features or "row_id" in features:
         raise bad_input("spec.features: must not contain the label or 'row_id'")
+    types = spec.get("types", {})
+    if not isinstance(types, dict) or not all(isinstance(t, str) for t in types.values()):
+        raise bad_input("spec.types: expected an object of column -> declared type")
     entrypoint = spec.get("entrypoint")
     if not isinstance(entrypoint, str) or entrypoint.count(":") != 1:
         raise bad_input(f"spec.entrypoint: expected 'file.py:factory', got {entrypoint!r}")
@@ -149,11 +155,22 @@ def build_estimator(factory: Any, params: dict[str, Any], seed: int) -> Any:
     return estimator
 
 
-def read_csv(path: Path, columns: list[str]) -> Any:
+def read_csv(path: Path, columns: list[str], types: dict[str, str] | None = None) -> Any:
     import pandas as pd
 
+    types = types or {}
+    # The host writes a missing value as an empty cell, and nothing else: text such as "NA"
+    # is a value. Declared text columns stay text (ZIP code "02134" is not 2134).
+    text = {c: str for c, kind in types.items() if kind in ("string", "category", "date")}
     try:
-        frame = pd.read_csv(path, dtype={"row_id": str})
+        frame = pd.read_csv(
+            path, dtype={"row_id": str, **text}, keep_default_na=False, na_values=[""]
+        )
+        for column, kind in types.items():
+            if kind == "category" and column in frame.columns:
+                frame[column] = frame[column].astype("category")
+            elif kind == "date" and column in frame.columns:
+                frame[column] = pd.to_datetime(frame[column], format="ISO8601")
     except FileNotFoundError as exc:
         raise bad_input(f"{path}: missing") from exc
     except Exception as exc:
@@ -280,8 +297,9 @@ def explain(estimator: Any, features: Any, labels: Any, spec: dict[str, Any]) ->
 def run() -> None:
     spec = load_spec(INPUT / "spec.json")
     features, label = spec["features"], spec["label"]
-    train = read_csv(INPUT / "train.csv", [*features, label])
-    score = read_csv(INPUT / "score.csv", ["row_id", *features])
+    types = spec.get("types") or {}
+    train = read_csv(INPUT / "train.csv", [*features, label], types)
+    score = read_csv(INPUT / "score.csv", ["row_id", *features], types)
     labels = train[label]
     outputs = spec["outputs"]
     if outputs["prediction"] == "binary" and not set(labels.unique()) <= {0, 1}:
@@ -298,7 +316,12 @@ def run() -> None:
         raise model_failure(f"fit() failed: {exc!r}") from exc
     predictions = predict(estimator, score[features], score["row_id"], outputs)
     predictions.to_csv(OUTPUT / "predictions.csv", index=False)
-    explanations = explain(estimator, hold_x, hold_y, spec)
+    # with no hold-back, importance is measured on the rows the model was fitted on
+    explanations = (
+        explain(estimator, hold_x, hold_y, spec)
+        if fraction
+        else explain(estimator, fit_x, fit_y, spec)
+    )
     (OUTPUT / "explanations.json").write_text(
         json.dumps(explanations, indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
@@ -307,8 +330,9 @@ def run() -> None:
     (OUTPUT / "model").mkdir(exist_ok=True)
     joblib.dump(estimator, OUTPUT / "model" / "model.joblib")
     print(
-        f"harness: fitted on {len(fit_x)} rows, scored {len(predictions)} rows, "
-        f"explained on {explanations['rows']} rows"
+        f"harness: fitted on {len(fit_x)} of {len(train)} training rows "
+        f"({len(hold_x)} held back for importance), scored {len(predictions)} rows, "
+        f"importance measured on {explanations['rows']} rows"
     )
 
 

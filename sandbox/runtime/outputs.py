@@ -3,7 +3,9 @@
 `copy_out` reads the tar stream of /output member by member and writes only plain files and
 folders itself (never `tarfile.extract`): links, devices, path tricks and oversized or too many
 members are refused with `OutputRejected`, and a refused stream leaves nothing behind.
-`read_predictions` and `read_explanations` then check the two files the host reads.
+`read_predictions` and `read_explanations` then check the two files the host reads, with every
+cost bounded before it is paid (file size, line length, field size, columns, rows, JSON depth):
+whatever a container wrote, reading it ends in values or in `OutputRejected`, never in a crash.
 """
 
 from __future__ import annotations
@@ -39,6 +41,15 @@ __all__ = [
 
 MAX_PREDICTIONS_BYTES = 256 * 1024 * 1024
 MAX_EXPLANATIONS_BYTES = 1024 * 1024
+#: predictions.csv: one physical line, one field, one column name (row ids, 0/1 and
+#: probabilities are a few dozen characters; anything far longer is not a prediction).
+MAX_LINE_CHARS = 16 * 1024
+MAX_FIELD_CHARS = 1024
+MAX_COLUMN_CHARS = 64
+#: Rows read beyond the score set before giving up (enough to name a few unexpected ids).
+EXTRA_ROWS = 1000
+MAX_EXPLAINED_FEATURES = 10_000
+_SHOWN_CHARS = 80
 _MAX_NAME_CHARS = 1024
 _CHUNK = 1024 * 1024
 
@@ -117,7 +128,7 @@ def _unpack(
                 target = staging.joinpath(*relative.parts)
                 if member.isdir():
                     seen[relative] = True
-                    target.mkdir(mode=0o755, parents=True, exist_ok=True)
+                    target.mkdir(mode=0o700, parents=True, exist_ok=True)
                     continue
                 if member.size > limits.max_file_bytes:
                     _reject(
@@ -128,7 +139,7 @@ def _unpack(
                 if total > limits.max_total_bytes:
                     _reject(member.name, f"total output over the {limits.max_total_bytes} byte cap")
                 seen[relative] = False
-                target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 source = archive.extractfile(member)
                 if source is None:
                     _reject(member.name, "unreadable file member")
@@ -137,7 +148,7 @@ def _unpack(
         raise OutputRejected(f"output archive: not a valid tar stream ({exc})") from exc
     for directory, folders, _files in os.walk(staging):
         for folder in folders:
-            os.chmod(os.path.join(directory, folder), 0o755)  # noqa: S103 - folders stay listable
+            os.chmod(os.path.join(directory, folder), 0o700)  # listable by the owner alone
     return hashes
 
 
@@ -146,6 +157,10 @@ def _relative_name(name: str, root: str | None) -> PurePosixPath | None:
         _reject(name, "empty or over-long name")
     if any(ord(char) < 32 or ord(char) == 127 for char in name):
         _reject(name, "control character (or NUL) in the name")
+    # tarfile decodes bytes that are not UTF-8 as lone surrogates: such a name could not be
+    # written to the trail, the reports or MLflow.
+    if any("\ud800" <= char <= "\udfff" for char in name):
+        _reject(name, "the name is not valid UTF-8")
     if name.startswith("/"):
         _reject(name, "absolute path")
     parts = [part for part in name.split("/") if part not in ("", ".")]
@@ -187,12 +202,18 @@ def _write(source: IO[bytes], target: Path, size: int) -> str:
                 _reject(target.name, "more bytes than its header declares")
             digest.update(chunk)
             sink.write(chunk)
-    os.chmod(target, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
+    os.chmod(target, stat.S_IRUSR | stat.S_IWUSR)  # the host reads it as its owner; no one else
     return f"sha256:{digest.hexdigest()}"
 
 
 def _reject(name: str, rule: str) -> NoReturn:
-    raise OutputRejected(f"output member {name!r}: {rule}")
+    raise OutputRejected(f"output member {_shown(name)}: {rule}")
+
+
+def _shown(value: object) -> str:
+    """`value` as a short, printable quotation for an error message (never its full size)."""
+    text = ascii(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
 # --- the files the host reads ------------------------------------------------------------
@@ -210,44 +231,107 @@ def read_predictions(
     The columns are the task type's prediction schema (binary: `row_id`, `prediction` 0/1,
     optional `score` in [0, 1]); no other column, every expected row id exactly once.
     """
-    import pandas as pd  # imported here: the CLI starts without it
-
     from sandbox.tasks import get_task
 
     schema = get_task(task)
-    _check_size(path, max_bytes)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise OutputRejected(f"{path.name}: not a readable CSV file ({exc})") from exc
-    columns = _header(path)  # pandas would rename a repeated column ("prediction.1")
-    allowed = schema.predictions.allowed
-    if len(set(columns)) != len(columns):
-        raise OutputRejected(f"{path.name}: duplicate column names {columns}")
-    extra = [c for c in columns if c not in allowed]
-    if extra:
-        raise OutputRejected(f"{path.name}: unexpected columns {extra}; allowed: {allowed}")
-    for required in schema.predictions.required:
-        if required not in columns:
-            raise OutputRejected(f"{path.name}: missing column {required!r}")
-    row_ids = frame["row_id"]
-    duplicated = row_ids[row_ids.duplicated()].unique().tolist()
-    if duplicated:
-        raise OutputRejected(f"{path.name}: duplicate row_id values, e.g. {duplicated[:5]}")
     expected = [str(row_id) for row_id in expected_row_ids]
     expected_set = set(expected)
     if len(expected_set) != len(expected):
         raise ValueError("expected_row_ids holds duplicates")
+    _check_size(path, max_bytes)
+    columns, rows = _read_csv(path, allowed=schema.predictions.allowed, max_rows=len(expected))
+    for required in schema.predictions.required:
+        if required not in columns:
+            raise OutputRejected(f"{path.name}: missing column {required!r}")
+    frame = _frame(rows, columns)
+    row_ids = frame["row_id"]
+    duplicated = row_ids[row_ids.duplicated()].unique().tolist()
+    if duplicated:
+        raise OutputRejected(f"{path.name}: duplicate row_id values, e.g. {_shown(duplicated[:5])}")
     got = set(row_ids)
     unexpected = sorted(got - expected_set)
     missing = sorted(expected_set - got)
     if unexpected or missing:
         raise OutputRejected(
             f"{path.name}: row ids differ from the score set: {len(missing)} missing "
-            f"(e.g. {missing[:5]}), {len(unexpected)} unexpected (e.g. {unexpected[:5]})"
+            f"(e.g. {_shown(missing[:5])}), {len(unexpected)} unexpected "
+            f"(e.g. {_shown(unexpected[:5])})"
         )
-    result = schema.parse_predictions(frame, source=path.name)
+    try:
+        result = schema.parse_predictions(frame, source=path.name)
+    except (ValueError, TypeError, OverflowError) as exc:  # a value pandas cannot convert
+        raise OutputRejected(f"{path.name}: unreadable values ({_shown(str(exc))})") from exc
     return result.set_index("row_id").loc[expected].reset_index()
+
+
+def _read_csv(
+    path: Path, *, allowed: Sequence[str], max_rows: int
+) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a predictions CSV, read with every size bounded as it goes."""
+    limit = max_rows + EXTRA_ROWS
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(_bounded_lines(handle, path.name), strict=True)
+            columns = _check_header(next(reader, None), path.name, allowed)
+            rows: list[list[str]] = []
+            for row in reader:
+                if not row:
+                    continue  # a blank line, as pandas reads it
+                if len(row) != len(columns):
+                    raise OutputRejected(
+                        f"{path.name}: line {reader.line_num}: {len(row)} fields, "
+                        f"the header has {len(columns)}"
+                    )
+                if any(len(field) > MAX_FIELD_CHARS for field in row):
+                    raise OutputRejected(
+                        f"{path.name}: line {reader.line_num}: a field over {MAX_FIELD_CHARS} "
+                        "characters"
+                    )
+                rows.append(row)
+                if len(rows) > limit:
+                    raise OutputRejected(
+                        f"{path.name}: more than {limit} rows; the score set has {max_rows}"
+                    )
+    except UnicodeDecodeError as exc:
+        raise OutputRejected(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+    except csv.Error as exc:  # malformed quoting, a quoted field over the csv module's limit
+        raise OutputRejected(f"{path.name}: malformed CSV ({_shown(str(exc))})") from exc
+    return columns, rows
+
+
+def _bounded_lines(handle: IO[str], name: str) -> Iterator[str]:
+    """The file's lines, refusing any longer than MAX_LINE_CHARS before reading it whole."""
+    number = 0
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise OutputRejected(f"{name}: line {number} is over {MAX_LINE_CHARS} characters")
+        yield line
+
+
+def _check_header(header: list[str] | None, name: str, allowed: Sequence[str]) -> list[str]:
+    """The column names, checked against the task's prediction schema."""
+    if not header:
+        raise OutputRejected(f"{name}: empty: no header row")
+    if len(header) > len(allowed) or any(len(c) > MAX_COLUMN_CHARS for c in header):
+        long = [c for c in header if len(c) > MAX_COLUMN_CHARS]
+        shown = f"{len(long)} over {MAX_COLUMN_CHARS} characters" if long else _shown(header)
+        raise OutputRejected(f"{name}: unexpected columns ({shown}); allowed: {list(allowed)}")
+    # Checked here: pandas would rename a repeated column ("prediction.1").
+    if len(set(header)) != len(header):
+        raise OutputRejected(f"{name}: duplicate column names {_shown(header)}")
+    extra = [c for c in header if c not in allowed]
+    if extra:
+        raise OutputRejected(
+            f"{name}: unexpected columns {_shown(extra)}; allowed: {list(allowed)}"
+        )
+    return header
+
+
+def _frame(rows: list[list[str]], columns: list[str]) -> pd.DataFrame:
+    import pandas as pd  # imported here: the CLI starts without it
+
+    return pd.DataFrame(rows, columns=columns, dtype=str)
 
 
 class FeatureImportance(BaseModel):
@@ -269,7 +353,7 @@ class Explanations(BaseModel):
     scoring: str | None = Field(default=None, max_length=64)
     n_repeats: int | None = Field(default=None, ge=1)
     rows: int | None = Field(default=None, ge=0)
-    features: list[FeatureImportance]
+    features: list[FeatureImportance] = Field(max_length=MAX_EXPLAINED_FEATURES)
 
 
 def read_explanations(
@@ -279,25 +363,20 @@ def read_explanations(
     _check_size(path, max_bytes)
     try:
         explanations = Explanations.model_validate_json(path.read_bytes())
-    except ValidationError as exc:
-        first = exc.errors()[0]
+    except ValidationError as exc:  # pydantic's parser also caps nesting depth and numbers
+        first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise OutputRejected(f"{path.name}: {where}: {first['msg']}") from exc
+        raise OutputRejected(f"{path.name}: {_shown(where)}: {_shown(first['msg'])}") from exc
     known = set(features)
     names = [item.feature for item in explanations.features]
     unknown = sorted(set(names) - known)
     if unknown:
-        raise OutputRejected(f"{path.name}: unknown feature names {unknown[:5]}")
+        raise OutputRejected(f"{path.name}: unknown feature names {_shown(unknown[:5])}")
     if len(set(names)) != len(names):
         raise OutputRejected(f"{path.name}: a feature is listed more than once")
     if not all(math.isfinite(i.importance_mean) for i in explanations.features):
         raise OutputRejected(f"{path.name}: importances must be finite numbers")
     return explanations
-
-
-def _header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return next(csv.reader(handle), [])
 
 
 def _check_size(path: Path, max_bytes: int) -> None:

@@ -121,16 +121,3 @@ class Task(Protocol):
     def evaluate(self, outcomes: Outcomes, settings: EvaluationSettings) -> Evaluation:
         """Performance and group fairness of the outcomes."""
         ...
-
-    def disparity_interval(
-        self,
-        groups: tuple[Any, ...],
-        metric: str,
-        measure: str,
-        *,
-        confidence: float,
-        n_bootstrap: int,
-        seed: int,
-    ) -> tuple[float | None, float | None]:
-        """Bootstrap interval of a between-group disparity among the given group results."""
-        ...

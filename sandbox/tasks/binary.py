@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sandbox.errors import DataError, OutputRejected
+from sandbox.errors import DataError, OutputRejected, SandboxError
 from sandbox.evaluation.binary import BINARY, evaluate_binary
 from sandbox.evaluation.result import Evaluation
 from sandbox.evaluation.vocabulary import MetricSpec, Vocabulary
@@ -27,7 +27,7 @@ from sandbox.tasks.base import (
 )
 from sandbox.tasks.registry import register_task
 
-__all__ = ["BINARY_TASK", "BinaryClassification", "BinaryConfig"]
+__all__ = ["BINARY_TASK", "BinaryClassification", "BinaryConfig", "parse_scores"]
 
 _TRUE: Final = frozenset({"1", "true", "yes"})
 _FALSE: Final = frozenset({"0", "false", "no"})
@@ -89,8 +89,8 @@ class BinaryClassification:
         missing = int(values.isna().sum())
         if missing:
             raise DataError(
-                f"{source}: label column {column!r} has {missing} empty values; "
-                "fill or drop those rows"
+                f"{source}: label column {column!r} has {missing} missing values (empty cells "
+                "or missing-value markers); fill or drop those rows"
             )
         as_text = values.astype(str).str.strip().str.lower()
         positive = str(config.positive_label).strip().lower()
@@ -142,18 +142,13 @@ class BinaryClassification:
             {"row_id": frame["row_id"], "prediction": frame["prediction"].astype("int64")}
         )
         if "score" in frame.columns:
-            scores = pd.to_numeric(frame["score"], errors="coerce").astype("float64")
-            invalid = frame.loc[~(scores.between(0.0, 1.0) & scores.notna()), "score"]
-            if len(invalid):
-                raise OutputRejected(
-                    f"{source}: score must be a finite number in [0, 1], "
-                    f"found {invalid.unique().tolist()[:5]}"
-                )
-            result["score"] = scores
+            result["score"] = parse_scores(
+                frame["score"], source=source, column="score", error=OutputRejected
+            )
         return result
 
     def evaluate(self, outcomes: Outcomes, settings: EvaluationSettings) -> Evaluation:
-        """Performance and confusion-count group fairness, with bootstrap intervals."""
+        """Performance and confusion-count group fairness, with score intervals."""
         return evaluate_binary(
             y_true=outcomes.labels,
             y_pred=outcomes.predictions,
@@ -165,33 +160,33 @@ class BinaryClassification:
             seed=settings.seed,
         )
 
-    def disparity_interval(
-        self,
-        groups: tuple[Any, ...],
-        metric: str,
-        measure: str,
-        *,
-        confidence: float,
-        n_bootstrap: int,
-        seed: int,
-    ) -> tuple[float | None, float | None]:
-        """Re-bootstrap the groups' confusion counts; interval of the difference or ratio."""
-        from sandbox.evaluation.fairness import (
-            CELLS,
-            between_groups,
-            bootstrap_counts,
-            group_metrics,
-            percentile_interval,
-        )
 
-        counts = np.array([[g.confusion[c] for c in CELLS] for g in groups], dtype=np.int64)
-        rng = np.random.default_rng(seed)
-        boot = bootstrap_counts(counts, n_bootstrap=n_bootstrap, rng=rng)
-        difference, ratio = between_groups(group_metrics(boot)[metric])
-        samples = difference if measure == "difference" else ratio
-        low, high = percentile_interval(samples, confidence)
-        bounds = (float(np.ravel(low)[0]), float(np.ravel(high)[0]))
-        return tuple(b if np.isfinite(b) else None for b in bounds)  # type: ignore[return-value]
+def parse_scores(
+    values: pd.Series,
+    *,
+    source: str,
+    column: str,
+    error: type[SandboxError],
+    fix: str = "write the probability of class 1 (predict_proba), or no score column",
+) -> np.ndarray:
+    """Scores as floats, each a finite number in [0, 1]; `error` names the file and the rows.
+
+    The one check of scores, for a container's predictions (OutputRejected) and for a file of
+    supplied predictions (DataError) alike.
+    """
+    scores = pd.to_numeric(values, errors="coerce").astype("float64")
+    invalid = ~(scores.between(0.0, 1.0) & scores.notna())
+    if invalid.any():
+        rows = np.flatnonzero(invalid.to_numpy())
+        found = values.iloc[rows].astype(str).unique().tolist()[:5]
+        shown = ", ".join(str(r + 1) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+        raise error(
+            f"{source}: column {column!r}: scores must be finite numbers in [0, 1] (the "
+            f"probability of the positive outcome), found {found} in {len(rows)} data rows "
+            f"({shown}); {fix}"
+        )
+    parsed: np.ndarray = scores.to_numpy()
+    return parsed
 
 
 BINARY_TASK = register_task(BinaryClassification())

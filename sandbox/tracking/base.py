@@ -1,27 +1,42 @@
 """What the run pipeline asks of an experiment tracker: one small `Tracker` protocol.
 
 Implementations: `InMemoryTracker` (tests) and `MlflowTracker` (the only module that imports
-mlflow). Both share the value rules below, so a run logs the same way whichever is used:
-parameter and tag values are cut to MLflow's limits, and metrics must be finite numbers; the
-names of dropped non-finite metrics are kept in the `DROPPED_METRICS_TAG` tag.
+mlflow). Both share the value rules below, so a run logs the same way whichever is used, and a
+name or value from a pilot (a data file `data/./x.csv`, a group label of any length or
+alphabet) never makes MLflow refuse a call:
+
+- names become valid MLflow keys (`tracker_key`): MLflow's characters only, no `.`, `..` or
+  empty path parts, at most 250 characters; a name that had to change gets a short hash of
+  the original, so two names never collide;
+- parameter and tag values are cut to MLflow's limits, with lone surrogates and NUL escaped;
+- metrics must be finite numbers; the names of dropped non-finite metrics are kept in the
+  `DROPPED_METRICS_TAG` tag.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, Protocol, runtime_checkable
 
+from sandbox.plain_data import writable_text
+
 __all__ = [
     "DROPPED_METRICS_TAG",
+    "MAX_KEY_LENGTH",
     "MAX_PARAM_VALUE_LENGTH",
     "MAX_TAG_VALUE_LENGTH",
     "MetricValues",
     "RunStatus",
     "Tracker",
     "clean_metrics",
+    "clean_params",
+    "clean_tags",
+    "tracker_key",
     "truncate",
 ]
 
@@ -30,6 +45,11 @@ RunStatus = Literal["FINISHED", "FAILED", "KILLED"]
 # MLflow's limits (mlflow.utils.validation, 3.x); a tracking server refuses longer values.
 MAX_PARAM_VALUE_LENGTH: Final = 6000
 MAX_TAG_VALUE_LENGTH: Final = 8000
+MAX_KEY_LENGTH: Final = 250  # MAX_ENTITY_KEY_LENGTH: param, metric and tag names
+# MLflow's key characters (validate_param_and_metric_name) without the colon, which a
+# tracking server on Windows refuses.
+_NOT_KEY_CHAR = re.compile(r"[^\w./\- ]")
+_HEAD = 160  # of a name cut to MAX_KEY_LENGTH: its start, a hash, and its end
 
 #: Tag listing the metrics dropped because their value was NaN or infinite.
 DROPPED_METRICS_TAG: Final = "sandbox.dropped_metrics"
@@ -41,6 +61,39 @@ def truncate(value: str, limit: int) -> str:
         return value
     marker = "...[truncated]"
     return value[: limit - len(marker)] + marker
+
+
+def tracker_key(name: str) -> str:
+    """`name` as a param, metric or tag key MLflow accepts; unchanged when it already is one."""
+    clean = _NOT_KEY_CHAR.sub("_", name)
+    # MLflow refuses a key that a path normalisation would change (`a/./b`, `a//b`, `../a`).
+    parts = ["__" if part == ".." else part for part in clean.split("/") if part not in ("", ".")]
+    clean = "/".join(parts) or "_"
+    if clean.startswith(".."):
+        clean = "_" + clean
+    if clean == name and len(name) <= MAX_KEY_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    mark = f"--{digest}"
+    if len(clean) + len(mark) <= MAX_KEY_LENGTH:
+        return clean + mark
+    tail = MAX_KEY_LENGTH - _HEAD - len(mark)
+    return clean[:_HEAD] + mark + clean[-tail:]
+
+
+def _value(value: object, limit: int) -> str:
+    # NUL and lone surrogates cannot be stored by every backend (PostgreSQL, SQLite's UTF-8).
+    return truncate(writable_text(str(value)).replace("\x00", "\\x00"), limit)
+
+
+def clean_params(params: Mapping[str, object]) -> dict[str, str]:
+    """Params with valid keys and values cut to MAX_PARAM_VALUE_LENGTH."""
+    return {tracker_key(k): _value(v, MAX_PARAM_VALUE_LENGTH) for k, v in params.items()}
+
+
+def clean_tags(tags: Mapping[str, object]) -> dict[str, str]:
+    """Tags with valid keys and values cut to MAX_TAG_VALUE_LENGTH."""
+    return {tracker_key(k): _value(v, MAX_TAG_VALUE_LENGTH) for k, v in tags.items()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,9 +121,9 @@ def clean_metrics(metrics: Mapping[str, float]) -> MetricValues:
     for key, value in metrics.items():
         number = float(value)
         if math.isfinite(number):
-            finite[key] = number
+            finite[tracker_key(key)] = number
         else:
-            dropped.append(key)
+            dropped.append(writable_text(key))
     return MetricValues(finite=finite, dropped=tuple(sorted(dropped)))
 
 

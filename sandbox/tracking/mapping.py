@@ -44,29 +44,45 @@ def start_tags(record: RunRecord) -> dict[str, str]:
 
 
 def _data_tags(record: RunRecord) -> dict[str, str]:
-    return {f"sandbox.data_sha256.{k}"[:250]: v for k, v in record.data_files.items()}
+    # Names are made valid MLflow keys (length included) by the tracker, one rule for all.
+    return {f"sandbox.data_sha256.{k}": v for k, v in record.data_files.items()}
+
+
+def _pack_params(record: RunRecord) -> dict[str, str]:
+    """Every pack the run was judged by (built-in, city and the pilot's own), with its version.
+
+    The manifest names only the packs a pilot asked for; the run applies more (the baseline,
+    the phase pack), so the params come from the packs applied, never from the manifest.
+    """
+    params = {"policy_packs": ",".join(f"{p.id}@{p.version}" for p in record.packs)}
+    for pack in record.packs:
+        params[f"policy_pack.{pack.id}.sha256"] = pack.sha256
+        if pack.lineage:
+            params[f"policy_pack.{pack.id}.extends"] = ",".join(pack.lineage)
+    return params
 
 
 def _params(record: RunRecord) -> dict[str, str]:
     manifest = record.manifest
-    packs = ",".join(p.id for p in record.packs)
+    packs = _pack_params(record)
     if manifest is None:  # predictions-only: the columns the caller named
         columns = record.columns or {}
-        return {f"data.{k}": str(v) for k, v in columns.items()} | {
-            "mode": record.mode,
-            "policy_packs": packs,
-        }
+        return {f"data.{k}": str(v) for k, v in columns.items()} | {"mode": record.mode} | packs
     params = {f"model.{k}": json.dumps(v) for k, v in manifest.model.params.items()}
-    return params | {
-        "model.entrypoint": manifest.model.entrypoint,
-        "model.seed": str(manifest.model.seed),
-        "data.label": manifest.data.label,
-        "data.features": ",".join(manifest.data.features),
-        "data.sensitive": ",".join(manifest.data.sensitive),
-        "split.seed": str(manifest.data.split.seed),
-        "split.evaluation_fraction": str(manifest.data.split.evaluation_fraction),
-        "policy_packs": ",".join(manifest.governance.policy_packs),
-    }
+    return (
+        params
+        | {
+            "model.entrypoint": manifest.model.entrypoint,
+            "model.seed": str(manifest.model.seed),
+            "data.label": manifest.data.label,
+            "data.features": ",".join(manifest.data.features),
+            "data.sensitive": ",".join(manifest.data.sensitive),
+            "split.seed": str(manifest.data.split.seed),
+            "split.evaluation_fraction": str(manifest.data.split.evaluation_fraction),
+            "model.importance_holdout": str(manifest.model.importance_holdout),
+        }
+        | packs
+    )
 
 
 def tracked_values(record: RunRecord) -> TrackedValues:

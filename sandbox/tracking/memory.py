@@ -1,8 +1,9 @@
 """A `Tracker` that keeps everything in dicts, for tests of the run pipeline.
 
-It follows the same value rules as the MLflow tracker (truncation, finite metrics, params
-that never change, unknown run ids refused) so a test sees what MLflow would store; it asserts
-nothing about how it is used: tests read `runs` and check what they expect.
+It follows the same value rules as the MLflow tracker (valid names, truncation, finite
+metrics, params that never change, unknown run ids refused with `TrackingRefused`) so a test
+sees what MLflow would store; it asserts nothing about how it is used: tests read `runs` and
+check what they expect.
 """
 
 from __future__ import annotations
@@ -12,14 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from sandbox.errors import TrackingError
-from sandbox.tracking.base import (
-    MAX_PARAM_VALUE_LENGTH,
-    MAX_TAG_VALUE_LENGTH,
-    RunStatus,
-    clean_metrics,
-    truncate,
-)
+from sandbox.errors import TrackingRefused
+from sandbox.tracking.base import RunStatus, clean_metrics, clean_params, clean_tags
 
 __all__ = ["InMemoryTracker", "RecordedRun"]
 
@@ -56,15 +51,14 @@ class InMemoryTracker:
         try:
             return self.runs[run_id]
         except KeyError:
-            raise TrackingError(f"no tracked run {run_id!r}") from None
+            raise TrackingRefused(f"no tracked run {run_id!r}") from None
 
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
         """Record params; refuses to change a param's value, as MLflow does."""
         run = self._run(run_id)
-        for key, value in params.items():
-            value = truncate(str(value), MAX_PARAM_VALUE_LENGTH)
+        for key, value in clean_params(params).items():
             if run.params.get(key, value) != value:
-                raise TrackingError(
+                raise TrackingRefused(
                     f"run {run_id}: param {key!r} is already {run.params[key]!r}; "
                     "params never change, log a tag or a new run instead"
                 )
@@ -79,15 +73,13 @@ class InMemoryTracker:
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         """Set tags; later values replace earlier ones."""
-        run = self._run(run_id)
-        for key, value in tags.items():
-            run.tags[key] = truncate(str(value), MAX_TAG_VALUE_LENGTH)
+        self._run(run_id).tags.update(clean_tags(tags))
 
     def log_artifacts(self, run_id: str, folder: Path, artifact_path: str | None = None) -> None:
         """Keep the content of every file under `folder`."""
         run = self._run(run_id)
         if not folder.is_dir():
-            raise TrackingError(f"{folder}: not a folder, cannot log it as artifacts")
+            raise TrackingRefused(f"{folder}: not a folder, cannot log it as artifacts")
         prefix = PurePosixPath(artifact_path or "")
         for file in sorted(p for p in folder.rglob("*") if p.is_file()):
             name = prefix / PurePosixPath(file.relative_to(folder).as_posix())
@@ -97,7 +89,7 @@ class InMemoryTracker:
         """Keep the content of one file."""
         run = self._run(run_id)
         if not path.is_file():
-            raise TrackingError(f"{path}: not a file, cannot log it as an artifact")
+            raise TrackingRefused(f"{path}: not a file, cannot log it as an artifact")
         run.artifacts[str(PurePosixPath(artifact_path or "") / path.name)] = path.read_bytes()
 
     def end_run(self, run_id: str, status: RunStatus) -> None:

@@ -9,7 +9,11 @@ second and the CLI must start at once. The tracker talks to `MlflowClient` direc
   of whatever folder the process runs in.
 - Params, metrics and tags go out with one `log_batch` call per kind, split only where MLflow's
   per-request limits require it (100 params, 1000 metrics, 100 tags, 1 MB).
-- MLflow exceptions become `TrackingError` here, at the edge.
+- Names and values are made valid before they are sent (`sandbox.tracking.base`).
+- MLflow exceptions become `TrackingError` here, at the edge: `TrackingRefused` when MLflow
+  refused the call itself (an invalid value, an unknown run: HTTP 4xx), which retrying cannot
+  fix, and plain `TrackingError` when it could not take the call now (no connection, a locked
+  database, HTTP 5xx, 401/403/408/429), which the outbox delivers later.
 """
 
 from __future__ import annotations
@@ -23,16 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import urlsplit
 
-from sandbox.errors import TrackingError
-from sandbox.tracking.base import (
-    MAX_PARAM_VALUE_LENGTH,
-    MAX_TAG_VALUE_LENGTH,
-    RunStatus,
-    clean_metrics,
-    truncate,
-)
+from sandbox.errors import TrackingError, TrackingRefused
+from sandbox.tracking.base import RunStatus, clean_metrics, clean_params, clean_tags
 
 if TYPE_CHECKING:
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
 __all__ = ["MlflowTracker"]
@@ -48,6 +47,9 @@ MAX_BATCH_BYTES: Final = 900_000  # under the 1 MB request cap, leaving room for
 HTTP_RETRIES: Final = 1
 HTTP_TIMEOUT_S: Final = 10
 HTTP_BACKOFF_FACTOR: Final = 1
+# Client errors that say "not now" rather than "never": credentials, timeouts, rate limits.
+_RETRYABLE_4XX: Final = frozenset({401, 403, 408, 429})
+_HTTP_STATUS = re.compile(r"failed with error code (\d{3})")
 
 _T = TypeVar("_T")
 
@@ -76,9 +78,24 @@ def _mlflow_errors(action: str) -> Iterator[None]:
     try:
         yield
     except MlflowException as exc:
-        raise TrackingError(f"MLflow could not {action}: {exc.message}") from exc
+        error = TrackingRefused if _refused(exc) else TrackingError
+        raise error(f"MLflow could not {action}: {str(exc.message)[:2000]}") from exc
     except OSError as exc:
         raise TrackingError(f"MLflow could not {action}: {exc}") from exc
+
+
+def _refused(exc: MlflowException) -> bool:
+    """Whether MLflow refused the call itself (retrying cannot help) rather than being down."""
+    from mlflow.exceptions import ERROR_CODE_TO_HTTP_STATUS
+
+    status = int(ERROR_CODE_TO_HTTP_STATUS.get(str(exc.error_code), 500))
+    # A proxy's bare 4xx reaches the client as INTERNAL_ERROR; its message keeps the status.
+    if found := _HTTP_STATUS.search(str(exc.message)):
+        status = int(found.group(1))
+    if 400 <= status < 500:
+        return status not in _RETRYABLE_4XX
+    # A local store wraps a value it cannot store (a ValueError) as INTERNAL_ERROR.
+    return isinstance(exc.__cause__, ValueError | TypeError)
 
 
 def _chunks(items: Sequence[tuple[str, _T]], *, limit: int) -> Iterator[list[tuple[str, _T]]]:
@@ -156,7 +173,7 @@ class MlflowTracker:
             else:
                 experiment_id = experiment.experiment_id
         if experiment is not None and experiment.lifecycle_stage != "active":
-            raise TrackingError(
+            raise TrackingRefused(
                 f"MLflow experiment {name!r} is deleted; restore it "
                 f"(`mlflow experiments restore --experiment-id {experiment.experiment_id}`) "
                 "or rename the pilot"
@@ -167,7 +184,7 @@ class MlflowTracker:
     def start_run(self, *, experiment: str, run_name: str, tags: Mapping[str, str]) -> str:
         """Open a run in the pilot's experiment; returns MLflow's run id."""
         experiment_id = self._experiment_id(experiment)
-        items = [(k, truncate(str(v), MAX_TAG_VALUE_LENGTH)) for k, v in tags.items()]
+        items = list(clean_tags(tags).items())
         first, *rest = list(_chunks(items, limit=MAX_TAGS_PER_BATCH)) or [[]]
         with _mlflow_errors(f"start a run in experiment {experiment!r}"):
             run = self._client.create_run(experiment_id, tags=dict(first), run_name=run_name)
@@ -181,7 +198,7 @@ class MlflowTracker:
         """Log params in as few batches as MLflow allows; values cut to MLflow's limit."""
         from mlflow.entities import Param
 
-        items = [(k, truncate(str(v), MAX_PARAM_VALUE_LENGTH)) for k, v in params.items()]
+        items = list(clean_params(params).items())
         with _mlflow_errors(f"log params to run {run_id}"):
             for batch in _chunks(items, limit=MAX_PARAMS_PER_BATCH):
                 self._client.log_batch(
@@ -208,7 +225,7 @@ class MlflowTracker:
         """Set tags in as few batches as MLflow allows; values cut to MLflow's limit."""
         from mlflow.entities import RunTag
 
-        items = [(k, truncate(str(v), MAX_TAG_VALUE_LENGTH)) for k, v in tags.items()]
+        items = list(clean_tags(tags).items())
         with _mlflow_errors(f"set tags on run {run_id}"):
             for batch in _chunks(items, limit=MAX_TAGS_PER_BATCH):
                 self._client.log_batch(
@@ -218,14 +235,14 @@ class MlflowTracker:
     def log_artifacts(self, run_id: str, folder: Path, artifact_path: str | None = None) -> None:
         """Copy every file under `folder` into the run's artifacts."""
         if not folder.is_dir():
-            raise TrackingError(f"{folder}: not a folder, cannot log it as artifacts")
+            raise TrackingRefused(f"{folder}: not a folder, cannot log it as artifacts")
         with _mlflow_errors(f"log artifacts from {folder} to run {run_id}"):
             self._client.log_artifacts(run_id, str(folder), artifact_path)
 
     def log_file(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
         """Copy one file into the run's artifacts."""
         if not path.is_file():
-            raise TrackingError(f"{path}: not a file, cannot log it as an artifact")
+            raise TrackingRefused(f"{path}: not a file, cannot log it as an artifact")
         with _mlflow_errors(f"log artifact {path} to run {run_id}"):
             self._client.log_artifact(run_id, str(path), artifact_path)
 

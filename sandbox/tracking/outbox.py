@@ -1,10 +1,17 @@
-"""A `Tracker` that never loses a call: what the tracker refuses is queued and replayed later.
+"""A `Tracker` that never loses a call: what the tracker cannot take now is queued and replayed.
 
 `QueuedTracker(inner, outbox_dir)` forwards every call to `inner`. When a call fails with
 `TrackingError` (the MLflow server is down, the database is locked), the call is appended to
 a per-run outbox file (`<outbox_dir>/<run key>.jsonl`, one JSON line per call, fsynced) and
 the run keeps going; `deliver_pending()` later replays each outbox in order and removes it
 once every call went through.
+
+A refusal is not an outage. A call the tracker refuses as invalid (`TrackingRefused`: a bad
+name or value, an unknown run) would be refused again on every replay, so it is never queued:
+it is written to `<outbox_dir>/refused/<run key>.jsonl` with the reason, raised to the caller
+(the run keeps it as a note), and the tracker is not considered down, so the run's later
+calls (its verdict, its end) still go through. A queued call refused on delivery is set aside
+the same way and delivery goes on with the next one.
 
 - Once a run has a queued call, its later calls are queued too (never sent ahead of an
   earlier one), so the tracker sees them in the order the run made them.
@@ -33,14 +40,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from sandbox.errors import TrackingError
+from sandbox.errors import TrackingError, TrackingRefused
 from sandbox.tracking.base import RunStatus, Tracker
 
-__all__ = ["LOCAL_ID_PREFIX", "Delivery", "QueuedTracker", "StartedRun"]
+__all__ = ["LOCAL_ID_PREFIX", "REFUSED_DIR", "Delivery", "QueuedTracker", "StartedRun"]
 
 LOCAL_ID_PREFIX = "queued:"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _STARTED = "started.map"  # JSON lines; not "*.jsonl", which names an outbox
+REFUSED_DIR = "refused"  # calls the tracker refused: kept for people, never replayed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +70,7 @@ class Delivery:
     errors: tuple[str, ...]
     run_ids: dict[str, str]  # local id -> tracker id, for runs started on delivery
     started: tuple[StartedRun, ...] = ()
+    refused: tuple[str, ...] = ()  # queued calls the tracker refused: set aside, not retried
 
 
 class QueuedTracker:
@@ -90,6 +99,9 @@ class QueuedTracker:
         if self._available():
             try:
                 return self.inner.start_run(experiment=experiment, run_name=run_name, tags=tags)
+            except TrackingRefused as exc:
+                self._set_aside(run_name, {"method": "start_run", "args": args}, exc)
+                raise
             except TrackingError as exc:
                 self._mark_down(exc)
         local = f"{LOCAL_ID_PREFIX}{_SAFE.sub('-', run_name)[:60]}-{secrets.token_hex(4)}"
@@ -141,9 +153,10 @@ class QueuedTracker:
         delivered, done, waiting, errors = 0, [], [], []
         run_ids: dict[str, str] = {}
         started: list[StartedRun] = []
+        refused: list[str] = []
         for key in self.pending():
             try:
-                count, real_id, run_id = self._deliver(key)
+                count, real_id, run_id = self._deliver(key, refused)
             except TrackingError as exc:
                 waiting.append(key)
                 errors.append(f"{key}: {exc}")
@@ -163,6 +176,7 @@ class QueuedTracker:
             errors=tuple(errors),
             run_ids=run_ids,
             started=tuple(started),
+            refused=tuple(refused),
         )
 
     def tracker_id(self, local_id: str) -> str | None:
@@ -174,7 +188,7 @@ class QueuedTracker:
             found = [e for e in _read_entries(handle) if e.get("local_id") == local_id]
         return str(found[-1]["tracker_run_id"]) if found else None
 
-    def _deliver(self, key: str) -> tuple[int, str | None, str]:
+    def _deliver(self, key: str, refused: list[str]) -> tuple[int, str | None, str]:
         path = self._outbox(key)
         with _locked(path) as handle:
             entries = _read_entries(handle)
@@ -187,17 +201,23 @@ class QueuedTracker:
             for index, entry in enumerate(calls):
                 if index < done:
                     continue  # delivered by an earlier, interrupted pass
-                if entry["method"] == "start_run":
-                    args = entry["args"]
-                    real_id = self.inner.start_run(**args)
-                    _append(handle, {"op": "started", "run_id": real_id})
-                    run_id = str(args["tags"].get("sandbox.run_id", args["run_name"]))
-                    self._keep_started(key, real_id, run_id)
-                else:
-                    target = real_id if key.startswith(LOCAL_ID_PREFIX) else key
-                    if target is None:
-                        raise TrackingError(f"outbox {path}: calls queued before the run started")
-                    self._replay(target, entry)
+                try:
+                    if entry.get("method") == "start_run":
+                        args = entry["args"]
+                        real_id = self.inner.start_run(**args)
+                        _append(handle, {"op": "started", "run_id": real_id})
+                        run_id = str(args["tags"].get("sandbox.run_id", args["run_name"]))
+                        self._keep_started(key, real_id, run_id)
+                    else:
+                        target = real_id if key.startswith(LOCAL_ID_PREFIX) else key
+                        if target is None:
+                            raise TrackingRefused(f"outbox {path}: no tracked run to send it to")
+                        self._replay(target, entry)
+                except (TrackingRefused, KeyError, TypeError, AttributeError) as exc:
+                    # Refused, or a line no tracker could take: set it aside, never retry it.
+                    reason = exc if isinstance(exc, TrackingRefused) else f"malformed: {exc!r}"
+                    refused.append(f"{key}: {entry.get('method')}: {reason}")
+                    self._set_aside(key, entry, reason)
                 _append(handle, {"op": "done"})
                 delivered += 1
             path.unlink()
@@ -226,7 +246,7 @@ class QueuedTracker:
         elif method == "end_run":
             inner.end_run(run_id, cast(RunStatus, args["status"]))
         else:
-            raise TrackingError(f"outbox: unknown queued call {method!r}")
+            raise TrackingRefused(f"outbox: unknown queued call {method!r}")
 
     # --- queueing ------------------------------------------------------------------------
 
@@ -241,9 +261,26 @@ class QueuedTracker:
             try:
                 self._replay(run_id, {"method": method, "args": args})
                 return
+            except TrackingRefused as exc:
+                self._set_aside(run_id, {"method": method, "args": args}, exc)
+                raise
             except TrackingError as exc:
                 self._mark_down(exc)
         self._enqueue(run_id, method, args)
+
+    def _set_aside(self, key: str, entry: Mapping[str, Any], reason: object) -> None:
+        """Keep a refused call, with why, where people can read it; it is never replayed."""
+        folder = self.outbox_dir / REFUSED_DIR
+        record = {
+            "method": entry.get("method"),
+            "args": entry.get("args"),
+            "reason": str(reason)[:4000],
+            "refused_at": time.time(),
+        }
+        with self._lock:
+            folder.mkdir(parents=True, exist_ok=True)
+            with _locked(folder / f"{_key(key)}.jsonl") as handle:
+                _append(handle, record)
 
     def _has_outbox(self, run_id: str) -> bool:
         return run_id.startswith(LOCAL_ID_PREFIX) or self._outbox(run_id).exists()

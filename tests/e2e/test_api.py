@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         m = manifest_dict()
         m["pilot"]["owner"]["city"] = city
         pilot = write_pilot(root / city, manifest=m)
-        runs[city] = run_pilot(pilot, services).run_id
+        runs[city] = run_pilot(pilot, dataclasses.replace(services, tenant=city)).run_id
     tokens = {city: issue_token(tenants_path(settings), city) for city in runs}
     return {"client": TestClient(create_app(settings)), "runs": runs, "tokens": tokens}
 
@@ -115,27 +116,32 @@ def test_html_report_is_served_with_a_strict_policy(world) -> None:  # type: ign
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
+def _csrf(page: str) -> str:
+    return page.split('name="csrf" value="')[1].split('"')[0]
+
+
 def test_browser_sign_in_and_dashboard(world) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(world["client"].app, base_url="https://testserver")
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://testserver"}
     bad = client.post(
-        "/login",
-        content="token=nope",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        "/login", content=f"csrf={_csrf(client.get('/login').text)}&token=nope", headers=form
     )
     assert bad.status_code == 401 and "not valid" in bad.text
     good = client.post(
         "/login",
-        content=f"token={world['tokens']['Southport']}",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        content=f"csrf={_csrf(bad.text)}&token={world['tokens']['Southport']}",
+        headers=form,
         follow_redirects=False,
     )
     assert good.status_code == 303
     cookie = good.headers["set-cookie"].lower()
+    assert cookie.startswith("__host-sandbox_session=")
     assert "httponly" in cookie and "samesite=strict" in cookie and "secure" in cookie
     page = client.get("/")
     assert page.status_code == 200
     assert world["runs"]["Southport"] in page.text and world["runs"]["Northtown"] not in page.text
+    assert 'action="/logout"' in page.text
 
 
 def test_tokens_are_stored_hashed(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -62,6 +62,7 @@ def test_rotate_and_export_keys(tmp_path: Path, predictions: Path) -> None:
         home, "audit", "verify", "--trail", str(trail), "--keys", str(tmp_path / "pub")
     )
     assert pinned.returncode == 0, pinned.stderr
+    assert "trusted: pinned" in pinned.stdout and "no key was pinned" not in pinned.stderr
 
 
 def test_evaluate_bad_column_exits_2(tmp_path: Path, predictions: Path) -> None:
@@ -116,3 +117,18 @@ def test_export_verify_bundle_and_replay(tmp_path: Path, runner_image: str) -> N
     replayed = sandbox(home, "audit", "replay", run_dir.name, "--pilot", str(BLUEPRINT))
     assert replayed.returncode == 0, replayed.stderr + replayed.stdout
     assert "reproduced" in replayed.stdout
+
+
+def test_evaluate_refuses_degenerate_input_on_the_record(tmp_path: Path, predictions: Path) -> None:
+    home = tmp_path / "home"
+    one_row = tmp_path / "one-row.csv"
+    pd.read_csv(predictions).iloc[:1].to_csv(one_row, index=False)
+    args = ["--label", "outcome", "--prediction", "decision", "--sensitive", "sex"]
+    result = sandbox(home, "audit", "evaluate", "--data", str(one_row), *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "one-row.csv: 1 evaluation row; at least 20 are needed" in " ".join(
+        result.stderr.split()
+    )
+    (run_dir,) = (home / "runs").iterdir()
+    assert '"status": "failed"' in (run_dir / "run.json").read_text()
+    assert sandbox(home, "audit", "verify").returncode == 0

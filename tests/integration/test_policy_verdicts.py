@@ -27,12 +27,18 @@ CITY_PACK = {
     "extends": "baseline",
     "rules": [
         {
-            "id": "fairness.four-fifths",
+            # A rule of its own: narrowing the inherited rule's attributes would weaken it.
+            "id": "example-city.four-fifths-race",
+            "type": "four_fifths",
+            "title": "Selection rates by race and ethnicity pass the four-fifths line",
+            "stage": "post_run",
             "severity": "block",
+            "rationale": "Example City gates the disparity its residents raised.",
             "params": {"attributes": ["race_ethnicity"]},
         }
     ],
 }
+CITY_RULE = "example-city.four-fifths-race"
 
 
 @pytest.fixture
@@ -59,8 +65,10 @@ def _copy(tmp_path: Path, *, tightened: bool, fairer: bool) -> Path:
     return pilot
 
 
-def _four_fifths(outcome: RunOutcome) -> tuple[str, str, float]:
-    rule = next(o for o in outcome.verdict.outcomes if o.rule_id == "fairness.four-fifths")
+def _four_fifths(
+    outcome: RunOutcome, rule_id: str = "fairness.four-fifths"
+) -> tuple[str, str, float]:
+    rule = next(o for o in outcome.verdict.outcomes if o.rule_id == rule_id)
     race = next(r for r in rule.evidence["checked"] if r["attribute_set"] == "race_ethnicity")
     return rule.outcome, rule.severity, race["ratio"]
 
@@ -83,17 +91,17 @@ def test_a_tightened_pack_fails_the_blueprint(tmp_path: Path, services: RunServi
     outcome = run_pilot(_copy(tmp_path, tightened=True, fairer=False), services)
     assert outcome.verdict.status == "fail" and outcome.exit_code == 3
     assert outcome.report.runtime is not None  # it ran: a post-run gate, not a block
-    result, severity, ratio = _four_fifths(outcome)
+    result, severity, ratio = _four_fifths(outcome, CITY_RULE)
     assert (result, severity) == ("failed", "block") and ratio < 0.8
     # The city pack replaces baseline (it extends it); the phase pack is added by the pilot's phase.
-    assert outcome.verdict.pack.split("+") == ["example-city", "phase-prototype"]
+    assert outcome.verdict.pack.split("+") == ["phase-prototype", "example-city"]
 
 
 @pytest.mark.docker
 def test_fairer_data_passes_the_tightened_pack(tmp_path: Path, services: RunServices) -> None:
     outcome = run_pilot(_copy(tmp_path, tightened=True, fairer=True), services)
     assert outcome.verdict.exit_ok and outcome.exit_code == 0, outcome.verdict.failures
-    result, _, ratio = _four_fifths(outcome)
+    result, _, ratio = _four_fifths(outcome, CITY_RULE)
     assert result == "passed" and ratio >= 0.8
     proxy = next(o for o in outcome.verdict.outcomes if o.rule_id == "data.proxy-features")
     assert not set(PROXIES) & {p["feature"] for p in proxy.evidence["proxies"]}

@@ -133,3 +133,30 @@ def test_random_sections_give_a_manifest_error(
         load_manifest(folder)
     except ManifestError as exc:
         assert str(exc).startswith(str(folder / "pilot.yaml"))
+
+
+def test_schema_describes_how_to_read_a_source() -> None:
+    source = manifest_json_schema()["$defs"]["DataSource"]["properties"]
+    for field in ("header", "columns", "missing", "encoding", "types"):
+        assert source[field]["description"], field
+    assert "date" in str(source["types"])
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ({"header": False}, "header: false needs `columns`"),
+        ({"columns": ["a"]}, "set header: false"),
+        ({"encoding": "klingon"}, "unknown encoding 'klingon'"),
+        ({"types": {"zip": "text"}}, "data.sources[0].types.zip"),
+        ({"path": "data.parquet", "encoding": "latin-1"}, "encoding: only for CSV files"),
+        ({"header": False, "columns": ["a", "a"]}, "column 'a' is listed twice"),
+    ],
+)
+def test_reading_options_are_validated(
+    tmp_path: Path, source: dict[str, object], expected: str
+) -> None:
+    manifest = manifest_dict()
+    manifest["data"]["sources"] = [{"path": "data.csv", **source}]
+    message = _error_for(tmp_path, manifest)
+    assert expected in message and "data.sources[0]" in message

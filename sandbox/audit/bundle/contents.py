@@ -11,12 +11,24 @@ from typing import Final
 from sandbox.audit.events import SUBMITTED_KINDS, TERMINAL_KINDS
 from sandbox.audit.record import JsonValue, TrailRecord
 
-__all__ = ["BUNDLE_FORMAT", "CONTEXT", "MANIFEST", "RUN_ID_RE", "SLICE", "run_hashes"]
+__all__ = [
+    "BUNDLE_FORMAT",
+    "MANIFEST",
+    "PROOFS",
+    "RECORDS",
+    "RUN_ID_RE",
+    "RUN_STATE_FIELDS",
+    "run_hashes",
+]
 
-BUNDLE_FORMAT: Final = "ai-commons-sandbox/bundle/v1"
+BUNDLE_FORMAT: Final = "ai-commons-sandbox/bundle/v2"
 MANIFEST: Final = "MANIFEST.json"
-SLICE: Final = "trail/records.jsonl"
-CONTEXT: Final = "trail/context.json"
+#: The run's records and the trail's key rotations, as stored, each proven by `PROOFS`.
+RECORDS: Final = "trail/records.jsonl"
+#: Inclusion proofs of those records and consistency proofs to held checkpoints.
+PROOFS: Final = "trail/proofs.json"
+#: What of run.json a bundle keeps: no host path, no process id.
+RUN_STATE_FIELDS: Final = ("run_id", "pilot", "mode", "status", "started_at")
 RUN_ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 

@@ -1,10 +1,16 @@
-"""Verifying an evidence bundle offline, with nothing but the archive (and trusted keys).
+"""Verifying an evidence bundle offline, with nothing but the archive and the keys one trusts.
 
 `verify_bundle` reads the archive into memory, extracts nothing, and checks: every member is
-listed in MANIFEST.json with its hash and nothing else is there; the manifest's signature;
-every record's signature and chain link in the slice; that the checkpoint signs the slice's
-head; that reports, outputs, manifest and packs hash to what the records say; and the
-attestation. It stops at the first problem and names it.
+listed in MANIFEST.json with its hash and nothing else is there; each record of
+`trail/records.jsonl` (the run's own and the trail's key rotations) is at its position in the
+tree whose Merkle root the checkpoint signs (RFC 9162 inclusion proofs) and is signed by a
+trusted key; the checkpoint's signature; consistency with any checkpoint the auditor holds;
+the manifest's signature; that reports, outputs, manifest and packs hash to what the records
+say; and the attestation. It stops at the first problem and names it.
+
+Trust starts from the keys the auditor pins (`KeyChain`, `sandbox.audit.anchor`) and follows
+the signed rotation records in the bundle; without pins, from the bundle's own keys, which
+proves the bundle intact but not who made it (`trusted` says which).
 """
 
 from __future__ import annotations
@@ -12,27 +18,23 @@ from __future__ import annotations
 import json
 import tarfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 import rfc8785
 
+from sandbox.audit import merkle
+from sandbox.audit.anchor import KeyChain, Source
 from sandbox.audit.attestation import ATTESTATION_NAME, subjects_of, verify_envelope
-from sandbox.audit.bundle.contents import (
-    BUNDLE_FORMAT,
-    CONTEXT,
-    MANIFEST,
-    SLICE,
-    run_hashes,
-)
+from sandbox.audit.bundle.contents import BUNDLE_FORMAT, MANIFEST, PROOFS, RECORDS, run_hashes
 from sandbox.audit.checkpoint import Checkpoint
-from sandbox.audit.events import SUBMITTED_KINDS, TERMINAL_KINDS
+from sandbox.audit.events import SUBMITTED_KINDS, TERMINAL_KINDS, TrailKeyRotated
 from sandbox.audit.keyring import key_file_name
 from sandbox.audit.record import TrailRecord
 from sandbox.audit.signing import Verifier
-from sandbox.audit.verify import find_key, verify_slice
+from sandbox.audit.verify import find_key
 from sandbox.digests import bytes_sha256
 from sandbox.errors import AuditError
 
@@ -46,14 +48,16 @@ _MAX_MEMBERS: Final = 10_000
 
 @dataclass(frozen=True, kw_only=True)
 class BundleVerification:
-    """The outcome of `verify_bundle`: what was checked, and the first problem if any."""
+    """The outcome of `verify_bundle`: what was checked, whom it trusted, the first problem."""
 
     ok: bool
     run_id: str | None
     checks: tuple[str, ...]
     problem: str | None = None
-    key_ids: tuple[str, ...] = ()
+    key_ids: tuple[str, ...] = ()  # the public keys the bundle carries
     checkpoint: Checkpoint | None = None
+    trusted: Source = "bundle"  # "pinned": the auditor's keys; "bundle": the bundle's own
+    trusted_keys: tuple[str, ...] = ()  # each trusted key and where its trust came from
 
 
 class _Problem(Exception):
@@ -111,6 +115,11 @@ def _check_manifest(members: Mapping[str, bytes]) -> dict[str, Any]:
     manifest = _load_json(members, MANIFEST)
     if not isinstance(manifest, dict) or set(manifest) != _MANIFEST_FIELDS:
         raise _Problem(f"{MANIFEST}: not a bundle manifest ({sorted(_MANIFEST_FIELDS)})")
+    if manifest["format"] == "ai-commons-sandbox/bundle/v1":
+        raise _Problem(
+            f"{MANIFEST}: a version 1 bundle, which carried other runs' records; ask for the run "
+            "to be exported again"
+        )
     if manifest["format"] != BUNDLE_FORMAT:
         raise _Problem(f"{MANIFEST}: unknown format {manifest['format']!r}")
     files = manifest["files"]
@@ -145,7 +154,9 @@ def _bundle_keys(members: Mapping[str, bytes]) -> dict[str, Verifier]:
 def _check_signature(manifest: dict[str, Any], keys: Mapping[str, Verifier]) -> None:
     verifier = find_key(keys, str(manifest["key_id"]))
     if verifier is None:
-        raise _Problem(f"{MANIFEST}: signed by key {manifest['key_id']}, not among the keys")
+        raise _Problem(
+            f"{MANIFEST}: signed by key {manifest['key_id']}, which is not among the trusted keys"
+        )
     unsigned = {k: v for k, v in manifest.items() if k != "sig"}
     try:
         signed = rfc8785.dumps(unsigned)
@@ -155,50 +166,121 @@ def _check_signature(manifest: dict[str, Any], keys: Mapping[str, Verifier]) -> 
         raise _Problem(f"{MANIFEST}: the signature does not match: the manifest was altered")
 
 
-def _check_trail(
-    members: Mapping[str, bytes], keys: Mapping[str, Verifier], run_id: str
-) -> tuple[list[TrailRecord], Checkpoint]:
-    name = SLICE
-    data = members.get(name, b"")
-    first_line = data.split(b"\n", 1)[0]
+def _hashes(value: object, where: str) -> list[bytes]:
+    """A JSON list of hex hashes as bytes; _Problem naming `where` otherwise."""
     try:
-        first = TrailRecord.from_line(first_line)
+        if not isinstance(value, list):
+            raise ValueError("not a list")
+        found = [bytes.fromhex(str(h)) for h in value]
     except ValueError as exc:
-        raise _Problem(f"{name}: line 1: {exc}") from exc
-    result = verify_slice(data, keys, first_seq=first.seq, prev=first.prev)
-    if not result.ok:
-        raise _Problem(f"{name}: {result.reason}")
-    records = [TrailRecord.from_line(line) for line in data.split(b"\n")[:-1]]
-    context = _load_json(members, CONTEXT)
-    run_records = [r for r in records if r.run_id == run_id]
-    expected = {
-        "run_id": run_id,
-        "first_seq": first.seq,
-        "last_seq": records[-1].seq,
-        "run_records": [r.seq for r in run_records],
-    }
-    if context != expected:
-        raise _Problem("trail/context.json: does not describe the slice in trail/records.jsonl")
-    if first.run_id != run_id or first.kind not in SUBMITTED_KINDS:
-        raise _Problem(f"{name}: does not start with the submission record of run {run_id}")
-    if not any(r.kind in TERMINAL_KINDS for r in run_records):
-        ends = ", ".join(sorted(TERMINAL_KINDS))
-        raise _Problem(f"{name}: holds no final record ({ends}) of {run_id}")
+        raise _Problem(f"{PROOFS}: {where}: not a list of hex hashes ({exc})") from exc
+    if any(len(h) != 32 for h in found) or len(found) > 64:
+        raise _Problem(f"{PROOFS}: {where}: not a list of hex hashes of 32 bytes")
+    return found
+
+
+def _checkpoint(members: Mapping[str, bytes]) -> Checkpoint:
     try:
         checkpoint = Checkpoint.from_bytes(
             members.get("checkpoint.json", b""), source="checkpoint.json"
         )
     except AuditError as exc:
         raise _Problem(str(exc)) from exc
-    problem = checkpoint.check_signature(keys)
+    if checkpoint.root_bytes is None:
+        raise _Problem("checkpoint.json: a version 1 checkpoint has no Merkle root to prove with")
+    return checkpoint
+
+
+def _check_records(
+    members: Mapping[str, bytes], chain: KeyChain, run_id: str, checkpoint: Checkpoint
+) -> list[TrailRecord]:
+    """Every record proven under the checkpoint's root and signed by a trusted key, in order."""
+    proofs = _load_json(members, PROOFS)
+    inclusion = proofs.get("inclusion") if isinstance(proofs, dict) else None
+    if not isinstance(inclusion, dict):
+        raise _Problem(f"{PROOFS}: no inclusion proofs")
+    size, tree_root = checkpoint.trail_size, checkpoint.root_bytes or b""
+    run_records: list[TrailRecord] = []
+    last_seq = -1
+    for number, line in enumerate(members.get(RECORDS, b"").split(b"\n")[:-1], start=1):
+        where = f"{RECORDS}: line {number}"
+        try:
+            record = TrailRecord.from_line(line)
+        except ValueError as exc:
+            raise _Problem(f"{where}: {exc}") from exc
+        if record.seq <= last_seq:
+            raise _Problem(f"{where}: seq {record.seq} is out of order")
+        last_seq = record.seq
+        is_rotation = record.kind == TrailKeyRotated.kind and record.run_id is None
+        if record.run_id != run_id and not is_rotation:
+            raise _Problem(f"{where}: a record of another run ({record.kind}) has no place here")
+        path = _hashes(inclusion.get(str(record.seq)), f"record seq {record.seq}")
+        leaf = merkle.leaf_hash(bytes.fromhex(record.hash.removeprefix("sha256:")))
+        if not merkle.verify_inclusion(record.seq, size, leaf, path, tree_root):
+            raise _Problem(
+                f"{where}: record seq {record.seq} is not proven in the checkpoint's tree "
+                f"(size {size}, root {checkpoint.tree_root}): the record or its proof was altered"
+            )
+        verifier = chain.trusted_for(record.key_id, record.seq)
+        if verifier is None:
+            raise _Problem(f"{where}: {chain.why_not(record.key_id, record.seq)}")
+        if not verifier.verify(record.signed_bytes(), record.sig):
+            raise _Problem(f"{where}: the signature does not match the record: it was altered")
+        chain.follow(record)
+        if not is_rotation:
+            run_records.append(record)
+    if not run_records or run_records[0].kind not in SUBMITTED_KINDS:
+        raise _Problem(f"{RECORDS}: does not start with the submission record of run {run_id}")
+    if not any(r.kind in TERMINAL_KINDS for r in run_records):
+        ends = ", ".join(sorted(TERMINAL_KINDS))
+        raise _Problem(f"{RECORDS}: holds no final record ({ends}) of {run_id}")
+    problem = checkpoint.check_signature(chain.as_of(size))
     if problem is not None:
         raise _Problem(f"checkpoint.json: {problem}")
-    if checkpoint.head_seq != records[-1].seq or checkpoint.head_hash != result.head_hash:
-        raise _Problem(
-            "checkpoint.json: its head is not the last record of trail/records.jsonl: the "
-            "slice does not end at the signed checkpoint"
-        )
-    return run_records, checkpoint
+    return run_records
+
+
+def _check_held(
+    members: Mapping[str, bytes],
+    chain: KeyChain,
+    checkpoint: Checkpoint,
+    held: Sequence[Checkpoint],
+) -> list[str]:
+    """That the bundle's checkpoint is, or provably extends, each checkpoint the auditor holds."""
+    proofs = _load_json(members, PROOFS)
+    given = proofs.get("consistency", []) if isinstance(proofs, dict) else []
+    by_size = {c.get("tree_size"): c for c in given if isinstance(c, dict)}
+    lines = []
+    for old in held:
+        name = f"held checkpoint of {old.time} (size {old.trail_size})"
+        problem = old.check_signature(chain.as_of(old.trail_size))
+        if problem is not None:
+            raise _Problem(f"{name}: {problem}")
+        if old.root_bytes is None:
+            raise _Problem(f"{name}: a version 1 checkpoint has no Merkle root to compare")
+        if (old.trail_size, old.tree_root) == (checkpoint.trail_size, checkpoint.tree_root):
+            lines.append(f"{name}: the bundle's checkpoint is the one held")
+            continue
+        entry = by_size.get(old.trail_size)
+        if entry is None or entry.get("tree_root") != old.tree_root:
+            raise _Problem(
+                f"{name}: the bundle proves no consistency with it; ask for a bundle exported "
+                "with `sandbox audit export RUN --checkpoint FILE`"
+            )
+        proof = _hashes(entry.get("proof"), f"consistency from size {old.trail_size}")
+        if not merkle.verify_consistency(
+            old.trail_size,
+            checkpoint.trail_size,
+            old.root_bytes,
+            checkpoint.root_bytes or b"",
+            proof,
+        ):
+            raise _Problem(
+                f"{name}: the bundle's checkpoint does not extend it: the trail was rewritten "
+                "since, or the proof was altered"
+            )
+        lines.append(f"{name}: the bundle's checkpoint extends it (consistency proof)")
+    return lines
 
 
 def _check_hashes(members: Mapping[str, bytes], run_records: list[TrailRecord]) -> None:
@@ -250,23 +332,42 @@ def _check_attestation(
         terminal.payload.get("verdict")
     ):
         raise _Problem(f"{ATTESTATION_NAME}: names another run or another verdict")
-    if statement.get("subject") != subjects_of(started.payload, terminal.payload):
+    submitted = next((r for r in run_records if r.kind in SUBMITTED_KINDS), run_records[0])
+    expected = subjects_of(started.payload, terminal.payload, submitted=submitted.payload)
+    if statement.get("subject") != expected:
         raise _Problem(f"{ATTESTATION_NAME}: its subjects differ from the run's recorded digests")
 
 
-def verify_bundle(
-    path: Path, *, trusted_keys: Mapping[str, Verifier] | None = None
-) -> BundleVerification:
-    """Verify an evidence bundle with nothing but its own content (and optional trusted keys).
+def _chain(
+    trusted_keys: Mapping[str, Verifier] | KeyChain | None, bundle_keys: dict[str, Verifier]
+) -> KeyChain:
+    if isinstance(trusted_keys, KeyChain):
+        return trusted_keys.fresh()
+    if trusted_keys is not None:
+        roots = {k: (v, "pinned") for k, v in trusted_keys.items()}
+        return KeyChain(roots, source="pinned", anchor="the given keys")
+    roots = {k: (v, f"the bundle's keys/{key_file_name(k)}") for k, v in bundle_keys.items()}
+    return KeyChain(roots, source="bundle", anchor="the bundle itself")
 
-    With `trusted_keys`, every signature must come from one of them (the keys the city
-    publishes); without, the bundle's own keys are used and their ids are returned so the
-    auditor can compare them with the published ones.
+
+def verify_bundle(
+    path: Path,
+    *,
+    trusted_keys: Mapping[str, Verifier] | KeyChain | None = None,
+    held: Sequence[Checkpoint] = (),
+) -> BundleVerification:
+    """Verify an evidence bundle with nothing but its content and the keys one trusts.
+
+    With `trusted_keys` (the keys the city publishes, pinned), every signature must come from
+    one of them or from a key they handed over to in a signed rotation record of the bundle;
+    without, the bundle's own keys are used (`trusted` "bundle"). `held` are checkpoints the
+    auditor holds: the bundle's checkpoint must be one of them or provably extend it.
     """
     checks: list[str] = []
     run_id: str | None = None
     key_ids: tuple[str, ...] = ()
     checkpoint: Checkpoint | None = None
+    chain: KeyChain | None = None
     try:
         members = _read_members(Path(path))
         checks.append(f"archive read: {len(members)} files")
@@ -274,22 +375,24 @@ def verify_bundle(
         run_id = str(manifest["run_id"])
         checks.append(f"every file matches its sha256 in {MANIFEST}")
         bundle_keys = _bundle_keys(members)
-        keys = dict(trusted_keys) if trusted_keys is not None else bundle_keys
         key_ids = tuple(sorted(bundle_keys))
-        _check_signature(manifest, keys)
+        chain = _chain(trusted_keys, bundle_keys)
+        checkpoint = _checkpoint(members)
+        run_records = _check_records(members, chain, run_id, checkpoint)
+        checks.append(
+            f"{len(run_records)} records of the run are in the checkpointed trail (Merkle "
+            f"inclusion proofs against root {checkpoint.tree_root}), each signed by a trusted key"
+        )
+        checks.append(
+            f"checkpoint signature verifies (trail size {checkpoint.trail_size}, "
+            f"{checkpoint.time}, key {checkpoint.key_id})"
+        )
+        checks.extend(_check_held(members, chain, checkpoint, held))
+        _check_signature(manifest, chain)
         checks.append(f"{MANIFEST} signature verifies (key {manifest['key_id']})")
-        run_records, checkpoint = _check_trail(members, keys, run_id)
-        checks.append(
-            f"trail slice verifies: records {run_records[0].seq}..{checkpoint.head_seq}, "
-            "every signature and link"
-        )
-        checks.append(
-            f"checkpoint signs the slice's head (trail size {checkpoint.trail_size}, "
-            f"{checkpoint.time})"
-        )
         _check_hashes(members, run_records)
         checks.append("reports, outputs, manifest and policy packs match the recorded hashes")
-        _check_attestation(members, keys, run_records)
+        _check_attestation(members, chain, run_records)
         checks.append("attestation (in-toto statement, DSSE envelope) verifies")
     except _Problem as exc:
         return BundleVerification(
@@ -299,7 +402,21 @@ def verify_bundle(
             problem=str(exc),
             key_ids=key_ids,
             checkpoint=checkpoint,
+            trusted=chain.source if chain else _source(trusted_keys),
+            trusted_keys=tuple(chain.describe()) if chain else (),
         )
     return BundleVerification(
-        ok=True, run_id=run_id, checks=tuple(checks), key_ids=key_ids, checkpoint=checkpoint
+        ok=True,
+        run_id=run_id,
+        checks=tuple(checks),
+        key_ids=key_ids,
+        checkpoint=checkpoint,
+        trusted=chain.source,
+        trusted_keys=tuple(chain.describe()),
     )
+
+
+def _source(trusted_keys: Mapping[str, Verifier] | KeyChain | None) -> Source:
+    if isinstance(trusted_keys, KeyChain):
+        return trusted_keys.source
+    return "bundle" if trusted_keys is None else "pinned"

@@ -4,7 +4,8 @@ A store keeps records; it does not sign them. `append` hands the store an event 
 a function that turns the event into a signed record chained to a given (seq, prev): the
 store calls it under its own lock, after reading its head, so two writers never chain onto
 the same record. Verification reads a store's raw lines (`lines`), so it checks any store
-the same way (`sandbox.audit.verify`).
+the same way (`sandbox.audit.verify`). A store also keeps the Merkle tree over its records
+(`merkle`), so checkpoints and inclusion proofs never rehash the whole trail.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeAlias, runtime_checkable
 
 from sandbox.audit.events import TrailEvent
+from sandbox.audit.merkle import Nodes
 from sandbox.audit.record import GENESIS_HASH, TrailRecord
 
 __all__ = ["EMPTY_HEAD", "Head", "Line", "Seal", "TrailStore"]
@@ -64,6 +66,17 @@ class TrailStore(Protocol):
 
     def records_from(self, seq: int) -> Iterator[TrailRecord]:
         """The records from sequence number `seq` onwards, in order (not verified)."""
+        ...
+
+    def records_of_kind(self, kind: str) -> list[TrailRecord]:
+        """The records of one kind (e.g. every key rotation), in trail order, from an index."""
+        ...
+
+    def merkle(self) -> Nodes:
+        """The Merkle tree over the records' hashes (`sandbox.audit.merkle`), kept as appended.
+
+        Derived data like any index: whoever signs or proves with it checks the root first.
+        """
         ...
 
     def lines(self, start: int = 0) -> Iterator[Line]:

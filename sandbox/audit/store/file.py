@@ -12,6 +12,7 @@ and any record's line without reading the trail from its start.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from typing import Final
 import filelock
 
 from sandbox.audit.events import TrailEvent, TrailRecovered
+from sandbox.audit.merkle import MerkleLevels, Nodes, leaf_hash
 from sandbox.audit.record import JsonValue, TrailRecord, rfc3339, sha256_of
 from sandbox.audit.signing import fsync_dir
 from sandbox.audit.store.base import EMPTY_HEAD, Head, Line, Seal
@@ -228,25 +230,55 @@ class FileTrailStore:
 
     def records_for_run(self, run_id: str) -> list[TrailRecord]:
         """The records of one run, read at the offsets the run index holds."""
+        return self._indexed(
+            lambda: self.index.run_entries(run_id), lambda r: r.run_id == run_id, f"run {run_id}"
+        )
+
+    def records_of_kind(self, kind: str) -> list[TrailRecord]:
+        """The records of one kind, read at the offsets the index holds."""
+        return self._indexed(
+            lambda: self.index.kind_entries(kind), lambda r: r.kind == kind, f"kind {kind}"
+        )
+
+    def _indexed(
+        self,
+        lookup: Callable[[], list[IndexEntry]],
+        belongs: Callable[[TrailRecord], bool],
+        what: str,
+    ) -> list[TrailRecord]:
         if not self.path.exists():
             return []
         for attempt in range(2):
             try:
                 self.index.sync()
-                entries = self.index.run_entries(run_id)
-            except (sqlite3.Error, OSError):
-                return self._scan_for_run(run_id)  # e.g. a read-only copy of a trail
-            found = self._read_entries(entries, run_id)
+                entries = lookup()
+            except (sqlite3.Error, OSError):  # e.g. a read-only copy of a trail
+                return [r for r in self.records_from(0) if belongs(r)]
+            found = self._read_entries(entries, belongs)
             if found is not None:
                 return found
             if attempt == 0:  # the file changed under the index: index it afresh once
                 self.index.reset()
         raise AuditError(
-            f"{self.path}: the run index and the trail disagree about run {run_id}; "
+            f"{self.path}: the index and the trail disagree about {what}; "
             "run `sandbox audit verify`"
         )
 
-    def _read_entries(self, entries: list[IndexEntry], run_id: str) -> list[TrailRecord] | None:
+    def merkle(self) -> Nodes:
+        """The Merkle tree over the trail's complete lines, from the index (or rebuilt)."""
+        try:
+            self.index.sync()
+            return self.index.tree()
+        except (sqlite3.Error, OSError):  # e.g. a read-only copy of a trail: hash it all
+            return MerkleLevels(
+                leaf_hash(hashlib.sha256(line).digest())
+                for _, line, complete in self.lines(0)
+                if complete
+            )
+
+    def _read_entries(
+        self, entries: list[IndexEntry], belongs: Callable[[TrailRecord], bool]
+    ) -> list[TrailRecord] | None:
         records: list[TrailRecord] = []
         with self.path.open("rb") as handle:
             for entry in entries:
@@ -259,13 +291,10 @@ class FileTrailStore:
                         f"{self.path}: line {entry.pos + 1}: {exc}; run `sandbox audit verify` "
                         "for details"
                     ) from exc
-                if record.run_id != run_id:
+                if not belongs(record):
                     return None
                 records.append(record)
         return records
-
-    def _scan_for_run(self, run_id: str) -> list[TrailRecord]:
-        return [r for r in self.records_from(0) if r.run_id == run_id]
 
     def records_from(self, seq: int) -> Iterator[TrailRecord]:
         """The records from `seq` onwards; a cut-short last line is skipped, a bad one named."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from sandbox.audit.events import TrailEvent
+from sandbox.audit.merkle import MerkleLevels, Nodes, leaf_hash
 from sandbox.audit.record import TrailRecord, sha256_of
 from sandbox.audit.store.base import EMPTY_HEAD, Head, Line, Seal
 from sandbox.errors import AuditError
@@ -21,6 +23,7 @@ class MemoryTrailStore:
         self._lock = threading.Lock()
         self._lines: list[bytes] = []
         self._runs: defaultdict[str, list[int]] = defaultdict(list)
+        self._tree = MerkleLevels()
         for line in lines:  # a trail loaded as stored, e.g. to verify an edited copy
             self._lines.append(line)
             self._index(len(self._lines) - 1, line)
@@ -31,6 +34,7 @@ class MemoryTrailStore:
         return f"memory:{id(self):x}"
 
     def _index(self, position: int, line: bytes) -> None:
+        self._tree.append(leaf_hash(hashlib.sha256(line).digest()))
         try:
             run_id = TrailRecord.from_line(line).run_id
         except ValueError:
@@ -72,6 +76,24 @@ class MemoryTrailStore:
         """The records from `seq` onwards."""
         for _, line, _ in self.lines(seq):
             yield TrailRecord.from_line(line)
+
+    def records_of_kind(self, kind: str) -> list[TrailRecord]:
+        """The records of one kind, in trail order (a scan: memory is small)."""
+        with self._lock:
+            lines = list(self._lines)
+        found = []
+        for line in lines:
+            try:
+                record = TrailRecord.from_line(line)
+            except ValueError:
+                continue
+            if record.kind == kind:
+                found.append(record)
+        return found
+
+    def merkle(self) -> Nodes:
+        """The Merkle tree over the records, grown with every append."""
+        return self._tree
 
     def lines(self, start: int = 0) -> Iterator[Line]:
         """The raw lines from position `start`, as a snapshot."""

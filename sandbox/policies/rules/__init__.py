@@ -140,8 +140,8 @@ RULE_TYPES: dict[str, RuleType] = {
     "fairness_threshold": RuleType(
         fairness.FairnessThresholdParams,
         fairness.check_threshold,
-        "A between-group difference (or ratio) of one metric stays within a threshold, "
-        "decided on its Bonferroni-corrected bootstrap interval.",
+        "A between-group difference (or ratio) of one metric stays within a threshold; "
+        "fails only where simultaneous score intervals over all pairs of groups establish it.",
         _POST,
     ),
     "four_fifths": RuleType(

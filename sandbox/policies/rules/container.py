@@ -27,8 +27,12 @@ def check_succeeded(p: ContainerParams, ctx: RuleContext) -> Finding:
     }
     if result.state == "succeeded":
         return Finding("passed", "the model ran to completion", evidence)
-    state = result.state.replace("_", " ")
-    return Finding("failed", f"the model ended {state} (exit code {result.exit_code})", evidence)
+    what = {
+        "failed": "stopped with an error",
+        "timed_out": "ran past its time limit and was stopped",
+        "oom_killed": "ran out of memory and was stopped",
+    }.get(result.state, result.state.replace("_", " "))
+    return Finding("failed", f"the model {what} (exit code {result.exit_code})", evidence)
 
 
 def check_outputs_valid(p: ContainerParams, ctx: RuleContext) -> Finding:

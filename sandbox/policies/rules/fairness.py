@@ -1,24 +1,29 @@
-"""Fairness rules, decided on the evaluation's group confusion counts.
+"""Fairness rules, decided on the evaluation's group rates and their counts.
 
-`fairness_threshold` decides with the confidence interval, not the point estimate alone: a
-disparity *fails* when its whole interval lies beyond the threshold, and only *warns* when the
-point estimate is beyond it but the interval still reaches back (the data cannot tell). When
-one rule tests m attribute sets (each attribute, pairs, the intersection), each interval is
-computed at confidence 1 - alpha/m (Bonferroni), so the chance of any false alarm across all m
-stays at alpha. The intervals are recomputed by the evaluation's task type (for binary
-classification, re-bootstrapping each set's per-group confusion counts) with a generator seeded
-by the evaluation's seed, so they are reproducible. Metric names come from the task types'
-vocabularies (`sandbox.tasks`): a rule on a metric the run's task type lacks does not apply.
+`fairness_threshold` blocks only on a disparity the data establish. Every pair of groups of
+every checked attribute set gets a score interval for its difference (Newcombe) or ratio
+(MOVER-R) at level 1 - alpha/M, M being the number of pairs across all those sets
+(Bonferroni); the rule fails when some pair's interval lies entirely beyond the threshold. When
+every true gap is within the threshold (no disparity at all, in particular), the chance that
+any of the M intervals lies beyond it is at most alpha: that is the rule's family-wise
+false-alarm rate, measured by the simulation tests (``docs/statistics.md``).
+
+A rate enters only when its denominator (rows for selection rate, actual positives for TPR and
+FNR, actual negatives for FPR, predicted positives for precision) reaches the minimum: the
+evaluation's `min_group_size`, or a pack's stricter `min_denominator`. Undefined rates (no
+denominator at all) never enter. Metric names come from the task types' vocabularies
+(`sandbox.tasks`): a rule on a metric the run's task type lacks does not apply.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from sandbox.evaluation.intervals import pair_level
 from sandbox.policies.rules.base import Finding, Params, RuleContext
+from sandbox.policies.rules.disparity import comparison, decide_set
 from sandbox.tasks import get_task, registered_tasks
 
 __all__ = [
@@ -28,12 +33,19 @@ __all__ = [
     "check_four_fifths",
     "check_min_group_size",
     "check_threshold",
-    "corrected_interval",
     "group_metric_names",
 ]
 
 #: The group metric the four-fifths rule compares (in the vocabulary of classification tasks).
 SELECTION_RATE = "selection_rate"
+
+_MIN_DENOMINATOR = Field(
+    default=None,
+    ge=1,
+    description="Smallest denominator (rows, actual positives, actual negatives, predicted "
+    "positives) a group's rate needs to enter the decision. Default, and floor: the "
+    "evaluation's min_group_size.",
+)
 
 
 def group_metric_names() -> list[str]:
@@ -43,7 +55,7 @@ def group_metric_names() -> list[str]:
 
 
 class FairnessThresholdParams(Params):
-    """A bound on a between-group disparity of one metric, decided with its interval."""
+    """A bound on a between-group disparity of one metric, decided with simultaneous intervals."""
 
     metric: str = Field(description="A per-group metric of the task type's vocabulary.")
     measure: Literal["difference", "ratio"] = "difference"
@@ -56,12 +68,12 @@ class FairnessThresholdParams(Params):
     alpha: float | None = Field(
         default=None, gt=0, lt=0.5, description="Default: 1 - evaluation.confidence."
     )
-    n_bootstrap: int = Field(default=1000, ge=100, le=100_000)
-    min_group_size: int | None = Field(
-        default=None,
-        ge=1,
-        description="Smaller groups are reported but left out of the decision (the "
-        "min_group_size rule flags them). Default: the evaluation's minimum group size.",
+    min_denominator: int | None = _MIN_DENOMINATOR
+    inconclusive: Literal["pass", "warn"] = Field(
+        default="pass",
+        description="What to do when the point estimate lies beyond the threshold but no "
+        "pair's interval does: pass (the default: such warnings have no false-alarm "
+        "guarantee) or warn.",
     )
 
     @field_validator("metric")
@@ -76,7 +88,9 @@ class FairnessThresholdParams(Params):
 class MinGroupSizeParams(Params):
     """The smallest group size an evaluation may rest on."""
 
-    min_size: int = Field(default=30, ge=1)
+    min_size: int | None = Field(
+        default=None, ge=1, description="Default, and floor: the evaluation's min_group_size."
+    )
 
 
 class FourFifthsParams(Params):
@@ -86,33 +100,34 @@ class FourFifthsParams(Params):
     attributes: tuple[str, ...] = Field(
         default=(), description="Attribute sets to check; empty means all, intersections too."
     )
-    min_group_size: int | None = Field(
-        default=None,
-        ge=1,
-        description="Smaller groups are left out of the ratio. Default: the evaluation's "
-        "minimum group size.",
+    decide_on: Literal["point", "interval"] = Field(
+        default="point",
+        description="point: the classic screen on the observed ratio; interval: as "
+        "fairness_threshold on the selection-rate ratio, with its false-alarm guarantee.",
     )
+    alpha: float | None = Field(
+        default=None, gt=0, lt=0.5, description="Default: 1 - evaluation.confidence."
+    )
+    min_denominator: int | None = _MIN_DENOMINATOR
 
 
-def corrected_interval(
-    evaluation: Any,
-    groups: Any,
-    metric: str,
-    measure: str,
-    *,
-    confidence: float,
-    n_bootstrap: int,
-    seed: int,
-) -> tuple[float | None, float | None]:
-    """Bootstrap interval of one set's between-group difference or ratio at `confidence`."""
-    return get_task(evaluation.task).disparity_interval(
-        tuple(groups), metric, measure, confidence=confidence, n_bootstrap=n_bootstrap, seed=seed
-    )
+def _minimum(evaluation: Any, requested: int | None) -> int:
+    """A pack's minimum is a floor: the evaluation's own minimum can only raise it."""
+    return max(requested or 0, int(evaluation.min_group_size))
 
 
 def _lacks(ctx: RuleContext, metric: str) -> bool:
     """The run's task type reports no such group metric."""
     return metric not in get_task(ctx.evaluation.task).vocabulary.group_names
+
+
+def _counted(ctx: RuleContext, metric: str) -> bool:
+    """Every group's value of `metric` carries its numerator and denominator."""
+    return all(
+        g.metrics[metric].undefined or g.metrics[metric].numerator is not None
+        for s in ctx.evaluation.attribute_sets
+        for g in s.groups
+    )
 
 
 def _selected_sets(ctx: RuleContext, attributes: tuple[str, ...]) -> list[Any]:
@@ -122,40 +137,8 @@ def _selected_sets(ctx: RuleContext, attributes: tuple[str, ...]) -> list[Any]:
     return [s for s in sets if len(s.groups) >= 2]
 
 
-@dataclass(frozen=True)
-class _Comparison:
-    """One attribute set's groups large enough to decide on, and their disparity."""
-
-    name: str
-    groups: tuple[Any, ...]
-    value: float | None
-    highest_group: str | None
-    lowest_group: str | None
-    left_out: int
-
-
-def _comparison(result: Any, metric: str, measure: str, min_size: int) -> _Comparison:
-    """The disparity of `metric` among the groups with at least `min_size` rows.
-
-    A disparity between a group of 4 rows and one of 2 says nothing reliable; such groups
-    stay in the report (and the min_group_size rule flags them) but do not decide a gate.
-    """
-    groups = tuple(g for g in result.groups if g.count >= min_size)
-    values = [(g.metrics[metric].value, g.label) for g in groups]
-    values = [(v, label) for v, label in values if v is not None]
-    left_out = len(result.groups) - len(groups)
-    if len(values) < 2:
-        return _Comparison(result.name, groups, None, None, None, left_out)
-    high, low = max(values), min(values)
-    if measure == "difference":
-        value: float | None = high[0] - low[0]
-    else:
-        value = low[0] / high[0] if high[0] > 0 else None
-    return _Comparison(result.name, groups, value, high[1], low[1], left_out)
-
-
 def check_threshold(p: FairnessThresholdParams, ctx: RuleContext) -> Finding:
-    """The disparity stays within the threshold; decided on the corrected interval."""
+    """The disparity stays within the threshold; fails only where the data establish it."""
     evaluation = ctx.evaluation
     if _lacks(ctx, p.metric):
         return Finding(
@@ -163,47 +146,27 @@ def check_threshold(p: FairnessThresholdParams, ctx: RuleContext) -> Finding:
             f"a {evaluation.task} evaluation has no group metric {p.metric!r}",
             {"metric": p.metric, "threshold": p.threshold},
         )
-    min_size = p.min_group_size or evaluation.min_group_size
-    selected = _selected_sets(ctx, p.attributes)
-    compared = [_comparison(s, p.metric, p.measure, min_size) for s in selected]
-    sets = [(c, c.value) for c in compared if c.value is not None]
+    minimum = _minimum(evaluation, p.min_denominator)
+    if p.decide_on == "interval" and not _counted(ctx, p.metric):
+        return Finding(
+            "not_applicable",
+            f"{p.metric} is not a rate with counts, so it has no score intervals; "
+            "use decide_on: point",
+            {"metric": p.metric, "threshold": p.threshold},
+        )
+    compared = [
+        comparison(s, p.metric, p.measure, minimum) for s in _selected_sets(ctx, p.attributes)
+    ]
+    sets = [c for c in compared if c.value is not None]
     alpha = p.alpha if p.alpha is not None else round(1.0 - evaluation.confidence, 10)
-    m = len(sets) if p.correction == "bonferroni" else 1
-    confidence = 1.0 - alpha / max(m, 1)
+    m = sum(c.pairs for c in sets)
+    level = pair_level(1.0 - alpha, m if p.correction == "bonferroni" else 1)
+    rows = [decide_set(c, p, level) for c in sets]
     difference = p.measure == "difference"
-    rows: list[dict[str, Any]] = []
-    for index, (result, value) in enumerate(sets):
-        low, high = corrected_interval(
-            evaluation,
-            result.groups,
-            p.metric,
-            p.measure,
-            confidence=confidence,
-            n_bootstrap=p.n_bootstrap,
-            seed=evaluation.seed + index,
-        )
-        # A difference must stay at or below the threshold; a ratio at or above it.
-        point_beyond = value > p.threshold if difference else value < p.threshold
-        near = low if difference else high
-        sure = near is not None and (near > p.threshold if difference else near < p.threshold)
-        decision = "beyond" if sure else "uncertain" if point_beyond else "within"
-        if p.decide_on == "point" and point_beyond:
-            decision = "beyond"
-        rows.append(
-            {
-                "attribute_set": result.name,
-                "value": value,
-                "ci_low": low,
-                "ci_high": high,
-                "decision": decision,
-                "highest_group": result.highest_group,
-                "lowest_group": result.lowest_group,
-                "groups_left_out": result.left_out,
-            }
-        )
     rows.sort(key=lambda r: -r["value"] if difference else r["value"])
-    breaches = [r for r in rows if r["decision"] != "within"]
-    worst = (breaches or rows or [{}])[0]
+    beyond = [r for r in rows if r["decision"] == "beyond"]
+    unsettled = [r for r in rows if r["decision"] == "inconclusive" and r["point_beyond"]]
+    worst = (beyond or unsettled or rows or [{}])[0]
     evidence = {
         "metric": p.metric,
         "measure": p.measure,
@@ -211,44 +174,63 @@ def check_threshold(p: FairnessThresholdParams, ctx: RuleContext) -> Finding:
         "value": worst.get("value"),
         "ci_low": worst.get("ci_low"),
         "ci_high": worst.get("ci_high"),
-        "confidence": round(confidence, 6),
+        "alpha": alpha,
+        "confidence": round(1.0 - alpha, 6),
+        "pair_confidence": round(level, 8),
         "correction": p.correction,
         "comparisons": m,
         "decide_on": p.decide_on,
-        "min_group_size": min_size,
+        "min_denominator": minimum,
         "checked": rows,
-        "breaches": breaches,
+        "breaches": beyond,
+        "not_compared": [c.name for c in compared if c.value is None],
     }
     if not rows:
         return Finding(
-            "not_applicable", f"no attribute set reports a {p.metric} {p.measure}", evidence
-        )
-    bound = "<=" if difference else ">="
-    if not breaches:
-        return Finding(
-            "passed",
-            f"{p.metric} {p.measure} {bound} {p.threshold} in all {len(rows)} attribute sets",
+            "not_applicable",
+            f"no attribute set has two groups with {p.metric} resting on at least {minimum} cases",
             evidence,
         )
-    sure_breaches = [r for r in breaches if r["decision"] == "beyond"]
-    head = (
-        f"disparity observed: {p.metric} {p.measure} {worst['value']:.3f} for "
-        f"{worst['attribute_set']} (allowed {bound} {p.threshold})"
-    )
-    if sure_breaches:
+    bound = "<=" if difference else ">="
+    scope = f"{m} pairs of groups in {len(rows)} attribute sets"
+    if beyond:
+        pair = worst["established"][0] if worst["established"] else None
+        between = f" between {pair['higher']} and {pair['lower']}" if pair else ""
         return Finding(
             "failed",
-            f"{head}; {len(sure_breaches)} of {len(rows)} attribute sets beyond the threshold"
-            + ("" if p.decide_on == "point" else f" over the whole {confidence:.1%} interval"),
+            f"disparity observed: {p.metric} {p.measure} {worst['value']:.3f} for "
+            f"{worst['attribute_set']}{between}, beyond the allowed {bound} {p.threshold} over "
+            + (
+                "the point estimate"
+                if p.decide_on == "point"
+                else f"its whole interval [{_fmt(worst['ci_low'])}, {_fmt(worst['ci_high'])}] "
+                f"({1 - alpha:.0%} simultaneous over {scope})"
+            ),
+            evidence,
+        )
+    if unsettled and p.inconclusive == "warn":
+        return Finding(
+            "failed",
+            f"disparity observed: {p.metric} {p.measure} {worst['value']:.3f} for "
+            f"{worst['attribute_set']} (allowed {bound} {p.threshold}), but its interval "
+            f"[{_fmt(worst['ci_low'])}, {_fmt(worst['ci_high'])}] still reaches the threshold: "
+            "a warning until more data settle it",
+            evidence,
+            severity="warn",
+        )
+    if unsettled:
+        return Finding(
+            "passed",
+            f"no {p.metric} {p.measure} beyond {p.threshold} established ({1 - alpha:.0%} "
+            f"simultaneous over {scope}); the largest observed, {worst['value']:.3f} for "
+            f"{worst['attribute_set']} [{_fmt(worst['ci_low'])}, {_fmt(worst['ci_high'])}], "
+            "is not settled by these data",
             evidence,
         )
     return Finding(
-        "failed",
-        f"{head}, but the {confidence:.1%} interval [{_fmt(worst['ci_low'])}, "
-        f"{_fmt(worst['ci_high'])}] still reaches the threshold: a warning until more data "
-        "settle it",
+        "passed",
+        f"{p.metric} {p.measure} {bound} {p.threshold} in all {len(rows)} attribute sets",
         evidence,
-        severity="warn",
     )
 
 
@@ -257,23 +239,33 @@ def _fmt(value: float | None) -> str:
 
 
 def check_min_group_size(p: MinGroupSizeParams, ctx: RuleContext) -> Finding:
-    """Every group has at least `min_size` evaluation rows."""
+    """Every group has at least the minimum number of evaluation rows."""
+    minimum = _minimum(ctx.evaluation, p.min_size)
     counts = [(s.name, g.label, g.count) for s in ctx.evaluation.attribute_sets for g in s.groups]
-    small = [{"attribute_set": a, "group": g, "count": c} for a, g, c in counts if c < p.min_size]
+    small = [{"attribute_set": a, "group": g, "count": c} for a, g, c in counts if c < minimum]
+    thin = sum(
+        1
+        for s in ctx.evaluation.attribute_sets
+        for g in s.groups
+        if g.count >= minimum
+        for rate in g.metrics.values()
+        if not rate.assessable
+    )
     evidence = {
-        "min_size": p.min_size,
-        "threshold": p.min_size,
+        "min_size": minimum,
+        "threshold": minimum,
         "value": min((c for _, _, c in counts), default=None),
         "small_groups": small,
+        "rates_not_assessable_in_larger_groups": thin,
     }
     if small:
         return Finding(
             "failed",
-            f"{len(small)} groups have fewer than {p.min_size} evaluation rows; "
-            "their metrics are uncertain (see the intervals)",
+            f"{len(small)} groups have fewer than {minimum} evaluation rows; their rates are "
+            "shown with their intervals but not assessed",
             evidence,
         )
-    return Finding("passed", f"every group has at least {p.min_size} evaluation rows", evidence)
+    return Finding("passed", f"every group has at least {minimum} evaluation rows", evidence)
 
 
 def check_four_fifths(p: FourFifthsParams, ctx: RuleContext) -> Finding:
@@ -284,9 +276,19 @@ def check_four_fifths(p: FourFifthsParams, ctx: RuleContext) -> Finding:
             f"a {ctx.evaluation.task} evaluation has no selection rate",
             {"min_ratio": p.min_ratio, "threshold": p.min_ratio},
         )
-    min_size = p.min_group_size or ctx.evaluation.min_group_size
+    if p.decide_on == "interval":
+        gate = FairnessThresholdParams(
+            metric=SELECTION_RATE,
+            measure="ratio",
+            threshold=p.min_ratio,
+            attributes=p.attributes,
+            alpha=p.alpha,
+            min_denominator=p.min_denominator,
+        )
+        return check_threshold(gate, ctx)
+    minimum = _minimum(ctx.evaluation, p.min_denominator)
     compared = [
-        _comparison(s, SELECTION_RATE, "ratio", min_size) for s in _selected_sets(ctx, p.attributes)
+        comparison(s, SELECTION_RATE, "ratio", minimum) for s in _selected_sets(ctx, p.attributes)
     ]
     rows: list[dict[str, Any]] = [
         {
@@ -294,7 +296,7 @@ def check_four_fifths(p: FourFifthsParams, ctx: RuleContext) -> Finding:
             "ratio": c.value,
             "lowest_group": c.lowest_group,
             "highest_group": c.highest_group,
-            "groups_left_out": c.left_out,
+            "groups_left_out": [g["group"] for g in c.left_out],
         }
         for c in compared
         if c.value is not None
@@ -303,7 +305,8 @@ def check_four_fifths(p: FourFifthsParams, ctx: RuleContext) -> Finding:
     evidence = {
         "min_ratio": p.min_ratio,
         "threshold": p.min_ratio,
-        "min_group_size": min_size,
+        "min_denominator": minimum,
+        "decide_on": p.decide_on,
         "value": min((r["ratio"] for r in rows), default=None),
         "checked": rows,
         "below": below,
@@ -312,7 +315,12 @@ def check_four_fifths(p: FourFifthsParams, ctx: RuleContext) -> Finding:
         return Finding("not_applicable", "no selection-rate ratio could be computed", evidence)
     if below:
         names = ", ".join(f"{r['attribute_set']} ({r['ratio']:.2f})" for r in below)
-        return Finding("failed", f"selection-rate ratio below {p.min_ratio}: {names}", evidence)
+        return Finding(
+            "failed",
+            f"selection-rate ratio below {p.min_ratio} on the observed rates (a screen, not "
+            f"a test): {names}",
+            evidence,
+        )
     return Finding(
         "passed",
         f"selection-rate ratio >= {p.min_ratio} in all {len(rows)} attribute sets",

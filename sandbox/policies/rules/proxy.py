@@ -32,6 +32,12 @@ class ProxyParams(Params):
     max_rows: int = Field(default=10_000, ge=100, le=1_000_000)
     folds: int = Field(default=5, ge=2, le=20)
     bins: int = Field(default=16, ge=2, le=256)
+    max_groups: int = Field(
+        default=30,
+        ge=2,
+        le=200,
+        description="The most frequent groups kept apart; rarer ones are pooled (bounds the cost).",
+    )
     seed: int = Field(default=0, ge=0)
 
 
@@ -46,12 +52,34 @@ def _bins(values: pd.Series, bins: int) -> npt.NDArray[np.intp]:
     return np.asarray(codes, dtype=np.intp)
 
 
+def _group_codes(attribute: pd.Series, max_groups: int) -> tuple[npt.NDArray[np.intp], int]:
+    """A code per row for the `max_groups - 1` most frequent groups, the rest pooled as one.
+
+    One group per row would make the lookup table and the one-vs-rest AUCs quadratic in the
+    rows; pooling rare groups bounds both, and a group too rare to stand alone carries no
+    reliable AUC of its own anyway.
+    """
+    y, groups = pd.factorize(attribute.astype(str), sort=True)
+    if len(groups) <= max_groups:
+        return np.asarray(y, dtype=np.intp), len(groups)
+    counts = np.bincount(y)
+    keep = np.argsort(-counts, kind="stable")[: max_groups - 1]
+    recode = np.full(len(groups), max_groups - 1, dtype=np.intp)
+    recode[keep] = np.arange(max_groups - 1)
+    return recode[y], max_groups
+
+
 def proxy_auc(
-    feature: pd.Series, attribute: pd.Series, *, folds: int, bins: int, seed: int
+    feature: pd.Series,
+    attribute: pd.Series,
+    *,
+    folds: int,
+    bins: int,
+    seed: int,
+    max_groups: int = 30,
 ) -> float | None:
     """Cross-validated ROC AUC of predicting `attribute` from `feature` alone (None: one group)."""
-    y, groups = pd.factorize(attribute.astype(str), sort=True)
-    k = len(groups)
+    y, k = _group_codes(attribute, max_groups)
     if k < 2:
         return None
     x = _bins(feature, bins)
@@ -103,6 +131,7 @@ def check_proxies(p: ProxyParams, ctx: RuleContext) -> Finding:
                 folds=p.folds,
                 bins=p.bins,
                 seed=p.seed,
+                max_groups=p.max_groups,
             )
             if auc is not None:
                 checked.append({"feature": feature, "attribute": attribute, "auc": round(auc, 4)})

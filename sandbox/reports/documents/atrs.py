@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sandbox.reports.disclosure import publishable
 from sandbox.reports.documents._facts import Fact, ReportFacts, as_text
 
 if TYPE_CHECKING:
@@ -156,6 +157,13 @@ def _data_quantities(facts: ReportFacts) -> Fact | None:
             f"{split.value['seed']})"
         )
         paths += split.sources
+        fit, held = split.value.get("fit_rows"), split.value.get("importance_rows")
+        if fit is not None:
+            text += f"; the model was fitted on {fit:,} of the training rows" + (
+                f", {held:,} being held back to measure feature importance"
+                if held
+                else " (all of them)"
+            )
     return Fact(text + ".", tuple(paths))
 
 
@@ -277,12 +285,22 @@ def _resolve(field: AtrsField, facts: ReportFacts) -> Fact | None:
 
 
 def _run_evidence(report: AuditReport) -> dict[str, Any]:
-    """What the run itself found: the verdict and each rule that did not hold."""
+    """What the run itself found: the verdict, why it failed, and each rule that did not hold.
+
+    The record is meant for publication: a message that names a suppressed group is withheld.
+    """
     return {
         "verdict": report.verdict.status,
         "policy_pack": report.verdict.pack,
+        "failure": report.failure.reason if report.failure else None,
         "rules_not_held": [
-            {"rule_id": o.rule_id, "severity": o.severity, "message": o.message}
+            {
+                "rule_id": o.rule_id,
+                "severity": o.severity,
+                "message": o.message
+                if publishable(report, o.message)
+                else "withheld: it names a group too small to publish",
+            }
             for o in report.verdict.failures
         ],
         "source": "verdict",

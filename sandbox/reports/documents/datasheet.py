@@ -1,10 +1,10 @@
 """A datasheet of a run's data: files and hashes, shape, missingness, group representation.
 
-Group counts come from the evaluation rows (the report's evaluation). In every published
-output a group with fewer rows than the minimum group size has its count, share and label
-rate suppressed (shown as ``<50``), and when that leaves a single suppressed cell in an
-attribute set, the next smallest cell is suppressed too, so the hidden count cannot be
-recovered by subtracting the others from the total.
+Group counts come from the evaluation rows (the report's evaluation). The datasheet is meant
+for publication: it applies the run's suppression decision (:mod:`sandbox.reports.disclosure`),
+so a group with fewer rows than the minimum group size has its count, share and label rate
+suppressed (shown as ``<30``), and so has the next smallest cell where one hidden cell could
+otherwise be recovered by subtracting the others from a total.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from sandbox.reports.disclosure import hidden_groups
 from sandbox.reports.documents._facts import suppressed
 
 if TYPE_CHECKING:
-    from sandbox.evaluation.result import AttributeSetResult, GroupResult
+    from sandbox.evaluation.result import AttributeSetResult
     from sandbox.reports.model import AuditReport
 
-__all__ = ["datasheet", "datasheet_json", "suppressed_groups"]
+__all__ = ["datasheet", "datasheet_json"]
 
 
 def _roles(report: AuditReport) -> dict[str, str]:
@@ -57,44 +58,9 @@ def _columns(report: AuditReport) -> list[dict[str, Any]]:
     return columns
 
 
-def _slices(result: AttributeSetResult) -> list[list[GroupResult]]:
-    """Sets of cells whose sum is published elsewhere: the whole set, and for an
-    intersection each line that adds up to a group of a smaller attribute set."""
-    slices = [list(result.groups)]
-    for attribute in result.attributes if len(result.attributes) > 1 else ():
-        lines: dict[tuple[str, ...], list[GroupResult]] = {}
-        for group in result.groups:
-            rest = tuple(v for a, v in group.values.items() if a != attribute)
-            lines.setdefault(rest, []).append(group)
-        slices.extend(lines.values())
-    return slices
-
-
-def suppressed_groups(result: AttributeSetResult, min_size: int) -> dict[str, str]:
-    """Groups to suppress, each with why: too small, or hiding a small one by difference.
-
-    A slice (cells that add up to a published total) with exactly one hidden cell would let
-    a reader recover it by subtraction, so its next smallest cell is hidden too, until no
-    slice has exactly one.
-    """
-    hidden = {g.label: "below the minimum group size" for g in result.groups if g.count < min_size}
-    if not hidden:
-        return hidden
-    slices = _slices(result)
-    changed = True
-    while changed:
-        changed = False
-        for cells in slices:
-            inside = [g for g in cells if g.label in hidden]
-            if len(inside) == 1 and len(cells) > 1:
-                visible = sorted((g for g in cells if g.label not in hidden), key=lambda g: g.count)
-                hidden[visible[0].label] = "suppressed so a smaller group cannot be derived"
-                changed = True
-    return hidden
-
-
-def _group_rows(result: AttributeSetResult, min_size: int, total: int) -> list[dict[str, Any]]:
-    hidden = suppressed_groups(result, min_size)
+def _group_rows(
+    result: AttributeSetResult, hidden: dict[str, str], min_size: int, total: int
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for group in result.groups:
         # the label rate needs a classifier's counts; other task types leave it out
@@ -147,7 +113,9 @@ def datasheet(report: AuditReport) -> dict[str, Any]:
             "attribute_sets": [
                 {
                     "name": r.name,
-                    "groups": _group_rows(r, ev.min_group_size, ev.rows),
+                    "groups": _group_rows(
+                        r, hidden_groups(report, r.name), ev.min_group_size, ev.rows
+                    ),
                 }
                 for r in ev.attribute_sets
             ],

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sandbox.reports.disclosure import disparity_hidden, hidden_groups, publishable
 from sandbox.reports.documents._facts import ReportFacts
-from sandbox.reports.documents.datasheet import suppressed_groups
 from sandbox.reports.render import vocabulary_names
 from sandbox.tasks import get_task
 
@@ -64,11 +64,20 @@ def model_card_context(report: AuditReport) -> dict[str, Any]:
     governance = report.governance
     transparency = governance.transparency if governance else {}
     ev = report.evaluation
-    hidden = (
-        {r.name: suppressed_groups(r, ev.min_group_size) for r in ev.attribute_sets} if ev else {}
-    )
+    sets = ev.attribute_sets if ev else ()
+    hidden = {r.name: hidden_groups(report, r.name) for r in sets}
+    # a difference or ratio whose highest or lowest group is hidden would give that group away
+    hidden_disparities = {
+        (r.name, m)
+        for r in sets
+        for m, d in r.disparities.items()
+        if disparity_hidden(report, r.name, d)
+    }
     return {
         "hidden": hidden,
+        "hidden_disparities": hidden_disparities,
+        "warnings": [w for w in (ev.warnings if ev else ()) if publishable(report, w)],
+        "failures": [o for o in report.verdict.failures if publishable(report, o.message)],
         "report": report,
         "gov": governance,
         "roles": report.data.roles,

@@ -1,21 +1,26 @@
 """The full report as a PDF (fpdf2, pure Python): verdict, findings, groups, rules, provenance.
 
-The PDF uses the PDF core fonts, so text is written in Latin-1: typographic quotes, dashes
-and symbols such as ``≤`` are spelled in ASCII, accents outside Latin-1 are dropped, and any
-other character becomes ``?``. The creation date is the run's finish time, so rendering the
-same report twice gives the same bytes.
+The PDF is meant for publication: it applies the run's small-cell suppression decision
+(:mod:`sandbox.reports.disclosure`), so no count or metric of a suppressed group, no difference
+or ratio whose highest or lowest group is suppressed, and no warning that names one is printed;
+the reason a run failed is given in one line, without the model's error output. Text is set in
+DejaVu Sans (:mod:`sandbox.reports.documents.fonts`), so names in any script print as written.
+The creation date is the run's finish time, so rendering the same report twice gives the same
+bytes.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
+from sandbox.reports.disclosure import disparity_hidden, hidden_groups, publishable
+from sandbox.reports.documents.fonts import MONO, SANS, register_fonts, shown_text
 from sandbox.reports.render import (
     METRIC_NAMES,
     VERDICT_TEXT,
+    importance_rows_text,
     key_findings,
     overall_rates,
     vocabulary_names,
@@ -24,30 +29,11 @@ from sandbox.reports.render import (
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-    from sandbox.evaluation.result import AttributeSetResult, Estimate
+    from sandbox.evaluation.result import AttributeSetResult, Disparity, Estimate
     from sandbox.reports.model import AuditReport
 
 __all__ = ["pdf_text", "render_pdf"]
 
-_ASCII = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u2013": "-",
-        "\u2014": " - ",
-        "\u2212": "-",
-        "\u2026": "...",
-        "\u2264": "<=",
-        "\u2265": ">=",
-        "\u2022": "-",
-        "\u2192": "->",
-        "\u00a0": " ",
-        "\u2009": " ",
-        "\u202f": " ",
-    }
-)
 _VERDICT_COLOURS = {
     "pass": (0, 110, 60),
     "pass_with_warnings": (170, 110, 0),
@@ -58,19 +44,16 @@ _TONE_MARK = {"alert": "[!]", "warn": "[~]", "ok": "[ok]", "info": "[i]"}
 _GREY = (225, 225, 225)
 _STRIPE = (246, 246, 246)
 _BAR = (0, 114, 178)
+_HIDDEN = "suppressed"
 
 
 def pdf_text(text: Any) -> str:
-    """Text the core fonts can show: ASCII spellings for symbols, Latin-1 otherwise."""
-    plain = str(text).translate(_ASCII)
-    out = []
-    for char in plain:
-        if ord(char) < 256:
-            out.append(char)
-            continue
-        base = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
-        out.append(base or "?")
-    return "".join(out)
+    """Text as the PDF prints it: as written, a character the font lacks as its code point."""
+    return shown_text(str(text))
+
+
+def _cell(text: str, limit: int = 240) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _num(value: float | int | None, digits: int = 3) -> str:
@@ -92,6 +75,32 @@ def _with_interval(estimate: Estimate) -> str:
     return text
 
 
+def _disparity(report: AuditReport, set_name: str, d: Disparity | None) -> tuple[str, str]:
+    """(difference with interval, ratio) as printed: suppressed when a hidden group is an end."""
+    if d is None:
+        return "n/a", "n/a"
+    if disparity_hidden(report, set_name, d):
+        return _HIDDEN, _HIDDEN
+    return _with_interval(d.difference), _num(d.ratio.value)
+
+
+def _group_rows(
+    report: AuditReport, result: AttributeSetResult, metrics: tuple[str, ...]
+) -> list[tuple[str, ...]]:
+    """One row per group: label, rows and each metric; suppressed groups show no number."""
+    hidden = hidden_groups(report, result.name)
+    minimum = report.evaluation.min_group_size if report.evaluation else 0
+    rows: list[tuple[str, ...]] = []
+    for g in result.groups:
+        if g.label in hidden:
+            count = f"<{minimum}" if g.count < minimum else _HIDDEN
+            rows.append((g.label, count, *([_HIDDEN] * len(metrics))))
+        else:
+            label = g.label + (" (small)" if g.small else "")
+            rows.append((label, _num(g.count), *(_with_interval(g.metrics[m]) for m in metrics)))
+    return rows
+
+
 class _Writer:
     """Small layout helpers over one FPDF document."""
 
@@ -101,6 +110,7 @@ class _Writer:
         self.report = report
         self.pdf: FPDF = FPDF(orientation="portrait", unit="mm", format="A4")
         pdf = self.pdf
+        register_fonts(pdf)
         pdf.set_margins(15, 15, 15)
         pdf.set_auto_page_break(auto=True, margin=18)
         pilot = report.pilot
@@ -108,11 +118,11 @@ class _Writer:
 
         def _footer() -> None:
             pdf.set_y(-12)
-            pdf.set_font("Helvetica", size=8)
+            pdf.set_font(SANS, size=8)
             pdf.set_text_color(90, 90, 90)
             pdf.cell(0, 5, footer, align="L")
             pdf.set_x(pdf.l_margin)
-            pdf.cell(0, 5, f"page {pdf.page_no()} of {{nb}}", align="R")
+            pdf.cell(0, 5, f"page {pdf.page_no()} of {pdf.str_alias_nb_pages}", align="R")
             pdf.set_text_color(0, 0, 0)
 
         pdf.footer = _footer  # type: ignore[method-assign]
@@ -134,20 +144,20 @@ class _Writer:
         if level == 1 and pdf.get_y() > pdf.h - 60:
             pdf.add_page()
         pdf.ln(3 if level else 0)
-        pdf.set_font("Helvetica", style="B", size=size)
+        pdf.set_font(SANS, style="B", size=size)
         pdf.multi_cell(0, size * 0.5, pdf_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1.5)
-        pdf.set_font("Helvetica", size=9.5)
+        pdf.set_font(SANS, size=9.5)
 
     def para(self, text: str, *, size: float = 9.5, style: str = "") -> None:
         pdf = self.pdf
-        pdf.set_font("Helvetica", style=style, size=size)
+        pdf.set_font(SANS, style=style, size=size)
         pdf.multi_cell(0, size * 0.5, pdf_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
     def bullets(self, items: list[str]) -> None:
         pdf = self.pdf
-        pdf.set_font("Helvetica", size=9.5)
+        pdf.set_font(SANS, size=9.5)
         for item in items:
             pdf.set_x(pdf.l_margin)
             pdf.cell(5, 4.8, "-")
@@ -167,8 +177,8 @@ class _Writer:
         from fpdf.fonts import FontFace
 
         pdf = self.pdf
-        pdf.set_font("Courier" if mono else "Helvetica", size=size)
-        headings = FontFace(family="Helvetica", emphasis="BOLD", fill_color=_GREY)
+        pdf.set_font(MONO if mono else SANS, size=size)
+        headings = FontFace(family=SANS, emphasis="BOLD", fill_color=_GREY)
         pdf.set_fill_color(255, 255, 255)
         with pdf.table(
             cell_fill_color=_STRIPE,
@@ -182,18 +192,21 @@ class _Writer:
         ) as table:
             table.row([pdf_text(h) for h in header])
             for values in rows:
-                table.row([pdf_text(v) for v in values])
-        pdf.set_font("Helvetica", size=9.5)
+                # A cell taller than a page cannot be rendered: long values (a group label of
+                # thousands of characters) are cut for display; report.json keeps them whole.
+                table.row([_cell(pdf_text(v)) for v in values])
+        pdf.set_font(SANS, size=9.5)
         pdf.ln(2)
 
     def bars(self, result: AttributeSetResult) -> None:
-        """Selection rate per group, with its interval, as horizontal bars."""
+        """Selection rate per group, with its interval, as horizontal bars (none if hidden)."""
+        hidden = hidden_groups(self.report, result.name)
         pdf = self.pdf
         label_w, bar_w, row_h = 62.0, 95.0, 5.0
         needed = row_h * (len(result.groups) + 2)
         if pdf.get_y() + needed > pdf.h - 20:
             pdf.add_page()
-        pdf.set_font("Helvetica", size=8)
+        pdf.set_font(SANS, size=8)
         for group in result.groups:
             estimate = group.metrics["selection_rate"]
             y = pdf.get_y()
@@ -201,6 +214,11 @@ class _Writer:
             pdf.set_x(pdf.l_margin)
             small = " (small)" if group.small else ""
             pdf.cell(label_w - 2, row_h, pdf_text(group.label + small)[:48], align="R")
+            if group.label in hidden:
+                pdf.set_xy(x0, y)
+                pdf.cell(bar_w, row_h, _HIDDEN)
+                pdf.set_xy(pdf.l_margin, y + row_h)
+                continue
             value = estimate.value or 0.0
             pdf.set_fill_color(*_BAR)
             pdf.rect(x0, y + 1, max(0.3, bar_w * value), row_h - 2, style="F")
@@ -224,13 +242,15 @@ def _summary(w: _Writer) -> None:
     pdf = w.pdf
     pdf.set_fill_color(*_VERDICT_COLOURS[verdict.status])
     pdf.set_text_color(255, 255, 255)
-    pdf.set_font("Helvetica", style="B", size=13)
+    pdf.set_font(SANS, style="B", size=13)
     pdf.cell(0, 10, pdf_text(f"  Governance verdict: {label.upper()}"), fill=True)
     pdf.ln(10)
     pdf.set_text_color(0, 0, 0)
     pdf.set_fill_color(255, 255, 255)
     pdf.ln(1)
     w.para(text, size=9.5)
+    if report.failure is not None:
+        w.para(f"Why the run failed: {report.failure.reason}.", style="B")
     facts = [
         ("Pilot", f"{pilot.name} {pilot.version}"),
         ("City", f"{pilot.city}" + (f", {pilot.department}" if pilot.department else "")),
@@ -249,7 +269,7 @@ def _summary(w: _Writer) -> None:
     if pilot.purpose:
         w.para("Purpose: " + pilot.purpose)
     w.heading("Key findings")
-    w.bullets([f"{_TONE_MARK[f.tone]} {f.text}" for f in key_findings(report)])
+    w.bullets([f"{_TONE_MARK[f.tone]} {f.text}" for f in key_findings(report, publication=True)])
 
 
 def _task_fairness(w: _Writer, metrics: dict[str, str]) -> None:
@@ -261,14 +281,7 @@ def _task_fairness(w: _Writer, metrics: dict[str, str]) -> None:
     width = 120 / max(len(metrics), 1)
     for r in ev.attribute_sets:
         w.heading(r.name, 2)
-        rows = [
-            (
-                g.label + (" (small)" if g.small else ""),
-                _num(g.count),
-                *(_with_interval(g.metrics[m]) for m in metrics),
-            )
-            for g in r.groups
-        ]
+        rows = _group_rows(w.report, r, tuple(metrics))
         w.table(("Group", "Rows", *metrics.values()), rows, (45, 15, *[width] * len(metrics)))
 
 
@@ -291,23 +304,28 @@ def _evaluation(w: _Writer) -> None:
         return
     w.heading("Fairness by attribute set")
     w.para(
-        f"{ev.confidence:.0%} percentile bootstrap intervals in brackets ({ev.n_bootstrap} "
-        f"resamples, seed {ev.seed}); groups under {ev.min_group_size} evaluation rows are "
-        "flagged as small. Difference = highest minus lowest group; ratio = lowest over highest."
+        f"{ev.confidence:.0%} intervals in brackets. Difference = highest minus lowest group; "
+        f"ratio = lowest over highest. Groups under {ev.min_group_size} evaluation rows are "
+        "suppressed, and so "
+        "is the next smallest where a hidden one could be derived from a total, and so is a "
+        "difference or ratio whose highest or lowest group is suppressed."
     )
     summary: list[tuple[str, ...]] = []
     for r in ev.attribute_sets:
         d = r.disparities
         ff = r.four_fifths
+        shown = {
+            m: _disparity(w.report, r.name, d.get(m)) for m in ("selection_rate", "tpr", "fpr")
+        }
         summary.append(
             (
                 r.name,
                 str(len(r.groups)),
-                _with_interval(d["selection_rate"].difference),
-                _num(d["selection_rate"].ratio.value),
+                shown["selection_rate"][0],
+                shown["selection_rate"][1],
                 "n/a" if ff is None or ff.passed is None else ("met" if ff.passed else "below 0.8"),
-                _with_interval(d["tpr"].difference),
-                _with_interval(d["fpr"].difference),
+                shown["tpr"][0],
+                shown["fpr"][0],
             )
         )
     w.table(
@@ -334,25 +352,19 @@ def _evaluation(w: _Writer) -> None:
                 size=8.5,
             )
             w.bars(r)
-        group_rows: list[tuple[str, ...]] = [
-            (
-                g.label + (" (small)" if g.small else ""),
-                _num(g.count),
-                *(_with_interval(g.metrics[m]) for m in ("selection_rate", "tpr", "fpr")),
-            )
-            for g in r.groups
-        ]
+        group_rows = _group_rows(w.report, r, ("selection_rate", "tpr", "fpr"))
         w.table(
             ("Group", "Rows", METRIC_NAMES["selection_rate"], "TPR", "FPR"),
             group_rows,
-            (52, 16, 38, 37, 37),
+            (48, 20, 38, 37, 37),
             size=7.5,
             align=("LEFT", "RIGHT", "LEFT", "LEFT", "LEFT"),
         )
-        if r.warnings:
+        warnings = [x for x in r.warnings if publishable(w.report, x)]
+        if warnings:
             w.bullets(
-                list(r.warnings[:6])
-                + ([f"... and {len(r.warnings) - 6} more warnings"] if len(r.warnings) > 6 else [])
+                warnings[:6]
+                + ([f"... and {len(warnings) - 6} more warnings"] if len(warnings) > 6 else [])
             )
 
 
@@ -377,6 +389,7 @@ def _rules_and_provenance(w: _Writer) -> None:
     )
     if report.explanations:
         w.heading("Feature importance")
+        w.para(f"Permutation importance, measured on {importance_rows_text(report)}.", size=8.5)
         top = sorted(report.explanations, key=lambda f: abs(f.importance_mean), reverse=True)
         w.table(
             ("Feature", "Importance (mean)", "Spread (std)"),
@@ -392,10 +405,13 @@ def _rules_and_provenance(w: _Writer) -> None:
         ("Policy pack SHA-256", pv.policy_pack_sha256),
     ]
     rows += [(f"Data {s.path}", s.sha256) for s in report.data.sources]
-    if report.data.split:
+    split = report.data.split
+    if split:
+        fitted = "" if split.fit_rows is None else f", model fitted on {split.fit_rows:,}"
         rows += [
-            ("Training rows file", report.data.split.train_sha256),
-            ("Scored rows file", report.data.split.score_sha256),
+            ("Rows", f"{split.train_rows:,} training{fitted}; {split.eval_rows:,} evaluation"),
+            ("Training rows file", split.train_sha256),
+            ("Scored rows file", split.score_sha256),
         ]
     if report.runtime:
         rows += [

@@ -104,3 +104,17 @@ def test_envelope_verifies_and_any_change_fails(tmp_path) -> None:  # type: igno
         verify_envelope(unsigned, SIGNER.verifier())
     with pytest.raises(AuditError, match="not among the keys"):
         verify_envelope(envelope, Signer.generate().verifier())
+
+
+def test_a_blocked_run_is_attested_on_what_it_was_judged_on() -> None:
+    from sandbox.audit.attestation import subjects_of
+
+    manifest = "sha256:" + "a" * 64
+    pack = "sha256:" + "b" * 64
+    submitted = {"manifest_sha256": manifest, "policy_pack_files": {"baseline": pack}}
+    blocked = {"verdict": "blocked", "outputs": {}}
+    subjects = subjects_of(submitted, blocked, submitted=submitted)
+    assert subjects == [
+        {"name": "pilot/pilot.yaml", "digest": {"sha256": "a" * 64}},
+        {"name": "policy-packs/baseline.yaml", "digest": {"sha256": "b" * 64}},
+    ]

@@ -87,7 +87,7 @@ def test_a_bundle_verifies_in_a_clean_folder(
         "outputs/predictions.csv",
         "hashes.json",
         "trail/records.jsonl",
-        "trail/context.json",
+        "trail/proofs.json",
         "checkpoint.json",
         "attestation.dsse.json",
         "run/audit-record.json",
@@ -142,7 +142,7 @@ def test_trusted_keys_pin_the_signer(
     assert verify_bundle(bundle, trusted_keys={own.key_id: own}).ok
     stranger = Signer.generate().verifier()
     result = verify_bundle(bundle, trusted_keys={stranger.key_id: stranger})
-    assert not result.ok and "not among the keys" in (result.problem or "")
+    assert not result.ok and "neither a pinned key" in (result.problem or "")
 
 
 def test_bundle_spans_later_records_and_a_key_rotation(

@@ -26,10 +26,8 @@ from sandbox.evaluation.fairness import (
     METRICS,
     MISSING,
     between_groups,
-    bootstrap_counts,
     group_metrics,
     group_table,
-    percentile_interval,
 )
 from sandbox.evaluation.result import flat_metrics
 
@@ -170,27 +168,6 @@ def test_absent_group_in_a_resample_is_nan_and_ignored():
     assert ratio[0] == 1.0
 
 
-def test_bootstrap_is_seeded_and_preserves_totals():
-    counts = np.array([[50, 10, 5, 35], [20, 3, 7, 10]], dtype=np.int64)
-    first = bootstrap_counts(counts, n_bootstrap=500, rng=np.random.default_rng(3))
-    again = bootstrap_counts(counts, n_bootstrap=500, rng=np.random.default_rng(3))
-    np.testing.assert_array_equal(first, again)
-    assert first.shape == (500, 2, 4)
-    assert (first.reshape(500, -1).sum(axis=1) == counts.sum()).all()
-    # a multinomial over cells with p = cells / n is centred on the observed counts
-    np.testing.assert_allclose(first.mean(axis=0), counts, rtol=0.1, atol=1.0)
-
-
-def test_percentile_interval_brackets_the_middle():
-    samples = np.arange(1001, dtype=np.float64)
-    low, high = percentile_interval(samples, 0.95)
-    assert float(low) == pytest.approx(25.0)
-    assert float(high) == pytest.approx(975.0)
-    low, high = percentile_interval(np.full((10, 2), np.nan), 0.9)
-    assert np.isnan(low).all()
-    assert np.isnan(high).all()
-
-
 def test_non_binary_labels_are_a_data_error():
     sensitive = pd.DataFrame({"g": ["a", "b", "a"]})
     with pytest.raises(DataError, match="binary"):
@@ -226,17 +203,24 @@ def test_evaluation_numbers_equal_metricframe():
         assert result.four_fifths.ratio == frame.ratio()["selection_rate"]
 
 
-def test_intervals_bracket_point_estimates_of_large_groups():
-    evaluation, *_ = _evaluate(n_bootstrap=400, confidence=0.9)
-    sex = evaluation.attribute_set("sex")
-    for group in sex.groups:
-        for estimate in group.metrics.values():
-            assert estimate.ci_low is not None
-            assert estimate.ci_high is not None
-            assert estimate.ci_low <= estimate.value <= estimate.ci_high
-    difference = sex.disparities["tpr"].difference
-    assert difference.ci_low is not None
-    assert difference.ci_low <= difference.ci_high
+def test_every_interval_contains_its_estimate_and_has_width():
+    evaluation, *_ = _evaluate(n_bootstrap=1, confidence=0.9)
+    for result in evaluation.attribute_sets:
+        for group in result.groups:
+            for estimate in group.metrics.values():
+                if estimate.undefined:
+                    assert estimate.value is None
+                    continue
+                assert estimate.ci_low is not None
+                assert estimate.ci_high is not None
+                assert estimate.ci_low <= estimate.value <= estimate.ci_high
+                assert estimate.ci_low < estimate.ci_high
+        for disparity in result.disparities.values():
+            for point in (disparity.difference, disparity.ratio):
+                if point.value is not None:
+                    assert point.ci_low <= point.value <= point.ci_high
+            pairs = len(result.groups) * (len(result.groups) - 1) // 2
+            assert disparity.comparisons <= pairs
 
 
 def test_evaluation_is_reproducible_and_json_safe():
@@ -262,12 +246,20 @@ def test_small_groups_and_undefined_rates_are_warned():
     tiny = result.groups[1]
     assert tiny.small
     assert tiny.metrics["tpr"].undefined
-    assert tiny.metrics["tpr"].value == 0.0  # fairlearn's convention
+    assert tiny.metrics["tpr"].value is None  # not fairlearn's conventional 0.0
+    assert tiny.metrics["tpr"].note == "no actual positives: the rate is undefined"
+    assert not tiny.metrics["tpr"].assessable
     assert tiny.metrics["precision"].undefined
     assert not tiny.metrics["fpr"].undefined
+    assert tiny.metrics["fpr"].denominator == 10
+    assert not tiny.metrics["fpr"].assessable
     assert result.disparities["tpr"].includes_undefined
+    # the undefined group is left out: one defined TPR, so no difference to speak of
+    assert result.disparities["tpr"].difference.value == 0.0
+    assert result.disparities["tpr"].comparisons == 0
+    assert result.disparities["fpr"].includes_unassessable
     assert any("tiny: 10 rows, fewer than 30" in w for w in result.warnings)
-    assert any("no positive cases; tpr, fnr" in w for w in result.warnings)
+    assert any("no actual positives; tpr, fnr undefined" in w for w in result.warnings)
     assert "fairness.g.group.tiny.tpr" not in flat_metrics(evaluation)
     assert "perf.roc_auc" not in flat_metrics(evaluation)
     assert any("ROC AUC not computed" in w for w in evaluation.warnings)

@@ -83,9 +83,12 @@ def test_post_run_fairness_rules_follow_the_data() -> None:
     assert {"group", "group & sex"} <= set(breached)  # the worst first, with its interval
     assert tpr.evidence["value"] == tpr.evidence["breaches"][0]["value"]
     assert breached["group"]["ci_low"] is not None
-    # Three attribute sets (group, sex, group & sex): Bonferroni at 1 - 0.05 / 3.
-    assert tpr.evidence["comparisons"] == 3
-    assert tpr.evidence["confidence"] == pytest.approx(1 - 0.05 / 3)
+    # Bonferroni over every pair of groups in the three attribute sets (group, sex, group & sex)
+    m = tpr.evidence["comparisons"]
+    assert m == sum(
+        r["groups_compared"] * (r["groups_compared"] - 1) // 2 for r in tpr.evidence["checked"]
+    )
+    assert tpr.evidence["pair_confidence"] == pytest.approx(1 - 0.05 / m)
 
 
 def _write_pack(tmp_path: Path, data: object) -> Path:
@@ -146,7 +149,7 @@ def test_malformed_rules_name_file_rule_and_field(
 
 
 def test_unknown_pack_name() -> None:
-    with pytest.raises(PolicyPackError, match="neither built in"):
+    with pytest.raises(PolicyPackError, match="no such pack file, nor a built-in or city pack"):
         load_pack("no-such-pack")
 
 
@@ -202,15 +205,15 @@ def test_extends_inherits_overrides_and_adds(tmp_path: Path) -> None:
         (
             [{"id": "isolation.hardening", "severity": "warn"}],
             {},
-            "rules[0] (isolation.hardening): severity: a hardening_required rule",
+            "rules[0] (isolation.hardening): severity: lowered from block to warn",
         ),
         (
             [{"id": "fairness.four-fifths", "type": "performance_floor"}],
             {},
-            "rules[0] (fairness.four-fifths): type: the inherited rule is a four_fifths rule",
+            "rules[0] (fairness.four-fifths): type: may not change",
         ),
-        ([], {"extends": "no-such-pack"}, "extends: policy pack 'no-such-pack'"),
-        ([], {"extends": 7}, "extends: expected a built-in pack name"),
+        ([], {"extends": "no-such-pack"}, "extends: 'no-such-pack' is neither a built-in pack"),
+        ([], {"extends": 7}, "extends: expected a built-in or city pack name"),
         ([{"id": "x", "title": "no type"}], {}, "rules[0] (x): type: Field required"),
         (["not a mapping"], {}, "rules[0]: expected a mapping"),
         (

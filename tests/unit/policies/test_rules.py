@@ -123,14 +123,14 @@ def test_a_city_pack_extending_baseline_replaces_it(tmp_path: Path) -> None:
     (tmp_path / "city.yaml").write_text(yaml.safe_dump(city))
     m = manifest_dict(governance={"policy_packs": ["city.yaml"]})
     packs = packs_for(PilotManifest.model_validate(m), tmp_path)
-    assert [p.id for p in packs] == ["city", "phase-prototype"]
+    assert [p.id for p in packs] == ["phase-prototype", "city"]  # the mandatory packs first
 
 
 def test_packs_for_refuses_the_same_rule_id_in_two_packs(tmp_path: Path) -> None:
     clash = load_pack("baseline").model_dump(include={"version", "description", "rules"})
     (tmp_path / "clash.yaml").write_text(yaml.safe_dump({"id": "clash", **clash}))
     m = manifest_dict(governance={"policy_packs": ["clash.yaml"]})
-    with pytest.raises(PolicyPackError, match="defined by both the clash and the baseline pack"):
+    with pytest.raises(PolicyPackError, match="defined by both the baseline and the clash pack"):
         packs_for(PilotManifest.model_validate(m), tmp_path)
 
 
@@ -237,35 +237,56 @@ def test_a_sure_disparity_fails_at_the_rule_severity() -> None:
     assert outcome.evidence["ci_low"] > 0.1
 
 
-def test_an_uncertain_disparity_only_warns_and_point_mode_blocks() -> None:
-    ctx = _ctx({"a": (60, 10, 10, 60), "b": (22, 3, 5, 10)})
+def test_an_unsettled_disparity_passes_warns_on_request_and_point_mode_blocks() -> None:
+    # TPR 60/70 against 36/50: a gap of 0.14 that the data cannot establish beyond 0.1
+    ctx = _ctx({"a": (60, 10, 10, 60), "b": (40, 10, 14, 36)})
     interval = run_rule(_rule(), ctx)  # type: ignore[arg-type]
+    warned = run_rule(_rule(inconclusive="warn"), ctx)  # type: ignore[arg-type]
     point = run_rule(_rule(decide_on="point"), ctx)  # type: ignore[arg-type]
-    assert (interval.outcome, interval.severity) == ("failed", "warn")
+    assert interval.outcome == "passed"
+    assert "not settled by these data" in interval.message
     assert interval.evidence["ci_low"] <= 0.1 < interval.evidence["value"]
+    assert (warned.outcome, warned.severity) == ("failed", "warn")
     assert (point.outcome, point.severity) == ("failed", "block")
 
 
-def test_bonferroni_widens_the_interval() -> None:
+def test_a_rate_on_too_few_cases_never_decides() -> None:
+    # group b has 15 actual positives: below the minimum of 30, its TPR is shown, not gated
+    ctx = _ctx({"a": (60, 10, 10, 60), "b": (22, 3, 5, 10), "c": (0, 0, 0, 0)})
+    outcome = run_rule(_rule(), ctx)  # type: ignore[arg-type]
+    assert outcome.outcome == "not_applicable"
+    assert "at least 30" in outcome.message
+    # a group with no actual positives has no TPR at all: not a 1.000 gap
+    nobody = _ctx({"a": (60, 10, 10, 60), "b": (70, 10, 0, 0)})
+    group_b = nobody.evaluation.attribute_set("group").groups[1]
+    assert group_b.metrics["tpr"].value is None
+    assert run_rule(_rule(), nobody).outcome == "not_applicable"  # type: ignore[arg-type]
+    lowered = run_rule(_rule(min_denominator=10), ctx)  # type: ignore[arg-type]
+    assert lowered.evidence["min_denominator"] == 30  # a pack cannot go below the evaluation
+
+
+def test_bonferroni_counts_every_pair_of_groups_across_attribute_sets() -> None:
     ctx = _ctx({"a": (60, 10, 10, 60), "b": (50, 10, 12, 50), "c": (40, 8, 9, 40)})
     corrected = run_rule(_rule(alpha=0.05, threshold=0.5), ctx)  # type: ignore[arg-type]
     plain = run_rule(_rule(alpha=0.05, threshold=0.5, correction="none"), ctx)  # type: ignore[arg-type]
-    assert corrected.evidence["comparisons"] == plain.evidence["comparisons"] == 1
+    assert corrected.evidence["comparisons"] == plain.evidence["comparisons"] == 3
     assert corrected.evidence["confidence"] == plain.evidence["confidence"] == 0.95
-    m = dict(manifest_dict())
-    m["data"] = {**m["data"], "sensitive": ["group", "sex"]}
+    assert corrected.evidence["pair_confidence"] == pytest.approx(1 - 0.05 / 3)
+    assert plain.evidence["pair_confidence"] == pytest.approx(0.95)
+    wide, narrow = corrected.evidence["checked"][0], plain.evidence["checked"][0]
+    assert wide["ci_low"] <= narrow["ci_low"] <= narrow["ci_high"] <= wide["ci_high"]
     from sandbox.evaluation.binary import evaluate_binary
 
     rng = np.random.default_rng(1)
     sensitive = pd.DataFrame(
-        {"group": rng.choice(["a", "b", "c"], 600), "sex": rng.choice(["f", "m"], 600)}
+        {"group": rng.choice(["a", "b", "c"], 1200), "sex": rng.choice(["f", "m"], 1200)}
     )
-    y = rng.integers(0, 2, 600)
-    evaluation = evaluate_binary(y_true=y, y_pred=y, sensitive=sensitive, n_bootstrap=100)
-    ctx3 = replace(ctx, evaluation=evaluation)
-    three = run_rule(_rule(alpha=0.05), ctx3)  # type: ignore[arg-type]
-    assert three.evidence["comparisons"] == 3
-    assert three.evidence["confidence"] == pytest.approx(1 - 0.05 / 3)
+    y = rng.integers(0, 2, 1200)
+    evaluation = evaluate_binary(y_true=y, y_pred=y, sensitive=sensitive)
+    three = run_rule(_rule(alpha=0.05), replace(ctx, evaluation=evaluation))  # type: ignore[arg-type]
+    # group: 3 pairs, sex: 1, group & sex: 6 cells, 15 pairs
+    assert three.evidence["comparisons"] == 3 + 1 + 15
+    assert three.evidence["pair_confidence"] == pytest.approx(1 - 0.05 / 19)
 
 
 # -- verdicts -------------------------------------------------------------------------------

@@ -264,8 +264,10 @@ def test_html_escapes_manifest_text(report):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x>" not in html
     md = render_markdown(hostile)
-    assert "<script>" not in md
-    assert "<img" not in md
+    # Markdown escapes with backslashes: '\<' is a literal '<', never a tag, never '&lt;'
+    assert re.search(r"(?<!\\)<(script|img|/script)", md) is None
+    assert "\\<script>alert(1)\\</script>" in md
+    assert "&lt;" not in md and "&gt;" not in md
 
 
 def test_markdown_holds_the_key_numbers(report):

@@ -276,3 +276,39 @@ module.audit_predictions(
     assert read_state(run_dir)["status"] == "lost"
     assert recover_abandoned_runs(services) == []  # closed exactly once
     assert verify_trail(services.trail.path, services.trail.signer.verifier()).ok
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda f: f.iloc[:1], "1 evaluation row; at least 20 are needed"),
+        (lambda f: f.assign(eligible=1), "900 of the positive outcome (1/true) and 0 of the"),
+        (lambda f: f.assign(sex="female"), "--sensitive[0]: column 'sex' has a single group"),
+        (lambda f: f.assign(score=np.where(f.index == 3, 1.5, -0.2)), "must be finite numbers"),
+        (
+            lambda f: f.assign(sex=np.where(f.index < 5, "(missing)", f["sex"])),
+            "holds the value '(missing)' in 5 rows",
+        ),
+    ],
+    ids=["one row", "one class", "one group", "scores outside [0, 1]", "a '(missing)' value"],
+)
+def test_degenerate_inputs_are_refused_on_the_record(
+    tmp_path: Path, services: RunServices, predictions: Path, change: Any, expected: str
+) -> None:
+    path = tmp_path / "degenerate.csv"
+    change(pd.read_csv(predictions)).to_csv(path, index=False)
+    with pytest.raises(DataError) as caught:
+        audit_predictions(
+            path,
+            label="eligible",
+            prediction="vendor_decision",
+            score="score",
+            sensitive=["sex"],
+            services=services,
+            n_bootstrap=0,
+        )
+    assert expected in str(caught.value) and "degenerate.csv" in str(caught.value)
+    records = list(iter_records(services.trail.path))
+    assert [r.kind for r in records] == ["audit.submitted", "run.failed"]
+    assert expected in str(records[1].payload["error"])
+    assert verify_trail(services.trail.path, services.trail.signer.verifier()).ok

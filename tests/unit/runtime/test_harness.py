@@ -102,3 +102,19 @@ def test_bad_spec_exits_non_zero_with_a_message(
 
     assert harness.main() == code
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("fraction", "fitted", "explained"), [(0.25, 45, 15), (0.0, 60, 60)])
+def test_fits_on_the_rows_the_host_reports(
+    folders: Path, capsys: pytest.CaptureFixture[str], fraction: float, fitted: int, explained: int
+) -> None:
+    from sandbox.reports.build import fitted_rows
+
+    _spec(folders, explain={"holdout_fraction": fraction, "n_repeats": 2, "max_rows": 100})
+    assert harness.main() == 0
+    assert fitted_rows(60, fraction)[0] == fitted
+    out = capsys.readouterr().out
+    assert f"fitted on {fitted} of 60 training rows ({60 - fitted} held back" in out
+    explanations = json.loads((folders / "output" / "explanations.json").read_text())
+    # no hold-back: importance is measured on the fitted rows rather than left empty
+    assert explanations["rows"] == explained and explanations["features"]

@@ -61,7 +61,7 @@ def test_good_stream_is_copied_with_hashes_and_safe_modes(tmp_path: Path) -> Non
     }
     written = tmp_path / "predictions.csv"
     assert written.read_bytes() == data
-    assert stat.S_IMODE(written.stat().st_mode) == 0o644  # no setuid, no execute
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600  # the owner's alone, no execute
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "predictions.csv"]
 
 

@@ -49,11 +49,11 @@ def test_score_is_optional_and_row_ids_compare_as_text(tmp_path: Path) -> None:
         ("row_id,prediction\na,0\nb,2\nc,1\n", "prediction must be 0 or 1"),
         ("row_id,prediction\na,0\nb,1.0\nc,1\n", "prediction must be 0 or 1"),
         ("row_id,prediction\na,0\nb,\nc,1\n", "prediction must be 0 or 1"),
-        ("row_id,prediction,score\na,0,0.1\nb,1,1.5\nc,1,0.2\n", "score must be"),
-        ("row_id,prediction,score\na,0,0.1\nb,1,nan\nc,1,0.2\n", "score must be"),
-        ("row_id,prediction,score\na,0,0.1\nb,1,inf\nc,1,0.2\n", "score must be"),
-        ("row_id,prediction,score\na,0,-0.1\nb,1,0.5\nc,1,0.2\n", "score must be"),
-        ("row_id,prediction,score\na,0,high\nb,1,0.5\nc,1,0.2\n", "score must be"),
+        ("row_id,prediction,score\na,0,0.1\nb,1,1.5\nc,1,0.2\n", "scores? must be"),
+        ("row_id,prediction,score\na,0,0.1\nb,1,nan\nc,1,0.2\n", "scores? must be"),
+        ("row_id,prediction,score\na,0,0.1\nb,1,inf\nc,1,0.2\n", "scores? must be"),
+        ("row_id,prediction,score\na,0,-0.1\nb,1,0.5\nc,1,0.2\n", "scores? must be"),
+        ("row_id,prediction,score\na,0,high\nb,1,0.5\nc,1,0.2\n", "scores? must be"),
         ("row_id,prediction,prediction\na,0,0\nb,1,1\nc,1,1\n", "duplicate column"),
     ],
     ids=[
@@ -174,3 +174,78 @@ def test_oversized_explanations_are_rejected(tmp_path: Path) -> None:
     path = _write(tmp_path, _explanations(), "explanations.json")
     with pytest.raises(OutputRejected, match="byte cap"):
         read_explanations(path, features=["age", "income"], max_bytes=20)
+
+
+# --- bounded reading: whatever the container wrote ends in values or OutputRejected --------
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"row_id,prediction," + b"x" * 200_000 + b"\na,0,1\n", "line 1 is over"),
+        (b"row_id,prediction,s" + b"x" * 100 + b"\na,0,1\nb,0,1\nc,0,1\n", "over 64 characters"),
+        (b'row_id,prediction\na,"0\nb,1\nc,1\n', "malformed CSV"),
+        (b'row_id,prediction\na,0\nb,"' + b"1\n" * 80_000 + b'"\nc,1\n', "malformed CSV"),
+        (b'row_id,prediction\na,"0"x\nb,1\nc,1\n', "malformed CSV"),
+        (b"row_id,prediction\na,0\nb," + b"1" * 2000 + b"\nc,1\n", "a field over"),
+        (b"row_id,prediction\na,0,0\nb,1\nc,1\n", "line 2: 3 fields"),
+        (b"row_id,prediction\na,\xff\nb,1\nc,1\n", "not UTF-8"),
+        (b"", "no header row"),
+        (b"\n\n", "no header row"),
+        (b"row_id,prediction\n" + b"z,0\n" * 2000, "more than 1003 rows"),
+    ],
+    ids=[
+        "200kb-column-name",
+        "long-column-name",
+        "open-quote",
+        "quoted-field-over-many-lines",
+        "text-after-quote",
+        "long-field",
+        "extra-field",
+        "not-utf8",
+        "empty",
+        "blank",
+        "too-many-rows",
+    ],
+)
+def test_hostile_predictions_are_rejected_with_a_bounded_reason(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    path = tmp_path / "predictions.csv"
+    path.write_bytes(content)
+    with pytest.raises(OutputRejected, match=reason) as raised:
+        read_predictions(path, expected_row_ids=IDS)
+    assert len(str(raised.value)) < 400
+
+
+def test_blank_lines_and_quoted_fields_read_as_pandas_would(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'row_id,prediction\n\n"a",0\r\nb,"1"\n\nc,1\n')
+    frame = read_predictions(path, expected_row_ids=IDS)
+    assert frame["prediction"].tolist() == [0, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"[" * 300_000 + b"]" * 300_000, "recursion limit"),
+        (b'{"method": "x", "' + b"k" * 500_000 + b'": 1, "features": []}', "(?i)extra inputs"),
+        (b'{"method": "x", "n_repeats": ' + b"9" * 100_000 + b', "features": []}', "number"),
+        (b'{"method": "x", "features": [{"feature": "\\ud800", "importance_mean": 0}]}', "JSON"),
+    ],
+    ids=["deep", "long-key", "huge-number", "lone-surrogate"],
+)
+def test_hostile_explanations_are_rejected_with_a_bounded_reason(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    path = tmp_path / "explanations.json"
+    path.write_bytes(content)
+    with pytest.raises(OutputRejected, match=reason) as raised:
+        read_explanations(path, features=["age"])
+    assert len(str(raised.value)) < 400
+
+
+def test_too_many_explained_features_are_rejected(tmp_path: Path) -> None:
+    item = {"feature": "age", "importance_mean": 0.1, "importance_std": 0.0}
+    path = _write(tmp_path, _explanations(features=[item] * 10_001), "explanations.json")
+    with pytest.raises(OutputRejected, match="features"):
+        read_explanations(path, features=["age"])

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from sandbox.errors import TrackingError
+from sandbox.errors import TrackingError, TrackingRefused
 from sandbox.tracking.base import RunStatus
 from sandbox.tracking.memory import InMemoryTracker
-from sandbox.tracking.outbox import LOCAL_ID_PREFIX, QueuedTracker
+from sandbox.tracking.outbox import LOCAL_ID_PREFIX, REFUSED_DIR, QueuedTracker
 
 
 class FlakyTracker(InMemoryTracker):
@@ -185,3 +186,89 @@ def test_while_down_calls_do_not_wait_on_the_tracker(inner: FlakyTracker, tmp_pa
     clock.now = 31  # after retry_after_s a new run tries the tracker again
     tracker.start_run(experiment="e", run_name="r2", tags={})
     assert inner.refused == 2
+
+
+# --- a refusal is not an outage ----------------------------------------------------------
+
+
+def _set_aside(tmp_path: Path) -> list[dict[str, object]]:
+    folder = tmp_path / "outbox" / REFUSED_DIR
+    lines = [line for f in sorted(folder.glob("*.jsonl")) for line in f.read_text().splitlines()]
+    return [json.loads(line) for line in lines]
+
+
+def test_a_refused_call_is_set_aside_and_the_run_goes_on(
+    inner: FlakyTracker, tmp_path: Path
+) -> None:
+    clock = Clock()
+    tracker = _queued(inner, tmp_path, clock)
+    run = tracker.start_run(experiment="e", run_name="r", tags={})
+    tracker.log_params(run, {"p": "1"})
+    with pytest.raises(TrackingRefused, match="never change"):
+        tracker.log_params(run, {"p": "2"})
+    tracker.set_tags(run, {"sandbox.verdict": "pass"})  # not queued behind the refusal
+    tracker.end_run(run, "FINISHED")
+    assert inner.runs[run].status == "FINISHED"
+    assert inner.runs[run].tags == {"sandbox.verdict": "pass"}
+    assert tracker.pending() == []
+    [refused] = _set_aside(tmp_path)
+    assert refused["method"] == "log_params" and "never change" in str(refused["reason"])
+    # The tracker was never considered down: a new run starts under its real id.
+    assert not tracker.start_run(experiment="e", run_name="r2", tags={}).startswith(LOCAL_ID_PREFIX)
+
+
+def test_a_refused_start_raises_and_queues_nothing(tmp_path: Path) -> None:
+    class Refusing(FlakyTracker):
+        def start_run(self, *, experiment: str, run_name: str, tags: Mapping[str, str]) -> str:
+            raise TrackingRefused("experiment is deleted")
+
+    tracker = _queued(Refusing(), tmp_path)
+    with pytest.raises(TrackingRefused):
+        tracker.start_run(experiment="e", run_name="r", tags={})
+    assert tracker.pending() == []
+    assert [c["method"] for c in _set_aside(tmp_path)] == ["start_run"]
+
+
+def test_queued_calls_refused_on_delivery_are_set_aside_once(
+    inner: FlakyTracker, tmp_path: Path
+) -> None:
+    tracker = _queued(inner, tmp_path)
+    run = tracker.start_run(experiment="e", run_name="r", tags={})
+    tracker.log_params(run, {"p": "1"})
+    inner.down = True
+    tracker.log_params(run, {"p": "2"})  # queued while down; refused once delivered
+    tracker.set_tags(run, {"sandbox.verdict": "fail"})
+    tracker.end_run(run, "FAILED")
+    outbox = tmp_path / "outbox" / f"{run}.jsonl"
+    with outbox.open("ab") as handle:  # a line no tracker could take
+        handle.write(b'{"args": {}}\n')
+    inner.down = False
+
+    delivery = tracker.deliver_pending()
+
+    assert delivery.pending_runs == () and len(delivery.refused) == 2
+    assert inner.runs[run].status == "FAILED"
+    assert inner.runs[run].tags == {"sandbox.verdict": "fail"}
+    assert tracker.pending() == []
+    assert tracker.deliver_pending().delivered_calls == 0
+    assert len(_set_aside(tmp_path)) == 2
+
+
+def test_a_queued_run_whose_start_is_refused_sets_aside_its_calls(
+    inner: FlakyTracker, tmp_path: Path
+) -> None:
+    inner.down = True
+    tracker = _queued(inner, tmp_path)
+    run = tracker.start_run(experiment="e", run_name="r", tags={})
+    tracker.end_run(run, "FINISHED")
+    inner.down = False
+    inner.start_run = _refuse  # type: ignore[method-assign]
+
+    delivery = tracker.deliver_pending()
+
+    assert delivery.pending_runs == () and len(delivery.refused) == 2
+    assert tracker.pending() == [] and inner.runs == {}
+
+
+def _refuse(**_: object) -> str:
+    raise TrackingRefused("invalid experiment name")
