@@ -24,7 +24,8 @@ from pydantic_core import core_schema
 from sandbox.confinement import PilotPath, confine_fields, relative_path
 from sandbox.data.section import DataSection, DataSource, SplitSection
 from sandbox.errors import ManifestError
-from sandbox.plain_data import bad_text, check_plain
+from sandbox.model_section import ModelSection
+from sandbox.plain_data import bad_text
 from sandbox.tasks import TaskConfig, on_register, registered_tasks
 from sandbox.yaml_reader import read_yaml
 
@@ -100,50 +101,6 @@ class _RegisteredTaskConfig:
 
 #: The manifest's `task` section, typed by its common base.
 TaskSection = Annotated[TaskConfig, _RegisteredTaskConfig]
-
-
-class ModelSection(_Section):
-    """What runs inside the container."""
-
-    entrypoint: Annotated[str, PilotPath(split=":")] = Field(
-        default="model.py:build_model",
-        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.py:[A-Za-z_][A-Za-z0-9_]*$",
-        description="FILE.py:FACTORY returning a scikit-learn estimator; run by the harness.",
-    )
-    params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments.")
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    importance_holdout: float = Field(
-        default=0.2,
-        ge=0.0,
-        le=0.5,
-        description=(
-            "Share of the training rows held back from fitting to measure permutation "
-            "importance on rows the model did not see; 0 fits on every training row and "
-            "measures importance on those same rows."
-        ),
-    )
-    code: Annotated[tuple[str, ...], PilotPath()] = Field(
-        default=("*.py",),
-        description="Glob patterns of the code files staged into /pilot (data files never are).",
-    )
-
-    @field_validator("entrypoint")
-    @classmethod
-    def _no_escape(cls, value: str) -> str:
-        relative_path(value.split(":", 1)[0])
-        return value
-
-    @field_validator("code")
-    @classmethod
-    def _relative_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(relative_path(pattern) for pattern in value)
-
-    @field_validator("params")
-    @classmethod
-    def _plain_params(cls, value: dict[str, Any]) -> dict[str, Any]:
-        # They are written to spec.json, the reports and MLflow: JSON data only, bounded.
-        check_plain(value)
-        return value
 
 
 class ResourceRequest(_Section):

@@ -27,7 +27,7 @@ fi
 if ! .venv/bin/python -c "import sandbox" >/dev/null 2>&1 || [ pyproject.toml -nt .venv/.installed ]; then
   echo "setup: installing the sandbox into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[dev,runner]"
   touch .venv/.installed
 fi
 

@@ -76,7 +76,9 @@ def print_summary(console: Console, outcome: RunOutcome, settings: Settings) -> 
         console.print(
             "Performance: "
             + ", ".join(
-                f"{k} {perf[k]:.3f}" for k in ("balanced_accuracy", "roc_auc", "f1") if k in perf
+                f"{k} {perf[k]:.3f}"
+                for k in ("balanced_accuracy", "roc_auc", "f1", "precision_at_k", "lift_at_k")
+                if k in perf
             )
         )
     findings = _findings(outcome)

@@ -4,7 +4,10 @@ section.py   the manifest's `data` section: sources and how to read them, roles,
 reader.py    one reader for CSV and Parquet files: pilot data and predictions files alike
 limits.py    what a file may cost before it is read: rows, line length, values
 table.py     the pilot table: row ids, features, label and group attributes as explicit parts
-dataset.py   read and check the pilot's data files (label encoded by the task), the seeded split
+dataset.py   read and check the pilot's data files (label encoded by the task)
+roles.py     data roles: train, evaluation and score sources; the scored cases and scored.csv
+split.py     the split of the labelled rows: by source, time-based, group-aware, seeded random
+coherence.py whether the data section's roles, split and id fit together (pilot.yaml checks)
 adequacy.py  whether rows can be assessed at all (rows, label classes, groups): one check
              for a pilot's evaluation rows and for a predictions-only audit
 wall.py      write the container's inputs (features only) and stage the pilot's code

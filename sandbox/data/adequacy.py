@@ -51,7 +51,10 @@ class Inputs:
 
 def label_classes(sample_cells: Mapping[str, tuple[Any, Any]]) -> tuple[Any, ...]:
     """The label classes of a task type (from its cells); () when its labels are not classes."""
-    return tuple(sorted({label for label, _ in sample_cells.values()}))
+    labels = {label for label, _ in sample_cells.values()}
+    if any(isinstance(label, float) for label in labels):
+        return ()  # measured numbers (a regression's), not classes
+    return tuple(sorted(labels))
 
 
 def check_groups(groups: pd.DataFrame, inputs: Inputs, *, rows: str = "rows") -> None:
@@ -76,6 +79,12 @@ def check_evaluation_rows(
         raise DataError(
             f"{inputs.source}: {rows} evaluation row{'s' if rows != 1 else ''}; at least "
             f"{MIN_EVALUATION_ROWS} are needed before performance or fairness can be assessed; "
+            f"{inputs.more_rows}"
+        )
+    if not classes and labels.dtype.kind == "f" and np.ptp(labels) == 0:
+        raise DataError(
+            f"{inputs.source}: {inputs.label}: all {rows} evaluation rows have the label "
+            f"{labels[0]:g}; errors against a label that does not vary cannot be assessed; "
             f"{inputs.more_rows}"
         )
     named = [c for c in inputs.class_names if c in classes]

@@ -9,12 +9,14 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from sandbox.data.adequacy import Inputs, check_groups
 from sandbox.data.reader import read_table
+from sandbox.data.roles import ScoreRows, check_labelled_columns, score_rows
 from sandbox.data.table import MISSING_GROUP, PilotTable, group_columns
 from sandbox.digests import file_sha256
 from sandbox.errors import DataError
@@ -43,14 +45,20 @@ class PilotData:
     sources: tuple[SourceInfo, ...]
     missing_by_column: dict[str, int]  # used columns: empty cells and declared markers
     inputs: Inputs  # how messages name the pilot's files, fields and fixes
+    roles: tuple[str, ...] = ()  # each source's role, in the order of `sources`
+    evaluation_rows: np.ndarray | None = None  # rows of the evaluation sources, if any
+    split_keys: pd.DataFrame | None = None  # the labelled rows' split.by / split.group_by
+    scoring: ScoreRows | None = None  # the score sources' rows: current cases, no label
 
 
 @dataclass(frozen=True, kw_only=True)
 class Split:
-    """Row positions of the training and evaluation sets (seeded)."""
+    """Row positions of the training and evaluation sets, and how they were chosen."""
 
     train: np.ndarray
     evaluation: np.ndarray
+    method: Literal["random", "stratified", "time", "group", "sources"] = "random"
+    cutoff: str | None = None  # time split: the first evaluated date
 
 
 def _resolve_inside(pilot_dir: Path, relative: str, field: str) -> Path:
@@ -70,6 +78,9 @@ def _wanted(manifest: PilotManifest) -> list[tuple[str, str]]:
     wanted: list[tuple[str, str]] = [("data.label", data.label)]
     for section in ("features", "sensitive", "pii", "proxies"):
         wanted += [(f"data.{section}[{i}]", c) for i, c in enumerate(getattr(data, section))]
+    for name in ("by", "group_by"):
+        if (column := getattr(data.split, name)) is not None:
+            wanted.append((f"data.split.{name}", column))
     return wanted
 
 
@@ -120,23 +131,32 @@ def _check_columns(
         raise DataError(f"{source_names}: column 'row_id' is reserved for the sandbox; rename it")
 
 
+def _larger_share(manifest: PilotManifest) -> str:
+    """Which field evaluates a larger share of the rows, for the adequacy messages."""
+    split = manifest.data.split
+    if any(s.role == "evaluation" for s in manifest.data.sources):
+        return "add labelled rows to the evaluation source"
+    if split.by is not None and split.cutoff is not None:
+        return f"an earlier data.split.cutoff, now {split.cutoff}"
+    if split.by is not None:
+        return f"a smaller data.split.fraction, now {split.fraction:g}"
+    return f"data.split.evaluation_fraction, now {split.evaluation_fraction:g}"
+
+
 def pilot_inputs(manifest: PilotManifest, manifest_path: Path) -> Inputs:
     """How messages about a pilot's data name its files, fields and fixes."""
     data = manifest.data
-    fraction = data.split.evaluation_fraction
+    share = _larger_share(manifest)
     return Inputs(
-        source=", ".join(s.path for s in data.sources),
+        source=", ".join(s.path for s in data.sources if s.role != "score"),
         label=f"data.label {data.label!r}",
         sensitive={
             c: f"{manifest_path}: data.sensitive[{i}]" for i, c in enumerate(data.sensitive)
         },
-        more_rows=(
-            "add rows, or evaluate on a larger share of them "
-            f"(data.split.evaluation_fraction, now {fraction:g})"
-        ),
+        more_rows=f"add rows, or evaluate on a larger share of them ({share})",
         more_of_class=(
             "use data with more rows of each label value, or evaluate on a larger share of "
-            f"them (data.split.evaluation_fraction, now {fraction:g})"
+            f"them ({share})"
         ),
         one_group="remove it from data.sensitive or use data with several groups",
         class_names={
@@ -151,16 +171,27 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     manifest_path = pilot_dir / MANIFEST_NAME
     frames: list[pd.DataFrame] = []
     infos: list[SourceInfo] = []
+    scored: list[tuple[str, str, Path, pd.DataFrame]] = []
+    from_evaluation: list[np.ndarray] = []
+    first = ""
     for i, source in enumerate(manifest.data.sources):
         path = _resolve_inside(pilot_dir, source.path, f"data.sources[{i}].path")
         frame = read_table(path, source.resolved_format, options=source.read_options(i))
-        _check_header(frame, manifest, i, path)
-        if frames and list(frame.columns) != list(frames[0].columns):
-            raise DataError(
-                f"{path}: columns differ from {manifest.data.sources[0].path}; "
-                "every source must have the same columns in the same order"
-            )
-        frames.append(frame)
+        if source.role == "score":
+            scored.append((f"data.sources[{i}]", source.path, path, frame))
+        else:
+            _check_header(frame, manifest, i, path)
+            if frames:
+                check_labelled_columns(
+                    [(first, tuple(frames[0].columns)), (f"{path.name}", tuple(frame.columns))],
+                    f"{manifest_path}: data.sources[{i}]",
+                )
+            else:
+                first = path.name
+            if source.role == "evaluation":
+                start = sum(len(f) for f in frames)
+                from_evaluation.append(np.arange(start, start + len(frame), dtype=np.int64))
+            frames.append(frame)
         infos.append(
             SourceInfo(
                 path=source.path,
@@ -170,6 +201,7 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
                 columns=tuple(frame.columns),
             )
         )
+    # concat aligns the labelled sources' columns by name, in the first source's order
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     inputs = pilot_inputs(manifest, manifest_path)
     names = inputs.source
@@ -200,7 +232,17 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     )
     used = [data.label, *data.features, *data.sensitive]
     missing = {c: int(frame[c].isna().sum()) for c in dict.fromkeys(used)}
-    return PilotData(table=table, sources=tuple(infos), missing_by_column=missing, inputs=inputs)
+    keys = [c for c in (data.split.by, data.split.group_by) if c is not None]
+    return PilotData(
+        table=table,
+        sources=tuple(infos),
+        missing_by_column=missing,
+        inputs=inputs,
+        roles=tuple(source.role for source in data.sources),
+        evaluation_rows=np.concatenate(from_evaluation) if from_evaluation else None,
+        split_keys=frame[keys].reset_index(drop=True) if keys else None,
+        scoring=score_rows(scored, data, first_row_id=len(frame)),
+    )
 
 
 def split_rows(y: np.ndarray, *, evaluation_fraction: float, seed: int, stratify: bool) -> Split:
@@ -217,4 +259,5 @@ def split_rows(y: np.ndarray, *, evaluation_fraction: float, seed: int, stratify
         )
     except ValueError as exc:
         raise DataError(f"cannot split {len(y)} rows for evaluation: {exc}") from None
-    return Split(train=np.sort(train), evaluation=np.sort(evaluation))
+    method: Literal["stratified", "random"] = "stratified" if stratify else "random"
+    return Split(train=np.sort(train), evaluation=np.sort(evaluation), method=method)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from datetime import date
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
@@ -19,7 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sandbox.confinement import PilotPath, relative_path
 from sandbox.data.reader import ColumnType, ReadOptions
 
-__all__ = ["DataSection", "DataSource", "SplitSection"]
+__all__ = ["DataSection", "DataSource", "Role", "SplitSection"]
+
+#: train: labelled history; evaluation: labelled rows held out; score: current cases, no label.
+Role = Literal["train", "evaluation", "score"]
 
 _COLUMN = r"^[^\x00-\x1f]{1,200}$"
 
@@ -71,6 +75,13 @@ class DataSource(_Section):
         default_factory=dict,
         description="Column types: string (kept as written, e.g. ZIP code 02134), integer, "
         "float, category or date (YYYY-MM-DD). Undeclared columns are inferred.",
+    )
+    role: Role = Field(
+        default="train",
+        description="train: labelled history, split into training and evaluation rows unless "
+        "an `evaluation` source is given; evaluation: labelled rows held out for evaluation "
+        "(no split is made); score: current cases without a label, scored by the model and "
+        "returned to the city in scored.csv, never evaluated.",
     )
 
     @field_validator("path")
@@ -129,11 +140,56 @@ class DataSource(_Section):
 
 
 class SplitSection(_Section):
-    """How the host splits rows into training and evaluation sets (seeded)."""
+    """How the host splits the labelled rows into training and evaluation sets.
 
-    evaluation_fraction: float = Field(default=0.3, gt=0.0, lt=1.0)
+    Seeded random (stratified on the label by default); time-based with `by`; group-aware
+    with `group_by`. Checked in `sandbox.data.split`.
+    """
+
+    evaluation_fraction: float = Field(
+        default=0.3,
+        gt=0.0,
+        lt=1.0,
+        description="Share of the labelled rows (with group_by: of the groups) evaluated.",
+    )
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    stratify: bool = True
+    stratify: bool = Field(
+        default=True, description="Random split only: keep the label's shares on both sides."
+    )
+    by: str | None = Field(
+        default=None,
+        pattern=_COLUMN,
+        description="Time-based split: a date column. Rows before the cut-off train the model, "
+        "later rows are evaluated, as in a real deployment. Needs `cutoff` or `fraction`.",
+    )
+    cutoff: date | None = Field(
+        default=None,
+        description="With `by`: the first evaluated date (YYYY-MM-DD); earlier rows train.",
+    )
+    fraction: float | None = Field(
+        default=None,
+        gt=0.0,
+        lt=1.0,
+        description="With `by`: the share of rows, earliest first, to train on; rows of the "
+        "cut-off date and later are evaluated, so one date never straddles the split.",
+    )
+    date_feature: bool = Field(
+        default=False,
+        description="With `by`: the date column is also a model feature, on purpose.",
+    )
+    group_by: str | None = Field(
+        default=None,
+        pattern=_COLUMN,
+        description="Group-aware split: all rows with one value of this column (a household, a "
+        "building) fall on the same side; a seeded share of the groups is evaluated.",
+    )
+
+    @model_validator(mode="after")
+    def _one_method(self) -> SplitSection:
+        from sandbox.data.coherence import check_split_section
+
+        check_split_section(self)
+        return self
 
 
 class DataSection(_Section):
@@ -152,6 +208,12 @@ class DataSection(_Section):
         default=(), description="Columns known to stand in for a sensitive attribute."
     )
     split: SplitSection = SplitSection()
+    id: str | None = Field(
+        default=None,
+        pattern=_COLUMN,
+        description="A column of the score sources naming each case (e.g. a case number) in "
+        "scored.csv; without it, cases are named by file and data row number.",
+    )
 
     @field_validator("features", "sensitive", "pii", "proxies")
     @classmethod
@@ -164,6 +226,9 @@ class DataSection(_Section):
             raise ValueError(f"the label {self.label!r} cannot also be a model feature")
         if "row_id" in self.features:
             raise ValueError("'row_id' is reserved for the sandbox; rename that column")
+        from sandbox.data.coherence import check_roles
+
+        check_roles(self)
         return self
 
     def feature_types(self) -> dict[str, ColumnType]:

@@ -1,7 +1,8 @@
 """What crosses the container wall, written by the host into a run folder.
 
 - ``input/train.csv``: model features + the task-encoded label for the training rows;
-- ``input/score.csv``: ``row_id`` + model features for the evaluation rows: no label, no
+- ``input/score.csv``: ``row_id`` + model features for the evaluation rows and the current
+  cases of any `score` source, in one file so the model cannot tell them apart: no label, no
   sensitive attribute, no PII (data minimisation by construction);
 - ``input/spec.json``: what the harness should fit, what it writes (the task's outputs), and the
   declared types of the features, so that a text column such as a ZIP code ``02134`` reaches
@@ -26,6 +27,7 @@ import pandas as pd
 
 from sandbox.data.adequacy import check_evaluation_rows, label_classes
 from sandbox.data.dataset import PilotData, Split
+from sandbox.data.roles import ScoreRows
 from sandbox.data.table import PilotTable
 from sandbox.digests import file_sha256
 from sandbox.errors import ManifestError
@@ -47,11 +49,20 @@ class WallCrossing:
     train_rows: int
     eval_rows: int
     held_back: PilotTable  # the evaluation rows' ids, labels and groups (no features)
+    split: Split | None = None  # how the labelled rows were split
+    scoring: ScoreRows | None = None  # current cases scored for the city, never evaluated
+
+    @property
+    def scored_rows(self) -> int:
+        """How many current cases (score sources) the container scores."""
+        return len(self.scoring) if self.scoring is not None else 0
 
     @property
     def expected_row_ids(self) -> np.ndarray:
-        """The row ids the container must return predictions for."""
-        return self.held_back.row_ids
+        """The row ids the container must return predictions for: evaluated, then scored."""
+        if self.scoring is None:
+            return self.held_back.row_ids
+        return np.concatenate([self.held_back.row_ids, self.scoring.row_ids])
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -84,6 +95,11 @@ def write_inputs(
     score_out = pd.concat(
         [pd.DataFrame({"row_id": evaluation.row_ids}), evaluation.features], axis=1
     )
+    if data.scoring is not None:
+        cases = pd.concat(
+            [pd.DataFrame({"row_id": data.scoring.row_ids}), data.scoring.features], axis=1
+        )
+        score_out = pd.concat([score_out, cases], ignore_index=True)
     _write_private(input_dir / "score.csv", score_out.to_csv(index=False, lineterminator="\n"))
     spec = {
         "task": manifest.task.type,
@@ -94,6 +110,7 @@ def write_inputs(
         "entrypoint": manifest.model.entrypoint,
         "params": manifest.model.params,
         "seed": manifest.model.seed,
+        "model": manifest.model.harness_spec(),
         "explain": {
             "holdout_fraction": manifest.model.importance_holdout,
             "n_repeats": 5,
@@ -110,6 +127,8 @@ def write_inputs(
         train_rows=len(train),
         eval_rows=len(evaluation),
         held_back=held_back,
+        split=split,
+        scoring=data.scoring,
     )
 
 
@@ -147,7 +166,7 @@ def stage_code(pilot_dir: Path, manifest: PilotManifest, dest: Path) -> dict[str
             target.chmod(0o644)
             staged[relative] = file_sha256(target)
     entry_file = manifest.model.entrypoint.split(":", 1)[0]
-    if entry_file not in staged:
+    if manifest.model.kind == "factory" and entry_file not in staged:
         raise ManifestError(
             f"{pilot_dir / MANIFEST_NAME}: model.entrypoint: {entry_file!r} is not among the "
             f"staged code files (patterns {list(manifest.model.code)}); "

@@ -24,9 +24,11 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from sandbox.evaluation.fairness import FOUR_FIFTHS
+from sandbox.evaluation.topk import TopK
 
 __all__ = [
     "AttributeSetResult",
+    "ClassConfusion",
     "Disparity",
     "Estimate",
     "Evaluation",
@@ -72,6 +74,9 @@ class GroupResult(BaseModel):
     small: bool
     confusion: dict[str, int] | None = None
     metrics: dict[str, Estimate]
+    #: Where a metric is a mean of per-row terms (a regression's MAE: of absolute errors), the
+    #: terms' standard deviation (ddof=1), so gates can rebuild intervals at their own level.
+    spread: dict[str, float | None] | None = None
 
 
 class Disparity(BaseModel):
@@ -124,6 +129,18 @@ class AttributeSetResult(BaseModel):
     warnings: tuple[str, ...] = ()
 
 
+class ClassConfusion(BaseModel):
+    """A multiclass confusion matrix: ``matrix[i][j]`` rows of class i predicted as class j."""
+
+    model_config = _FROZEN
+
+    #: The class values as written in the data, in matrix order.
+    classes: tuple[str, ...]
+    #: Each class's metric-name fragment (``recall.<key>``): tracker-safe and unique.
+    keys: tuple[str, ...]
+    matrix: tuple[tuple[int, ...], ...]
+
+
 class Evaluation(BaseModel):
     """Performance and group fairness of a model's predictions on the evaluation rows."""
 
@@ -134,6 +151,10 @@ class Evaluation(BaseModel):
     performance: dict[str, float]
     #: Overall counts (rows, positives, confusion cells) where the task type has them.
     counts: dict[str, int] | None = None
+    #: Actual against predicted class, for multiclass task types.
+    confusion_matrix: ClassConfusion | None = None
+    #: The budget, the cut-off and the curve around it, for ranking task types.
+    top_k: TopK | None = None
     attribute_sets: tuple[AttributeSetResult, ...]
     #: The one small-group threshold: a rate whose denominator (rows, actual positives, ...)
     #: is below it is shown and flagged, and no gate rests on it.

@@ -3,7 +3,8 @@
 Each built-in pack folder holds `suite.yaml` and `samples/`. A sample is a pilot folder:
 `pilot.yaml`, optionally its data (for the data rules), and, to exercise post-run rules, an
 `evaluation.yaml` with each group's counts by cell (the task type's `sample_cells`: for
-binary classification the confusion cells tn, fp, fn, tp) and optionally `explanations.json`.
+binary classification the confusion cells tn, fp, fn, tp; a multiclass sample declares its
+own, `cells: {name: [label, prediction]}`) and optionally `explanations.json`.
 A case names a sample, the packs to apply (default: the suite's pack), optional launch facts
 (image digest, hardening), optionally how the container ended (`container`: its state, or why
 its outputs were rejected; a sample with an evaluation ran to completion unless it says
@@ -134,10 +135,15 @@ def run_case(case: SuiteCase, *, suite: Suite, suite_dir: Path) -> Verdict:
 
 
 def _evaluation(pilot_dir: Path, manifest: Any) -> Any:
-    """Evaluate outcomes rebuilt from each group's counts by the task's cells."""
+    """Evaluate outcomes rebuilt from each group's counts by the task's cells.
+
+    A task whose classes are the pilot's own (multiclass) has no fixed cells: its sample
+    declares them, `cells: {name: [label, prediction]}`.
+    """
     task = get_task(manifest.task.type)
-    cells = task.sample_cells
     raw = read_yaml(pilot_dir / EVALUATION_NAME, max_bytes=1_000_000, error=PolicyPackError)
+    declared = {str(k): (v[0], v[1]) for k, v in (raw.get("cells") or {}).items()}
+    cells = task.sample_cells or declared
     rows: list[dict[str, Any]] = []
     truth: list[Any] = []
     pred: list[Any] = []

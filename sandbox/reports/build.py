@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from sandbox.manifest import PilotManifest
 from sandbox.policies.impact import ImpactResult, assess
 from sandbox.reports import model as r
+from sandbox.reports.data_roles import role_fields, split_fields
 from sandbox.reports.disclosure import disclosure_of
+from sandbox.reports.model_kind import model_section
 
 if TYPE_CHECKING:
     from sandbox.reports.model import AuditReport
@@ -105,17 +107,19 @@ def build_report(
     split = None
     holdout = manifest.model.importance_holdout
     if crossing is not None:
-        fit, held = fitted_rows(crossing.train_rows, holdout)
+        fitted: tuple[int | None, int | None] = fitted_rows(crossing.train_rows, holdout)
+        if manifest.model.kind != "factory":  # the harness fits only a factory's model
+            fitted = (None, None)
+        fit, held = fitted
         split = r.DataSplit(
             seed=manifest.data.split.seed,
             train_rows=crossing.train_rows,
             eval_rows=crossing.eval_rows,
             train_sha256=crossing.files["train.csv"],
             score_sha256=crossing.files["score.csv"],
-            evaluation_fraction=manifest.data.split.evaluation_fraction,
-            stratified=manifest.data.split.stratify,
             fit_rows=fit,
             importance_rows=held,
+            **split_fields(record),
         )
     runtime = None
     if hardening is not None:
@@ -171,15 +175,11 @@ def build_report(
                 sensitive=manifest.data.sensitive,
                 pii=manifest.data.pii,
                 proxies=manifest.data.proxies,
+                **role_fields(record),
             ),
             missing_by_column=dict(data.missing_by_column),
         ),
-        model=r.ModelSection(
-            entrypoint=manifest.model.entrypoint,
-            params=dict(manifest.model.params),
-            seed=manifest.model.seed,
-            importance_holdout=holdout,
-        ),
+        model=model_section(record),
         governance=r.GovernanceSection(
             phase=pilot.phase,
             policy_packs=tuple(p.id for p in packs),

@@ -48,7 +48,7 @@ __all__ = [
 #: 1.2: ``data.split.fit_rows`` and ``.importance_rows``, ``model.importance_holdout``,
 #: ``failure`` (why the run failed, in the harness's words) and ``disclosure`` (the small-cell
 #: suppression decision every publication file applies); all optional.
-SCHEMA_VERSION: Literal["1.2"] = "1.2"
+SCHEMA_VERSION: Literal["1.3"] = "1.3"
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -111,6 +111,14 @@ class DataSplit(BaseModel):
     fit_rows: int | None = None
     #: Training rows held back from fitting to measure feature importance (0: none).
     importance_rows: int | None = None
+    #: How the labelled rows were split: random, stratified, time, group, or sources (an
+    #: evaluation source, no split); the date column and cut-off, or the group column.
+    method: str | None = None
+    by: str | None = None
+    cutoff: str | None = None
+    group_by: str | None = None
+    #: One sentence for people: how the rows were split, and which cases were only scored.
+    description: str = ""
 
 
 class DataRoles(BaseModel):
@@ -125,6 +133,14 @@ class DataRoles(BaseModel):
     sensitive: tuple[str, ...] = ()
     pii: tuple[str, ...] = ()
     proxies: tuple[str, ...] = ()
+    #: Each data file's role: train, evaluation or score (pilot.yaml ``data.sources[].role``).
+    sources: dict[str, str] = Field(default_factory=dict)
+    #: Labelled rows evaluated, and current cases scored for the city (never evaluated).
+    evaluated_rows: int | None = None
+    scored_rows: int | None = None
+    #: The predictions for the scored cases, returned to the city: file name and SHA-256.
+    scored_file: str | None = None
+    scored_sha256: str | None = None
 
 
 class DataSection(BaseModel):
@@ -150,6 +166,17 @@ class ModelSection(BaseModel):
     #: Share of the training rows held back from fitting for feature importance (pilot.yaml
     #: ``model.importance_holdout``); 0 means importance is measured on the fitted rows.
     importance_holdout: float | None = None
+    #: ``factory`` (fitted by the harness), ``artifact`` (a trained model file, never fitted
+    #: here) or ``command`` (the pilot's own program).
+    kind: str = "factory"
+    #: The trained model file inside the pilot folder, its format and SHA-256 (as staged).
+    artifact: str | None = None
+    artifact_format: str | None = None
+    artifact_sha256: str | None = None
+    command: tuple[str, ...] | None = None
+    #: What a reader must know about this model: trained elsewhere, loaded from a pickle,
+    #: feature importance not measured and why.
+    notes: tuple[str, ...] = ()
 
 
 class GovernanceSection(BaseModel):
@@ -236,7 +263,7 @@ class AuditReport(BaseModel):
 
     model_config = _FROZEN
 
-    schema_version: Literal["1.2"] = SCHEMA_VERSION
+    schema_version: Literal["1.3"] = SCHEMA_VERSION
     run: RunSection
     pilot: PilotSection
     data: DataSection = DataSection()

@@ -74,8 +74,13 @@ def vocabulary_names(evaluation: Evaluation | None) -> dict[str, Any]:
     charted = tuple((m, c) for m, c in CHART_METRICS if m in group) or tuple(
         zip(group, _PALETTE, strict=False)
     )
+    names = {m.name: m.display for m in vocabulary.group}
+    # a task whose group metrics depend on the run (one per class) names them itself
+    run_names = getattr(get_task(evaluation.task), "metric_names", None)
+    if callable(run_names):
+        names.update(run_names(evaluation))
     return {
-        "METRIC_NAMES": {m.name: m.display for m in vocabulary.group},
+        "METRIC_NAMES": names,
         "PERFORMANCE_NAMES": {m.name: m.display for m in vocabulary.performance},
         "CHART_METRICS": charted,
     }
@@ -205,6 +210,8 @@ def _evaluation_findings(report: AuditReport, *, publication: bool) -> list[Find
     findings: list[Finding] = []
     perf = evaluation.performance
     short = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "roc_auc": "ROC AUC"}
+    short |= {"precision_at_k": "precision at k", "lift_at_k": "lift at k"}
+    short |= {"mae": "MAE", "rmse": "RMSE", "r2": "R²"}  # regression
     parts = [f"{name} {_num(perf[k])}" for k, name in short.items() if k in perf]
     findings.append(Finding("info", f"On {evaluation.rows:,} evaluation rows: {', '.join(parts)}."))
     names = vocabulary_names(evaluation)["METRIC_NAMES"]

@@ -26,21 +26,16 @@ MAX_REASON_CHARS: Final = 2000
 
 
 def cross_wall(data: Any, manifest: PilotManifest, input_dir: Path) -> Any:
-    """Split the pilot's rows (seeded, as the manifest says) and write what the model may see.
+    """Split the pilot's rows (as its roles and `data.split` say) and write what the model sees.
 
     Returns the `sandbox.data.wall.WallCrossing`: the input files' hashes and the held-back rows.
     """
-    from sandbox.data.dataset import split_rows
+    from sandbox.data.split import plan_split
     from sandbox.data.wall import write_inputs
 
-    label = data.table.label
-    if label is None:
+    if data.table.label is None:
         raise DataError(f"{manifest.pilot.name}: the pilot's data has no label to split on")
-    cfg = manifest.data.split
-    split = split_rows(
-        label, evaluation_fraction=cfg.evaluation_fraction, seed=cfg.seed, stratify=cfg.stratify
-    )
-    return write_inputs(data, split, manifest, input_dir)
+    return write_inputs(data, plan_split(data, manifest), manifest, input_dir)
 
 
 def run_container(
@@ -60,6 +55,7 @@ class AssessedOutputs:
     evaluation: Any = None
     explanations: Any = None
     rejected: str | None = None
+    scored: Any = None  # pandas frame: the predictions for the score sources' cases
 
 
 def assess_outputs(manifest: PilotManifest, crossing: Any, output_dir: Path) -> AssessedOutputs:
@@ -85,9 +81,12 @@ def assess_outputs(manifest: PilotManifest, crossing: Any, output_dir: Path) -> 
         # Whatever the container wrote, reading it must end the run on the record, with a
         # failed `runtime.outputs-valid`, never with a traceback.
         return AssessedOutputs(rejected=_reason(f"the outputs could not be read ({exc!r})"))
-    # read_predictions returns the rows in the order of expected_row_ids, i.e. of held_back.
-    evaluation = evaluate_predictions(manifest, crossing.held_back, predictions)
-    return AssessedOutputs(evaluation=evaluation, explanations=explanations)
+    # read_predictions returns the rows in the order of expected_row_ids: the held-back
+    # evaluation rows first, then the scored cases, which have no label to evaluate.
+    evaluated = len(crossing.held_back)
+    evaluation = evaluate_predictions(manifest, crossing.held_back, predictions.iloc[:evaluated])
+    scored = predictions.iloc[evaluated:] if crossing.scored_rows else None
+    return AssessedOutputs(evaluation=evaluation, explanations=explanations, scored=scored)
 
 
 def _reason(error: object) -> str:

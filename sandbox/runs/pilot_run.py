@@ -14,7 +14,7 @@ import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sandbox.digests import bytes_sha256, file_sha256
 from sandbox.errors import ManifestError, PolicyPackError, SandboxError, TrackingError
@@ -267,6 +267,7 @@ def _execute(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
                 evaluation=assessed.evaluation,
                 explanations=assessed.explanations,
                 outputs_rejected=assessed.rejected,
+                scored=_scored(rec.record, assessed.scored),
             )
     else:
         rec.progress("evaluation", "skipped", "the container did not succeed")
@@ -283,6 +284,7 @@ def _execute(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
 def _launch(rec: RunRecorder) -> None:
     """Write what may cross the wall, record it as `run.started`, and run the container."""
     from sandbox.data.wall import stage_code
+    from sandbox.runs.model_files import model_record, stage_artifact
 
     s = rec.services
     r = rec.record
@@ -291,6 +293,7 @@ def _launch(rec: RunRecorder) -> None:
     with rec.stage("inputs"):
         crossing = cross_wall(r.data, r.manifest, r.run_dir / "input")
         code = stage_code(r.pilot_dir, r.manifest, r.run_dir / "pilot")
+        code |= stage_artifact(r.pilot_dir, r.manifest, r.run_dir / "pilot")
         started = rec.append(
             "run.started",
             {
@@ -298,6 +301,7 @@ def _launch(rec: RunRecorder) -> None:
                 "image_digest": r.image_digest,
                 "inputs": crossing.files,
                 "code": code,
+                "model": model_record(r.manifest, code),
                 "data": dict(r.data_files),
                 "hardening": asdict(r.hardening),
             },
@@ -320,6 +324,23 @@ def _launch(rec: RunRecorder) -> None:
         rec.update(container=result, outputs_rejected=rejected)
 
 
+def _scored(record: RunRecord, predictions: Any) -> Any:
+    """Write the predictions for the score sources' cases as scored.csv in the run folder."""
+    from sandbox.data.roles import SCORED_NAME, write_scored
+
+    scoring = getattr(record.crossing, "scoring", None)
+    if predictions is None or scoring is None:
+        return None
+    return write_scored(scoring, predictions, record.run_dir / SCORED_NAME)
+
+
+def _scored_record(scored: Any) -> dict[str, Any]:
+    """The terminal record's proof of scored.csv, when current cases were scored."""
+    if scored is None:
+        return {}
+    return {"scored": {"file": scored.path.name, "sha256": scored.sha256, "rows": scored.rows}}
+
+
 def _finish(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
     """Write the reports, log the run, and close it in the trail: the last step of every run."""
     from sandbox.reports.build import build_report
@@ -331,6 +352,8 @@ def _finish(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
             rec.record, trail_path=s.trail.path, tracking_uri=s.tracking_uri, home=s.home
         )
         reports = rec.write_reports(report, out_dir)
+        if out_dir is not None and rec.record.scored is not None:
+            shutil.copy2(rec.record.scored.path, out_dir / rec.record.scored.path.name)
 
     r = rec.record
     if r.verdict is None or r.pilot_dir is None:
@@ -344,6 +367,8 @@ def _finish(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
                 r.pilot_dir / MANIFEST_NAME: "pilot",
                 output / "predictions.csv": "outputs",
                 output / "explanations.json": "outputs",
+                output / "model": "model",  # opaque: logged as bytes, never loaded
+                r.run_dir / "scored.csv": "outputs",
             },
         )
 
@@ -358,6 +383,7 @@ def _finish(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
                 "container_state": result.state if result else None,
                 "outputs": dict(result.output_files) if result else {},
                 "reports": rec.report_hashes(),
+                **_scored_record(r.scored),
             },
             ok=verdict.exit_ok,
         )

@@ -11,7 +11,7 @@ exactly one terminal record). Its trail records are `audit.submitted` and `audit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sandbox.policies.verdict import Verdict
     from sandbox.reports.model import AuditReport
     from sandbox.runs.services import RunServices
-    from sandbox.tasks import EvaluationSettings, Outcomes, Task
+    from sandbox.tasks import EvaluationSettings, Outcomes, Task, TaskConfig
 
 __all__ = ["MODE", "PredictionsAudit", "audit_predictions", "read_predictions_file"]
 
@@ -117,8 +117,14 @@ def _outcomes(
         raise DataError(f"{data}: no data rows")
     source = str(data)
     y_true = task.encode_supplied(frame[label], column=label, source=source, positive=positive)
-    y_pred = task.encode_supplied(
-        frame[prediction], column=prediction, source=source, positive=positive
+    # a task whose prediction is not of its label's kind (a ranking's score) reads it its way
+    own = getattr(task, "encode_supplied_prediction", None)
+    y_pred = (
+        own(frame[prediction], column=prediction, source=source)
+        if callable(own)
+        else task.encode_supplied(
+            frame[prediction], column=prediction, source=source, positive=positive
+        )
     )
     y_score = None
     if score:
@@ -161,6 +167,7 @@ def audit_predictions(
     confidence: float = 0.95,
     seed: int = 0,
     task: str = "binary_classification",
+    task_options: Mapping[str, Any] | None = None,
 ) -> PredictionsAudit:
     """Assess a file of predictions for performance and group fairness, on the record.
 
@@ -169,6 +176,8 @@ def audit_predictions(
     be read (before anything is recorded); a readable file whose rows cannot be assessed (a
     missing column, labels of one class, too few rows, one group, scores outside [0, 1])
     raises DataError after the audit is recorded as failed, as a pilot run's data is.
+    `task_options` are the fields of the task type's manifest section that its evaluation
+    needs (a ranking's budget: ``{"budget": {"k": 100}}``).
     """
     from sandbox.policies.pack import load_pack
     from sandbox.tasks import EvaluationSettings, get_task
@@ -180,9 +189,14 @@ def audit_predictions(
     if overlap:
         raise UserInputError(f"--sensitive: {sorted(str(c) for c in overlap)} is also an outcome")
     kind = get_task(task)
+    config = _task_config(kind, task_options, positive)
     frame = read_predictions_file(data)
     settings = EvaluationSettings(
-        min_group_size=min_group_size, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed
+        min_group_size=min_group_size,
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        seed=seed,
+        config=config,
     )
     packs = tuple(load_pack(pack) for pack in policy_packs)
 
@@ -215,6 +229,26 @@ def audit_predictions(
             positive=positive,
         )
         return _audit(rec, data, frame, kind, outcomes, settings, out_dir=out_dir)
+
+
+def _task_config(
+    kind: Task, options: Mapping[str, Any] | None, positive: str | None
+) -> TaskConfig | None:
+    """The task section the options describe (None without options); UserInputError if bad."""
+    from pydantic import ValidationError
+
+    if not options:
+        return None
+    fields: dict[str, Any] = {"type": kind.name, **options}
+    if "positive_label" in kind.config.model_fields:
+        fields.setdefault("positive_label", positive if positive is not None else 1)
+    try:
+        return kind.config.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise UserInputError(f"--task {kind.name}: {where}: {message}") from None
 
 
 def _submit(rec: RunRecorder, frame: pd.DataFrame, *, positive: str | None) -> None:

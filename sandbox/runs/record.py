@@ -60,6 +60,7 @@ class RunRecord:
     container: ContainerResult | None = None
     outputs_rejected: str | None = None  # why the container's outputs broke the contract
     evaluation: Any = None
+    scored: Any = None  # sandbox.data.roles.ScoredFile: predictions for the city's current cases
     explanations: Any = None  # sandbox.runtime.outputs.Explanations
     verdict: Verdict | None = None
     tracker_key: str | None = None  # the id the tracker answered (a placeholder when queued)

@@ -284,6 +284,8 @@ class RunRecorder:
         for path, artifact_path in files.items():
             if path.is_file():
                 self.track(partial(tracker.log_file, key, path, artifact_path))
+            elif path.is_dir() and not path.is_symlink():  # a folder: every file in it
+                self.track(partial(tracker.log_artifacts, key, path, artifact_path))
 
     def _end_tracking(self, status: RunStatus) -> None:
         key = self.record.tracker_key

@@ -358,7 +358,9 @@ def _compare_metrics(
         expected_row_ids=held_back.expected_row_ids,
         task=manifest.task.type,
     )
-    evaluation = evaluate_predictions(manifest, held_back.frame, predictions)
+    # scored cases (score sources) follow the evaluation rows and have no label
+    evaluated = predictions.iloc[: len(held_back.frame)]
+    evaluation = evaluate_predictions(manifest, held_back.frame, evaluated)
     replayed = json.loads(json.dumps(evaluation.model_dump(mode="json"), sort_keys=True))
     before, after = _leaves(report["evaluation"]), _leaves(replayed)
     names = set(before) | set(after)

@@ -3,16 +3,27 @@
 Standalone on purpose (standard library, numpy, pandas, scikit-learn; never `sandbox`): it is
 copied into the runner image and is part of the image's content-addressed tag.
 
-Reads /input/spec.json, /input/train.csv and /input/score.csv; imports the pilot's estimator
-factory from /pilot; fits it on the training rows less a seeded hold-back (the spec's
-`explain.holdout_fraction`, the manifest's `model.importance_holdout`: ceil(fraction x rows)
-rows, as scikit-learn's `train_test_split` takes them); writes /output/predictions.csv,
-/output/explanations.json (permutation importance on the held-back rows, or on the fitted rows
-when the fraction is 0) and /output/model/model.joblib (opaque to the host, which only hashes
-it). The host reports the same fitted-row count from the same rule.
+Reads /input/spec.json, /input/train.csv and /input/score.csv, then runs the spec's kind of
+model (`model.kind`):
+
+- `factory` (the default): imports the pilot's factory from /pilot, which returns any object
+  with `fit` and `predict`; fits it on the training rows less a seeded hold-back (the spec's
+  `explain.holdout_fraction`, the manifest's `model.importance_holdout`: ceil(fraction x rows)
+  rows, as scikit-learn's `train_test_split` takes them); writes /output/predictions.csv,
+  /output/explanations.json (permutation importance on the held-back rows, or on the fitted
+  rows when the fraction is 0) and /output/model/model.joblib (opaque to the host, which only
+  hashes it). The host reports the same fitted-row count from the same rule.
+- `artifact`: loads a vendor's trained model file from /pilot (`model_loaders.py`, beside this
+  file) and only predicts; importance is measured on the training rows, when there are any.
+- `command`: runs the pilot's own argv in /pilot, without a shell; it must write
+  /output/predictions.csv itself.
+
+Importance wraps any object scikit-learn does not know; when it cannot be measured,
+explanations.json says why (`skipped`).
 
 What to write comes from the spec's `outputs`, which the host derives from the pilot's task
-type: the kind of prediction (`binary` 0/1 labels, `label` class values, `number`), whether
+type: the kind of prediction (`binary` 0/1 labels, `label` class values, `number`, or
+`score`: a ranking's score, class 1's as `positive_score` gives it, else `predict`), whether
 to add a `score` column (`probability`: the probability of class 1), and the scikit-learn
 scoring name for the importances. The harness knows no task types of its own.
 
@@ -21,6 +32,7 @@ Exit codes: 0 done, 2 bad spec or input files, 3 the pilot's factory or model fa
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import math
@@ -32,7 +44,7 @@ from typing import Any
 INPUT = Path("/input")
 PILOT = Path("/pilot")
 OUTPUT = Path("/output")
-PREDICTION_KINDS = ("binary", "label", "number")
+PREDICTION_KINDS = ("binary", "label", "number", "score")
 SCORE_KINDS = (None, "probability")
 EXPLAIN_DEFAULTS = {"holdout_fraction": 0.2, "n_repeats": 5, "max_rows": 5000}
 
@@ -92,8 +104,11 @@ def load_spec(path: Path) -> dict[str, Any]:
     types = spec.get("types", {})
     if not isinstance(types, dict) or not all(isinstance(t, str) for t in types.values()):
         raise bad_input("spec.types: expected an object of column -> declared type")
+    model = loaders().check_model(spec.get("model"))
     entrypoint = spec.get("entrypoint")
-    if not isinstance(entrypoint, str) or entrypoint.count(":") != 1:
+    if model["kind"] == "factory" and (
+        not isinstance(entrypoint, str) or entrypoint.count(":") != 1
+    ):
         raise bad_input(f"spec.entrypoint: expected 'file.py:factory', got {entrypoint!r}")
     params = spec.get("params", {})
     if not isinstance(params, dict):
@@ -109,7 +124,19 @@ def load_spec(path: Path) -> dict[str, Any]:
         value = explain[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise bad_input(f"spec.explain.{key}: expected a positive integer")
-    return {**spec, "params": params, "seed": seed, "explain": explain}
+    return {**spec, "model": model, "params": params, "seed": seed, "explain": explain}
+
+
+@functools.cache
+def loaders() -> Any:
+    """The standalone `model_loaders` module shipped beside this file."""
+    path = Path(__file__).with_name("model_loaders.py")
+    module_spec = importlib.util.spec_from_file_location("sandbox_model_loaders", path)
+    if module_spec is None or module_spec.loader is None:
+        raise HarnessError(f"{path} is missing from the runner image", exit_code=1)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
 
 
 def load_factory(entrypoint: str) -> Any:
@@ -137,14 +164,20 @@ def load_factory(entrypoint: str) -> Any:
 
 
 def build_estimator(factory: Any, params: dict[str, Any], seed: int) -> Any:
-    """Call the factory, then pin every `*random_state` parameter to the run's seed."""
+    """Call the factory, then pin every `*random_state` parameter to the run's seed.
+
+    Any object with `fit` and `predict` will do; the seed is pinned through `set_params` where
+    the object has scikit-learn's parameter interface, and is the object's own affair elsewhere.
+    """
     try:
         estimator = factory(**params)
     except Exception as exc:
         raise model_failure(f"the factory raised {exc!r} with params {params!r}") from exc
-    for method in ("fit", "predict", "get_params", "set_params"):
+    for method in ("fit", "predict"):
         if not callable(getattr(estimator, method, None)):
             raise model_failure(f"the factory returned {type(estimator).__name__}, no {method}()")
+    if not all(callable(getattr(estimator, m, None)) for m in ("get_params", "set_params")):
+        return estimator
     seeded = {
         key: seed
         for key in estimator.get_params(deep=True)
@@ -241,16 +274,17 @@ def predict(estimator: Any, features: Any, row_ids: Any, outputs: dict[str, Any]
         raise model_failure(f"predict() failed: {exc!r}") from exc
     if predicted.shape != (len(row_ids),):
         raise model_failure(f"predict() returned shape {predicted.shape}, not ({len(row_ids)},)")
-    values = _checked_predictions(predicted, outputs["prediction"])
+    kind = outputs["prediction"]
+    if kind == "score":  # a ranking: class 1's score orders the rows, else predict()'s numbers
+        score = loaders().positive_score(estimator, features)
+        values = _checked_predictions(predicted if score is None else np.asarray(score), "number")
+    else:
+        values = _checked_predictions(predicted, kind)
     frame = pd.DataFrame({"row_id": row_ids.to_numpy(), "prediction": values})
-    if outputs["score"] == "probability" and callable(getattr(estimator, "predict_proba", None)):
-        classes = [int(c) for c in getattr(estimator, "classes_", [0, 1])]
-        if 1 in classes:
-            try:
-                proba = np.asarray(estimator.predict_proba(features), dtype=np.float64)
-            except Exception as exc:
-                raise model_failure(f"predict_proba() failed: {exc!r}") from exc
-            frame["score"] = proba[:, classes.index(1)]
+    if outputs["score"] == "probability":
+        score = loaders().positive_score(estimator, features)
+        if score is not None:
+            frame["score"] = score
     return frame
 
 
@@ -272,10 +306,15 @@ def explain(estimator: Any, features: Any, labels: Any, spec: dict[str, Any]) ->
         "features": [],
     }
     if len(features) == 0 or labels.nunique() < 2:
-        return result  # nothing to permute against: an honest empty explanation
+        result["skipped"] = "no labelled rows with two or more label values to measure it on"
+        return result
+    classifier = spec["outputs"]["prediction"] != "number"
+    scorable = loaders().as_estimator(
+        estimator, classifier=classifier, classes=sorted(labels.unique()) if classifier else None
+    )
     try:
         importance = permutation_importance(
-            estimator,
+            scorable,
             features,
             labels,
             scoring=scoring,
@@ -284,7 +323,12 @@ def explain(estimator: Any, features: Any, labels: Any, spec: dict[str, Any]) ->
             n_jobs=1,
         )
     except Exception as exc:
-        raise model_failure(f"permutation importance failed: {exc!r}") from exc
+        if scorable is estimator:
+            raise model_failure(f"permutation importance failed: {exc!r}") from exc
+        # An object scikit-learn does not know may not behave as its scorers expect: importance
+        # is then skipped with the reason, never a failed run.
+        result["skipped"] = f"permutation importance failed for this model: {exc!r}"[:480]
+        return result
     result["features"] = [
         {"feature": name, "importance_mean": float(mean), "importance_std": float(std)}
         for name, mean, std in zip(
@@ -294,16 +338,64 @@ def explain(estimator: Any, features: Any, labels: Any, spec: dict[str, Any]) ->
     return result
 
 
+def read_train(spec: dict[str, Any], *, required: bool) -> Any:
+    """The training rows; for a trained model file they are optional (importance only)."""
+    features, label = spec["features"], spec["label"]
+    path = INPUT / "train.csv"
+    if not required and not path.is_file():
+        return None
+    train = read_csv(path, [*features, label], spec.get("types") or {})
+    binary = spec["outputs"]["prediction"] in ("binary", "score")
+    if binary and not set(train[label].unique()) <= {0, 1}:
+        raise bad_input(f"/input/train.csv: label {label!r} must be encoded 0/1 by the host")
+    return train
+
+
+def write_explanations(explanations: dict[str, Any]) -> None:
+    (OUTPUT / "explanations.json").write_text(
+        json.dumps(explanations, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
+
+
+def run_artifact(spec: dict[str, Any]) -> None:
+    """Load a vendor's trained model file, predict, and measure importance; never fit."""
+    model, features = spec["model"], spec["features"]
+    estimator = loaders().load_artifact(
+        PILOT / model["artifact"],
+        model["format"],
+        trusted=list(model.get("trusted_types", [])),
+        allow_pickle=model.get("allow_pickle") is True,
+    )
+    score = read_csv(INPUT / "score.csv", ["row_id", *features], spec.get("types") or {})
+    predictions = predict(estimator, score[features], score["row_id"], spec["outputs"])
+    predictions.to_csv(OUTPUT / "predictions.csv", index=False)
+    train = read_train(spec, required=False)
+    if train is None:
+        explanations = {"method": "permutation_importance", "features": [], "rows": 0}
+        explanations["skipped"] = "no labelled rows crossed the wall to measure it on"
+    else:
+        explanations = explain(estimator, train[features], train[spec["label"]], spec)
+    write_explanations(explanations)
+    print(
+        f"harness: loaded {model['artifact']} ({model['format']}, not fitted), scored "
+        f"{len(predictions)} rows, importance measured on {explanations['rows']} rows"
+    )
+
+
 def run() -> None:
     spec = load_spec(INPUT / "spec.json")
+    kind = spec["model"]["kind"]
+    if kind == "command":
+        loaders().run_command(spec["model"]["command"], cwd=PILOT, output=OUTPUT)
+        return
+    if kind == "artifact":
+        run_artifact(spec)
+        return
     features, label = spec["features"], spec["label"]
-    types = spec.get("types") or {}
-    train = read_csv(INPUT / "train.csv", [*features, label], types)
-    score = read_csv(INPUT / "score.csv", ["row_id", *features], types)
+    train = read_train(spec, required=True)
+    score = read_csv(INPUT / "score.csv", ["row_id", *features], spec.get("types") or {})
     labels = train[label]
     outputs = spec["outputs"]
-    if outputs["prediction"] == "binary" and not set(labels.unique()) <= {0, 1}:
-        raise bad_input(f"/input/train.csv: label {label!r} must be encoded 0/1 by the host")
     estimator = build_estimator(load_factory(spec["entrypoint"]), spec["params"], spec["seed"])
     fraction = float(spec["explain"]["holdout_fraction"])
     classes = outputs["prediction"] != "number"
@@ -322,17 +414,12 @@ def run() -> None:
         if fraction
         else explain(estimator, fit_x, fit_y, spec)
     )
-    (OUTPUT / "explanations.json").write_text(
-        json.dumps(explanations, indent=2, allow_nan=False) + "\n", encoding="utf-8"
-    )
-    import joblib
-
-    (OUTPUT / "model").mkdir(exist_ok=True)
-    joblib.dump(estimator, OUTPUT / "model" / "model.joblib")
+    write_explanations(explanations)
+    loaders().save_model(estimator, OUTPUT / "model")
     print(
         f"harness: fitted on {len(fit_x)} of {len(train)} training rows "
         f"({len(hold_x)} held back for importance), scored {len(predictions)} rows, "
-        f"importance measured on {explanations['rows']} rows"
+        f"importance measured on {explanations['rows']} rows ({type(estimator).__name__})"
     )
 
 
@@ -345,7 +432,11 @@ def main() -> int:
     except MemoryError:
         print("harness: error: out of memory", file=sys.stderr)
         return 3
-    except Exception:
+    except Exception as exc:
+        # model_loaders' LoaderError has the same shape (its module is loaded by path)
+        if type(exc).__name__ == "LoaderError" and isinstance(getattr(exc, "exit_code", 0), int):
+            print(f"harness: error: {exc}", file=sys.stderr)
+            return int(exc.exit_code)  # type: ignore[attr-defined]
         traceback.print_exc(file=sys.stderr)
         print("harness: error: unexpected failure (traceback above)", file=sys.stderr)
         return 1

@@ -354,6 +354,8 @@ class Explanations(BaseModel):
     n_repeats: int | None = Field(default=None, ge=1)
     rows: int | None = Field(default=None, ge=0)
     features: list[FeatureImportance] = Field(max_length=MAX_EXPLAINED_FEATURES)
+    #: Why no importance was measured (no labelled rows, a model scorers cannot call).
+    skipped: str | None = Field(default=None, max_length=500)
 
 
 def read_explanations(

@@ -2,9 +2,12 @@
 
     base.py       the `Task` protocol, `TaskConfig` (a task's manifest section), `Outcomes`,
                   `EvaluationSettings`, `PredictionSchema`
-    registry.py   `register_task`, `get_task`, `registered_tasks`
+    registry.py   `register_task`, `get_task`, `registered_tasks`, `find_task_name`
     evaluate.py   one way from held-back rows and predictions to a task's evaluation
     binary.py     binary classification (registered on import)
+    multiclass.py multiclass classification (registered on import)
+    ranking.py    ranking: the top k rows by score, within a budget (registered on import)
+    regression.py regression: numeric labels and predictions (registered on import)
 
 A new task type is one module that defines a `TaskConfig` subclass and a `Task` and calls
 `register_task`; the manifest, the harness spec, the predictions reader, the evaluation, the
@@ -12,8 +15,12 @@ policy rules and the reports find it through the registry.
 """
 
 from sandbox.tasks import binary as _binary
+from sandbox.tasks import multiclass as _multiclass
+from sandbox.tasks import ranking as _ranking
+from sandbox.tasks import regression as _regression
 from sandbox.tasks.base import EvaluationSettings, Outcomes, PredictionSchema, Task, TaskConfig
 from sandbox.tasks.registry import (
+    find_task_name,
     get_task,
     on_register,
     register_task,
@@ -27,6 +34,7 @@ __all__ = [
     "PredictionSchema",
     "Task",
     "TaskConfig",
+    "find_task_name",
     "get_task",
     "on_register",
     "register_task",

@@ -61,12 +61,15 @@ class Outcomes:
 
 @dataclass(frozen=True, kw_only=True)
 class EvaluationSettings:
-    """How an evaluation is computed: minimum group size, bootstrap, confidence, seed."""
+    """How an evaluation is computed: minimum group size, intervals, seed, the task section."""
 
     min_group_size: int = 30
     n_bootstrap: int = 1000
     confidence: float = 0.95
     seed: int = 0
+    #: The task type's manifest section, for task types whose evaluation depends on it (a
+    #: ranking's budget); None when there is none (a predictions-only audit without options).
+    config: TaskConfig | None = None
 
     @classmethod
     def of(cls, manifest: Any) -> EvaluationSettings:
@@ -80,6 +83,7 @@ class EvaluationSettings:
             n_bootstrap=cfg.bootstrap,
             confidence=cfg.confidence,
             seed=manifest.data.split.seed,
+            config=manifest.task,
         )
 
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sandbox.errors import ManifestError
+from sandbox.errors import ManifestError, UserInputError
 from sandbox.tasks.base import Task
 
-__all__ = ["get_task", "on_register", "register_task", "registered_tasks", "unregister_task"]
+__all__ = [
+    "find_task_name",
+    "get_task",
+    "on_register",
+    "register_task",
+    "registered_tasks",
+    "unregister_task",
+]
 
 _TASKS: dict[str, Task] = {}
 _LISTENERS: list[Callable[[], None]] = []
@@ -33,6 +40,19 @@ def get_task(name: str) -> Task:
     except KeyError:
         known = ", ".join(sorted(_TASKS)) or "none"
         raise ManifestError(f"unknown task type {name!r}; known task types: {known}") from None
+
+
+def find_task_name(text: str, *, option: str = "task") -> str:
+    """The registered task type `text` names, in full or without `_classification`.
+
+    UserInputError naming `option` and the known types when none matches.
+    """
+    wanted = text.strip()
+    for name in _TASKS:
+        if wanted in (name, name.removesuffix("_classification")):
+            return name
+    known = ", ".join(_TASKS) or "none"
+    raise UserInputError(f"{option}: unknown task type {text!r}; known: {known}")
 
 
 def registered_tasks() -> tuple[Task, ...]:

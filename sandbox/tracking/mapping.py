@@ -63,6 +63,8 @@ def _pack_params(record: RunRecord) -> dict[str, str]:
 
 
 def _params(record: RunRecord) -> dict[str, str]:
+    from sandbox.data.split import split_params
+
     manifest = record.manifest
     packs = _pack_params(record)
     if manifest is None:  # predictions-only: the columns the caller named
@@ -81,6 +83,7 @@ def _params(record: RunRecord) -> dict[str, str]:
             "split.evaluation_fraction": str(manifest.data.split.evaluation_fraction),
             "model.importance_holdout": str(manifest.model.importance_holdout),
         }
+        | split_params(manifest)
         | packs
     )
 

@@ -50,7 +50,7 @@ def test_blueprint_runs_end_to_end(blueprint_run, home: Path) -> None:  # type: 
     for stage in ("manifest", "data", "container", "evaluation", "audit trail"):
         assert stage in result.stdout
     report = json.loads((out / "report.json").read_text())
-    assert report["schema_version"] == "1.2"
+    assert report["schema_version"] == "1.3"
     assert report["runtime"]["container_state"] == "succeeded"
     assert report["runtime"]["image_digest"].startswith("sha256:")
     race = next(s for s in report["evaluation"]["attribute_sets"] if s["name"] == "race_ethnicity")

@@ -12,6 +12,9 @@ Add a type by writing one check in the module of its theme and registering it in
     oversight       impact_assessment, human_oversight_declared, sign_offs_required
     performance     performance_floor
     fairness        fairness_threshold, four_fifths, min_group_size
+    class_fairness  class_fairness_threshold (multiclass: every class, one family)
+    group_loss      group_error_ratio (regression)
+    ranking         top_k_lift (ranking)
 """
 
 from __future__ import annotations
@@ -24,14 +27,17 @@ from pydantic import ValidationError
 from sandbox.errors import PolicyPackError
 from sandbox.manifest import format_location
 from sandbox.policies.rules import (
+    class_fairness,
     container,
     data,
     documentation,
     fairness,
+    group_loss,
     isolation,
     oversight,
     performance,
     proxy,
+    ranking,
 )
 from sandbox.policies.rules.base import Finding, Params, RuleContext, RuleType
 from sandbox.policies.verdict import SEVERITY_RANK, RuleOutcome, Stage
@@ -131,6 +137,13 @@ RULE_TYPES: dict[str, RuleType] = {
         "A performance metric reaches a floor (or stays under a ceiling).",
         _POST,
     ),
+    "top_k_lift": RuleType(
+        ranking.TopKLiftParams,
+        ranking.check_lift,
+        "A ranking's top-k list finds positives above the base rate: the lift interval at the "
+        "budget (precision at k / base rate) lies above a minimum, 1 by default.",
+        _POST,
+    ),
     "min_group_size": RuleType(
         fairness.MinGroupSizeParams,
         fairness.check_min_group_size,
@@ -144,10 +157,25 @@ RULE_TYPES: dict[str, RuleType] = {
         "fails only where simultaneous score intervals over all pairs of groups establish it.",
         _POST,
     ),
+    "class_fairness_threshold": RuleType(
+        class_fairness.ClassFairnessParams,
+        class_fairness.check_class_threshold,
+        "For every class of a multiclass task, the between-group difference (or ratio) of its "
+        "recall (or share predicted) stays within a threshold; fails only where simultaneous "
+        "score intervals over every class, attribute set and pair of groups establish it.",
+        _POST,
+    ),
     "four_fifths": RuleType(
         fairness.FourFifthsParams,
         fairness.check_four_fifths,
         "The lowest group's selection rate is at least four fifths of the highest's.",
+        _POST,
+    ),
+    "group_error_ratio": RuleType(
+        group_loss.GroupErrorRatioParams,
+        group_loss.check_group_error_ratio,
+        "No group's mean absolute error is established above a multiple of the overall MAE "
+        "(bounded group error, for regression); decided on simultaneous intervals.",
         _POST,
     ),
 }

@@ -4,13 +4,18 @@ The recipe, in order:
 
 1. `debootstrap --variant=minbase bookworm` with Debian's `python3` (3.11), cleaned of docs,
    man pages, locales and apt lists, cached as a tarball (the slow step, done once);
-2. the wheels of exactly the versions installed on the host (scikit-learn, pandas and their
-   closure) installed into `/opt/sandbox/lib` with `pip install --target --only-binary`, so
-   results reproduce bit for bit between host and container;
-3. the harness copied to `/opt/sandbox/harness.py`, everything byte-compiled (the root file
-   system is read-only at run time), setuid/setgid bits stripped;
-4. the tree imported with `docker import` under a content-addressed tag: a rebuild is skipped
-   when the tag exists, and any change to the recipe, the pins or the harness makes a new tag.
+2. the wheels of exactly the versions installed on the host (scikit-learn, pandas, pyarrow,
+   LightGBM, XGBoost (CPU-only), ONNX Runtime, skops and their closure) installed into
+   `/opt/sandbox/lib` with `pip install --target --only-binary`, so results reproduce bit for
+   bit between host and container; the host installs them (extra `runner`) only to pin them,
+   and never imports them;
+3. a city's own wheels, if `SANDBOX_EXTRA_WHEELS` names a folder of `.whl` files, installed
+   from that folder alone (no index, no dependencies resolved: the folder must hold them all);
+4. the harness and its model loaders copied to `/opt/sandbox/`, everything byte-compiled (the
+   root file system is read-only at run time), setuid/setgid bits stripped;
+5. the tree imported with `docker import` under a content-addressed tag: a rebuild is skipped
+   when the tag exists, and any change to the recipe, the pins, the extra wheels' bytes or the
+   harness makes a new tag.
 """
 
 from __future__ import annotations
@@ -39,12 +44,24 @@ __all__ = [
 ]
 
 IMAGE_REPOSITORY = "ai-commons-sandbox/runner"
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
 DEBIAN_SUITE = "bookworm"
-DEBIAN_PACKAGES = ("python3",)
+# libgomp1: LightGBM links the system's OpenMP runtime (scikit-learn and XGBoost bundle theirs).
+DEBIAN_PACKAGES = ("python3", "libgomp1")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
-WHEEL_ROOTS = ("scikit-learn", "pandas")
+WHEEL_ROOTS = (
+    "scikit-learn",
+    "pandas",
+    "pyarrow",
+    "lightgbm",
+    "xgboost-cpu",
+    "onnxruntime",
+    "skops",
+)
 HARNESS_PATH = Path(__file__).parents[1] / "harness.py"
+#: Standalone modules the harness loads from beside itself in the image.
+HARNESS_MODULES = (Path(__file__).parents[1] / "model_loaders.py",)
+EXTRA_WHEELS_VARIABLE = "SANDBOX_EXTRA_WHEELS"
 
 # Wheels are built for glibc; Debian bookworm ships glibc 2.36.
 _GLIBC_MINOR_MAX = 36
@@ -110,9 +127,26 @@ def pinned_wheels(roots: Iterable[str] = WHEEL_ROOTS) -> dict[str, str]:
     return dict(sorted(pins.items()))
 
 
+def extra_wheels() -> dict[str, str]:
+    """The city's own wheels (`SANDBOX_EXTRA_WHEELS`): file name -> sha256; empty when unset."""
+    folder = os.environ.get(EXTRA_WHEELS_VARIABLE, "").strip()
+    if not folder:
+        return {}
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise UserInputError(
+            f"{EXTRA_WHEELS_VARIABLE}={folder}: not a folder; fix: point it at a folder of "
+            ".whl files, or unset it"
+        )
+    wheels = sorted(p for p in path.iterdir() if p.suffix == ".whl" and p.is_file())
+    if not wheels:
+        raise UserInputError(f"{EXTRA_WHEELS_VARIABLE}={folder}: holds no .whl files")
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in wheels}
+
+
 def default_image_tag() -> str:
     """The content-addressed tag of the runner image this checkout would build."""
-    return f"{IMAGE_REPOSITORY}:py311-{_recipe_digest(pinned_wheels())[:12]}"
+    return f"{IMAGE_REPOSITORY}:py311-{_recipe_digest(pinned_wheels(), extra_wheels())[:12]}"
 
 
 def image_exists(tag: str | None = None) -> bool:
@@ -128,7 +162,8 @@ def build_runner_image(*, force: bool = False, progress: Progress | None = None)
 
     say = progress or (lambda _line: None)
     pins = pinned_wheels()
-    digest = _recipe_digest(pins)
+    extras = extra_wheels()
+    digest = _recipe_digest(pins, extras)
     tag = f"{IMAGE_REPOSITORY}:py311-{digest[:12]}"
     runtime = DockerRuntime()
     if not force and runtime.has_image(tag):
@@ -145,9 +180,13 @@ def build_runner_image(*, force: bool = False, progress: Progress | None = None)
         _run(["tar", "-xpf", str(base), "--numeric-owner", "-C", str(rootfs)])
         say(f"installing {len(pins)} pinned wheels into /opt/sandbox/lib")
         _install_wheels(rootfs, pins)
-        shutil.copyfile(HARNESS_PATH, rootfs / "opt/sandbox/harness.py")
+        if extras:
+            say(f"installing {len(extras)} wheels from {EXTRA_WHEELS_VARIABLE}")
+            _install_extra_wheels(rootfs, extras)
+        for source in (HARNESS_PATH, *HARNESS_MODULES):
+            shutil.copyfile(source, rootfs / "opt/sandbox" / source.name)
         (rootfs / "opt/sandbox/BUILD.json").write_text(
-            json.dumps(_recipe(pins), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            json.dumps(_recipe(pins, extras), indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
         say("byte-compiling (the root file system is read-only at run time)")
         _run(
@@ -179,19 +218,25 @@ def build_runner_image(*, force: bool = False, progress: Progress | None = None)
     return tag
 
 
-def _recipe(pins: dict[str, str]) -> dict[str, object]:
-    return {
+def _recipe(pins: dict[str, str], extras: dict[str, str]) -> dict[str, object]:
+    recipe: dict[str, object] = {
         "recipe_version": RECIPE_VERSION,
         "debian_suite": DEBIAN_SUITE,
         "debian_packages": list(DEBIAN_PACKAGES),
         "wheels": pins,
         "harness_sha256": hashlib.sha256(HARNESS_PATH.read_bytes()).hexdigest(),
+        "harness_modules_sha256": {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in HARNESS_MODULES
+        },
         "changes": list(_IMAGE_CHANGES),
     }
+    if extras:  # absent when unset, so the recipe of a plain image does not depend on it
+        recipe["extra_wheels"] = extras
+    return recipe
 
 
-def _recipe_digest(pins: dict[str, str]) -> str:
-    canonical = json.dumps(_recipe(pins), sort_keys=True, separators=(",", ":"))
+def _recipe_digest(pins: dict[str, str], extras: dict[str, str] | None = None) -> str:
+    canonical = json.dumps(_recipe(pins, extras or {}), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -287,6 +332,29 @@ def _install_wheels(rootfs: Path, pins: dict[str, str]) -> None:
     _run(command, hint="check that the Python package index is reachable (pip config)")
     # Console scripts point at the host's interpreter and are never run in the container.
     shutil.rmtree(target / "bin", ignore_errors=True)
+
+
+def _install_extra_wheels(rootfs: Path, extras: dict[str, str]) -> None:
+    """Install the city's wheels from their folder only: no index, no dependency resolution."""
+    folder = Path(os.environ[EXTRA_WHEELS_VARIABLE]).expanduser()
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--quiet",
+        "--no-index",
+        "--no-deps",
+        "--no-compile",
+        "--target",
+        str(rootfs / "opt/sandbox/lib"),
+        "--upgrade",
+        *(str(folder / name) for name in extras),
+    ]
+    _run(command, hint=f"each wheel in {folder} must be built for CPython 3.11 on Linux x86_64")
+    shutil.rmtree(rootfs / "opt/sandbox/lib/bin", ignore_errors=True)
 
 
 def _harden_tree(rootfs: Path) -> None:

@@ -34,3 +34,34 @@ def test_tag_is_stable_and_follows_the_harness(
 def test_cache_follows_sandbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SANDBOX_HOME", str(tmp_path))
     assert image._cache_dir() == tmp_path / "cache" / "runner"
+
+
+def test_the_image_carries_the_model_libraries_city_teams_use() -> None:
+    pins = image.pinned_wheels()
+    for name in ("lightgbm", "xgboost-cpu", "onnxruntime", "skops", "pyarrow"):
+        assert pins[name] == importlib.metadata.version(name)
+    assert "xgboost" not in pins  # the CPU-only wheel, without the CUDA libraries
+
+
+def test_extra_wheels_change_the_tag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(image.EXTRA_WHEELS_VARIABLE, raising=False)
+    plain = image.default_image_tag()
+    wheel = tmp_path / "citylib-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"first build")
+    monkeypatch.setenv(image.EXTRA_WHEELS_VARIABLE, str(tmp_path))
+    first = image.default_image_tag()
+    wheel.write_bytes(b"second build")
+    assert len({plain, first, image.default_image_tag()}) == 3
+
+
+def test_extra_wheels_must_be_a_folder_of_wheels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sandbox.errors import UserInputError
+
+    monkeypatch.setenv(image.EXTRA_WHEELS_VARIABLE, str(tmp_path / "missing"))
+    with pytest.raises(UserInputError, match="not a folder"):
+        image.extra_wheels()
+    monkeypatch.setenv(image.EXTRA_WHEELS_VARIABLE, str(tmp_path))
+    with pytest.raises(UserInputError, match=r"no \.whl"):
+        image.extra_wheels()
