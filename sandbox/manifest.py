@@ -25,6 +25,7 @@ from sandbox.confinement import PilotPath, confine_fields, relative_path
 from sandbox.data.section import DataSection, DataSource, SplitSection
 from sandbox.errors import ManifestError
 from sandbox.model_section import ModelSection
+from sandbox.placeholders import PLACEHOLDER, placeholder_fields
 from sandbox.plain_data import bad_text
 from sandbox.tasks import TaskConfig, on_register, registered_tasks
 from sandbox.yaml_reader import read_yaml
@@ -303,6 +304,11 @@ def load_manifest(pilot_dir: Path) -> PilotManifest:
         raise ManifestError(f"{path}: expected a mapping of sections (pilot, task, data, ...)")
     if (where := bad_text(data)) is not None:  # a "\ud800" escape: unwritable as UTF-8
         raise ManifestError(f"{path}: {where}: text is not valid UTF-8 (a lone surrogate escape)")
+    if todo := placeholder_fields(data):  # a scaffold's fields the team has not completed
+        raise ManifestError(
+            f"{path}: {len(todo)} field(s) still hold a '{PLACEHOLDER}' placeholder: "
+            f"{', '.join(todo)}; replace each with the pilot's own answer"
+        )
     try:
         manifest = PilotManifest.model_validate(data)
     except ValidationError as exc:

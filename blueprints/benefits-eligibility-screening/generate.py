@@ -31,9 +31,10 @@ The data-generating process, in order (the README explains it in plain words):
 6. Missing values: ``months_at_address`` (about 4 %) and ``employment_status`` (about 2.5 %) are
    left blank at random, as on real intake forms.
 
-Deterministic: the same ``--rows`` and ``--seed`` give a byte-identical CSV.
+Deterministic: the same ``--rows`` and ``--seed`` give a byte-identical CSV. It runs inside the
+runner container, never on the host (``sandbox blueprint check`` runs it there twice):
 
-    python generate.py --rows 40000 --seed 2026 --out data/households.csv
+    python3 generate.py --out DIR [--seed 2026] [--rows 40000]     # writes DIR/households.csv
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_ROWS = 40_000
-DEFAULT_SEED = 2026
+DEFAULT_SEED = 2026  # the seed data/SHA256SUMS was made with
+FILE_NAME = "households.csv"
 
 RACE_GROUPS = ("White", "Black", "Hispanic or Latino", "Asian", "American Indian or Alaska Native")
 RACE_SHARES = (0.455, 0.245, 0.195, 0.095, 0.010)
@@ -492,18 +494,13 @@ def write_csv(frame: pd.DataFrame, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="number of households")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write households.csv to")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path(__file__).resolve().parent / "data" / "households.csv",
-        help="output CSV path",
-    )
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="number of households")
     args = parser.parse_args(argv)
     frame = generate(rows=args.rows, seed=args.seed)
-    write_csv(frame, args.out)
-    print(f"wrote {len(frame)} rows to {args.out}")
+    write_csv(frame, args.out / FILE_NAME)
+    print(f"wrote {len(frame)} rows to {args.out / FILE_NAME}")
     return 0
 
 

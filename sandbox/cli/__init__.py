@@ -16,7 +16,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from sandbox.cli import api, assess, audit, image, policy, run, schema
+from sandbox.cli import api, assess, audit, blueprint, image, policy, run, schema
 from sandbox.cli.console import errors
 from sandbox.errors import SandboxError
 
@@ -31,11 +31,13 @@ app = typer.Typer(
 )
 run.register(app)
 assess.register(app)
+blueprint.register(app)
 app.add_typer(audit.app, name="audit")
 app.add_typer(image.app, name="image")
 app.add_typer(schema.app, name="schema")
 app.add_typer(policy.app, name="policy")
 app.add_typer(api.app, name="api")
+app.add_typer(blueprint.app, name="blueprint")
 
 
 def main() -> None:

@@ -12,6 +12,19 @@ from sandbox.settings import Settings
 
 __all__ = ["print_summary"]
 
+#: The performance figures the summary leads with, where the run's task type has them.
+HEADLINE_PERFORMANCE = (
+    "balanced_accuracy",
+    "roc_auc",
+    "f1",
+    "macro_f1",
+    "precision_at_k",
+    "lift_at_k",
+    "mae",
+    "rmse",
+    "r2",
+)
+
 #: The stderr lines shown in the terminal; the report holds up to 20.
 STDERR_LINES = 8
 
@@ -27,29 +40,50 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _headline_metrics(outcome: RunOutcome) -> list[tuple[str, str]]:
+    """The first two group metrics of the run's task that have disparities: (name, title)."""
+    from sandbox.tasks import get_task
+
+    evaluation = outcome.report.evaluation
+    if evaluation is None:
+        return []
+    present = {name for result in evaluation.attribute_sets for name in result.disparities}
+    specs = [s for s in get_task(evaluation.task).vocabulary.group if s.name in present]
+    if not specs:  # a task whose metric names are made per run (e.g. one per class)
+        return [(name, name) for name in sorted(present)[:2]]
+    return [(s.name, s.display) for s in specs[:2]]
+
+
 def _findings(outcome: RunOutcome) -> Table | None:
     evaluation = outcome.report.evaluation
     if evaluation is None:
         return None
+    metrics = _headline_metrics(outcome)
+    four_fifths = any(result.four_fifths is not None for result in evaluation.attribute_sets)
     table = Table(title="Key fairness findings", title_justify="left", expand=False)
-    for column in ("attribute set", "selection-rate diff [CI]", "TPR diff [CI]", "four-fifths"):
-        table.add_column(column)
+    table.add_column("attribute set")
+    for _, title in metrics:
+        table.add_column(f"{escape(title)} diff [CI]")
+    if four_fifths:
+        table.add_column("four-fifths")
     for result in evaluation.attribute_sets:
         cells = []
-        for metric in ("selection_rate", "tpr"):
+        for metric, _ in metrics:
             disparity = result.disparities.get(metric)
             if disparity is None:
                 cells.append("n/a")
                 continue
             d = disparity.difference
             cells.append(f"{_fmt(d.value)} [{_fmt(d.ci_low)}, {_fmt(d.ci_high)}]")
-        ff = result.four_fifths
-        ff_text = (
-            "n/a"
-            if ff is None or ff.ratio is None
-            else f"{ff.ratio:.2f} " + ("[green]holds[/]" if ff.passed else "[yellow]below 0.8[/]")
-        )
-        table.add_row(escape(result.name), *cells, ff_text)
+        if four_fifths:
+            ff = result.four_fifths
+            cells.append(
+                "n/a"
+                if ff is None or ff.ratio is None
+                else f"{ff.ratio:.2f} "
+                + ("[green]holds[/]" if ff.passed else "[yellow]below 0.8[/]")
+            )
+        table.add_row(escape(result.name), *cells)
     return table
 
 
@@ -76,9 +110,7 @@ def print_summary(console: Console, outcome: RunOutcome, settings: Settings) -> 
         console.print(
             "Performance: "
             + ", ".join(
-                f"{k} {perf[k]:.3f}"
-                for k in ("balanced_accuracy", "roc_auc", "f1", "precision_at_k", "lift_at_k")
-                if k in perf
+                f"{k} {perf[k]:.3f}" for k in HEADLINE_PERFORMANCE if perf.get(k) is not None
             )
         )
     findings = _findings(outcome)

@@ -1,6 +1,7 @@
 """The pilot's data on the host, and what of it crosses the container wall.
 
 section.py   the manifest's `data` section: sources and how to read them, roles, the split
+checksums.py shipped data checked against data/SHA256SUMS before anything reads it
 reader.py    one reader for CSV and Parquet files: pilot data and predictions files alike
 limits.py    what a file may cost before it is read: rows, line length, values
 table.py     the pilot table: row ids, features, label and group attributes as explicit parts

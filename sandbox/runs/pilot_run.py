@@ -16,8 +16,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sandbox.data.checksums import check_shipped_data
 from sandbox.digests import bytes_sha256, file_sha256
-from sandbox.errors import ManifestError, PolicyPackError, SandboxError, TrackingError
+from sandbox.errors import (
+    DataError,
+    ManifestError,
+    PolicyPackError,
+    SandboxError,
+    TrackingError,
+)
 from sandbox.hostfile import HostFileError, read_pilot_file
 from sandbox.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, PilotManifest, load_manifest
 from sandbox.plain_data import is_valid_text, shown_path, writable_text
@@ -126,7 +133,9 @@ def run_pilot(
             manifest = load_manifest(pilot_dir)
             manifest_sha = _manifest_sha256(manifest_path) or ""
             packs = packs_for(manifest, pilot_dir)  # declared packs + those impact and phase add
-    except (ManifestError, PolicyPackError) as exc:
+            # Shipped data (data/SHA256SUMS) must be the published bytes before anything reads it.
+            check_shipped_data(pilot_dir, manifest)
+    except (ManifestError, PolicyPackError, DataError) as exc:
         _rejected(services, run_id, pilot_dir, exc, _manifest_sha256(manifest_path))
         raise
     record = RunRecord(

@@ -12,7 +12,7 @@ from sandbox.policies.rules.base import Finding, Params, RuleContext
 
 __all__ = ["PII_PATTERNS", "NoParams", "PiiParams", "check_no_protected", "check_pii_values"]
 
-PiiKind = Literal["email", "phone", "national_id"]
+PiiKind = Literal["email", "phone", "national_id", "name", "street_address"]
 
 #: Patterns of personal data in text values. Numbers stored as numbers are not scanned.
 PII_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -25,6 +25,27 @@ PII_PATTERNS: dict[str, re.Pattern[str]] = {
     "national_id": re.compile(
         r"\b(?:\d{3}-\d{2}-\d{4}|\d{3}[ -]\d{3}[ -]\d{3}|[A-CEGHJ-PR-TW-Z]{2}\d{6}[A-D])\b"
     ),
+    # A capitalised (or upper-case) name after a self-introduction (English or Spanish) or a
+    # title: "my name is Ana", "ME LLAMO LUIS", "Mrs. Okafor", "Sra Lopez". A bare name ("John
+    # called") has no mark a pattern can see; "Dr" and "Sr" without a dot are left out (Drive,
+    # Senior Center).
+    "name": re.compile(
+        r"(?:\b(?i:my\s+name\s+is|my\s+name's|me\s+llamo|mi\s+nombre\s+es)\s+"
+        r"|\b(?:Mrs|Mr|Ms|Mx|Miss|Sra|Srta)\.?\s+|\b(?:Dr|Sr)\.\s+)"
+        r"[A-Z\u00c0-\u00de](?:[a-z\u00df-\u00ff'\u2019-]+|[A-Z\u00c0-\u00de'\u2019-]+)"
+    ),
+    # A house number, up to three capitalised or ordinal name words and a street type ("1420
+    # Oak St", "77 W 34th Street"); or a Spanish street type, name or ordinal words and a number
+    # ("calle Olmo 1420", "Avenida Central #88", "calle 34th 1420").
+    "street_address": re.compile(
+        r"\b\d{1,5}[A-Za-z]?\s+(?:[NSEW]\.?\s+)?"
+        r"(?:(?:[A-Z][A-Za-z'\u00c0-\u00ff-]*|\d+(?:st|nd|rd|th))\s+){1,3}"
+        r"(?i:street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|place|pl"
+        r"|terrace|ter|parkway|pkwy|highway|hwy|way)\b"
+        r"|\b(?i:calle|avenida|avda\.|av\.|camino|paseo)\s+"
+        r"(?:(?:[A-Z\u00c0-\u00de][\w'-]*|\d+(?i:st|nd|rd|th))\s+){1,3}"
+        r"(?:#\s?|n(?:o|\u00ba|\u00b0)\.?\s?)?\d{1,5}\b"
+    ),
 }
 MAX_ROW_IDS = 5
 
@@ -36,7 +57,13 @@ class NoParams(Params):
 class PiiParams(Params):
     """Which patterns to look for, and how many matches are tolerated (normally none)."""
 
-    patterns: tuple[PiiKind, ...] = ("email", "phone", "national_id")
+    patterns: tuple[PiiKind, ...] = (
+        "email",
+        "phone",
+        "national_id",
+        "name",
+        "street_address",
+    )
     max_matches: int = Field(default=0, ge=0)
 
 
@@ -68,7 +95,7 @@ def check_no_protected(p: NoParams, ctx: RuleContext) -> Finding:
 
 
 def check_pii_values(p: PiiParams, ctx: RuleContext) -> Finding:
-    """No email, phone number or national id in the text values of the features."""
+    """No email, phone number, national id, name or street address in text feature values."""
     if ctx.data is None:
         return Finding("not_applicable", "the data were not loaded", {"threshold": p.max_matches})
     table = ctx.data.table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import get_args
 
 import numpy as np
@@ -154,15 +155,73 @@ def test_effective_hardening_only_tightens() -> None:
         ("phone", "+44 20 7946 0958"),
         ("national_id", "ssn 123-45-6789"),
         ("national_id", "NINO AB123456C"),
+        ("phone", "llame al (555) 846-1018 por favor"),
+        ("phone", "cell 555.846.1018"),
+        ("name", "Hi, my name is Ana Okafor and the light is out"),
+        ("name", "MY NAME IS Ana"),
+        ("name", "Me llamo Luis Hernández, hay basura"),
+        ("name", "mi nombre es Ángela"),
+        ("name", "please ask Mrs. Okafor in 3B"),
+        ("name", "la Sra Lopez llamó"),
+        ("name", "Dr. Chen reported it"),
+        ("name", "MY NAME IS DAVID OKAFOR. LIGHTS OUT"),
+        ("street_address", "pothole in front of 1420 Oak St."),
+        ("street_address", "at 77 W 34th Street near the park"),
+        ("street_address", "12B Maple Grove Avenue"),
+        ("street_address", "outside 5 Lincoln blvd"),
+        ("street_address", "fuga de agua en la calle Olmo 1420"),
+        ("street_address", "Avenida Central #88"),
+        ("street_address", "NO HAY AGUA EN LA CALLE 34TH 3857"),
     ],
 )
 def test_pii_patterns_match(kind: str, text: str) -> None:
     assert PII_PATTERNS[kind].search(text)
 
 
-@pytest.mark.parametrize("text", ["2024-01-15", "3.14159", "north", "12", "1,250.00", "A-12"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-01-15",
+        "3.14159",
+        "north",
+        "12",
+        "1,250.00",
+        "A-12",
+        # Free text without personal data: no name cue, no house number before a street type.
+        "Street light out on Main St",
+        "3 large potholes on the road",
+        "Sr Center roof leaking, 2 Dr visits missed",
+        "Oak Dr Apt building trash",
+        "my name is on the list",
+        "missed pickup on the 2nd floor",
+        "Route 9 closed",
+        "basura en la calle desde hace 3 semanas",
+        "Noise - Residential",
+        "Dr. appointment",
+    ],
+)
 def test_pii_patterns_leave_ordinary_values_alone(text: str) -> None:
     assert not any(p.search(text) for p in PII_PATTERNS.values())
+
+
+def test_pii_rule_finds_each_kind_in_free_text_and_names_no_value() -> None:
+    from sandbox.policies.rules.data import PiiParams, check_pii_values
+
+    texts = [
+        "My name is Ana Okafor, pothole at 1420 Oak St",
+        "Me llamo Luis, fuga en la calle Olmo 88, llame al 555-846-1018",
+        "write to ana.okafor@example.com",
+        "streetlight out near the school",
+    ]
+    frame = pd.DataFrame({"description": texts})
+    table = SimpleNamespace(features=frame, row_ids=pd.Index(range(len(texts))))
+    manifest = SimpleNamespace(data=SimpleNamespace(features=("description",)))
+    ctx = SimpleNamespace(manifest=manifest, data=SimpleNamespace(table=table))
+    finding = check_pii_values(PiiParams(), ctx)  # type: ignore[arg-type]
+    assert finding.outcome == "failed"
+    counts = {f["pattern"]: f["matches"] for f in finding.evidence["found"]}
+    assert counts == {"email": 1, "phone": 1, "name": 2, "street_address": 2}
+    assert "Okafor" not in str(finding.evidence) and "Oak" not in str(finding.evidence)
 
 
 def test_proxy_auc_matches_scikit_learn_and_finds_a_proxy() -> None:
