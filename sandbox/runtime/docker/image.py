@@ -20,6 +20,7 @@ The recipe, in order:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -30,7 +31,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from sandbox.errors import RuntimeUnavailable, UserInputError
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 IMAGE_REPOSITORY = "ai-commons-sandbox/runner"
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"  # 3: files readable by the container user under any build umask
 DEBIAN_SUITE = "bookworm"
 # libgomp1: LightGBM links the system's OpenMP runtime (scikit-learn and XGBoost bundle theirs).
 DEBIAN_PACKAGES = ("python3", "libgomp1")
@@ -156,8 +157,28 @@ def image_exists(tag: str | None = None) -> bool:
     return DockerRuntime().has_image(tag or default_image_tag())
 
 
+@contextlib.contextmanager
+def _image_umask() -> Iterator[None]:
+    """Create the image's files readable by all, whatever the sandbox's own private umask.
+
+    The sandbox runs with umask 077 so that a run's files stay private to the operator; the
+    image is the opposite case: the container's unprivileged user must read what the build
+    (pip, the copied harness, compileall, debootstrap) writes into it.
+    """
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
 def build_runner_image(*, force: bool = False, progress: Progress | None = None) -> str:
     """Build (or find) the runner image and return its tag; needs root and debootstrap."""
+    with _image_umask():
+        return _build_runner_image(force=force, progress=progress)
+
+
+def _build_runner_image(*, force: bool, progress: Progress | None) -> str:
     from sandbox.runtime.docker.runtime import DockerRuntime
 
     say = progress or (lambda _line: None)
@@ -358,13 +379,26 @@ def _install_extra_wheels(rootfs: Path, extras: dict[str, str]) -> None:
 
 
 def _harden_tree(rootfs: Path) -> None:
-    """Strip setuid/setgid bits: nothing in the runner may gain privileges."""
-    for directory, _dirs, files in os.walk(rootfs):
+    """Strip setuid/setgid bits; make the sandbox's own tree readable by the container's user."""
+    ours = rootfs / "opt/sandbox"
+    for directory, dirs, files in os.walk(rootfs):
+        readable = Path(directory).is_relative_to(ours)
+        if readable:
+            for name in dirs:
+                folder = Path(directory) / name
+                if not folder.is_symlink():
+                    folder.chmod(stat.S_IMODE(folder.lstat().st_mode) | 0o755)
         for name in files:
             path = Path(directory) / name
             mode = path.lstat().st_mode
-            if stat.S_ISREG(mode) and mode & (stat.S_ISUID | stat.S_ISGID):
-                path.chmod(stat.S_IMODE(mode) & ~(stat.S_ISUID | stat.S_ISGID))
+            if not stat.S_ISREG(mode):
+                continue
+            bits = stat.S_IMODE(mode) & ~(stat.S_ISUID | stat.S_ISGID)
+            wanted = bits | 0o444 if readable else bits
+            if wanted != stat.S_IMODE(mode):
+                path.chmod(wanted)
+    if ours.is_dir():
+        ours.chmod(0o755)
 
 
 def _run(command: list[str], *, hint: str = "") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,35 @@ def test_extra_wheels_must_be_a_folder_of_wheels(
     monkeypatch.setenv(image.EXTRA_WHEELS_VARIABLE, str(tmp_path))
     with pytest.raises(UserInputError, match=r"no \.whl"):
         image.extra_wheels()
+
+
+def test_the_sandbox_tree_is_readable_by_the_container_user_whatever_the_umask(
+    tmp_path: Path,
+) -> None:
+    ours = tmp_path / "opt" / "sandbox"
+    (ours / "lib" / "pkg").mkdir(parents=True, mode=0o700)
+    harness = ours / "harness.py"
+    harness.write_text("print()\n")
+    harness.chmod(0o600)
+    module = ours / "lib" / "pkg" / "__init__.py"
+    module.write_text("")
+    module.chmod(0o600)
+    other = tmp_path / "usr" / "bin" / "tool"
+    other.parent.mkdir(parents=True)
+    other.write_text("")
+    other.chmod(0o4755)  # setuid: stripped
+    image._harden_tree(tmp_path)
+    assert harness.stat().st_mode & 0o777 == 0o644
+    assert module.stat().st_mode & 0o777 == 0o644
+    assert (ours / "lib" / "pkg").stat().st_mode & 0o777 == 0o755
+    assert other.stat().st_mode & 0o7777 == 0o755
+
+
+def test_the_build_runs_under_a_readable_umask() -> None:
+    previous = os.umask(0o077)
+    try:
+        with image._image_umask():
+            assert os.umask(0o022) == 0o022
+        assert os.umask(0o077) == 0o077
+    finally:
+        os.umask(previous)
