@@ -17,17 +17,20 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_core import core_schema
 
 from sandbox.confinement import PilotPath, confine_fields, relative_path
+from sandbox.data.coherence import check_roles
 from sandbox.data.section import DataSection, DataSource, SplitSection
 from sandbox.errors import ManifestError
 from sandbox.model_section import ModelSection
 from sandbox.placeholders import PLACEHOLDER, placeholder_fields
 from sandbox.plain_data import bad_text
 from sandbox.tasks import TaskConfig, on_register, registered_tasks
+from sandbox.tasks.assistant import AssistantConfig, check_assistant_data
 from sandbox.yaml_reader import read_yaml
 
 __all__ = [
@@ -226,6 +229,24 @@ class PilotManifest(_Section):
     resources: ResourceRequest = ResourceRequest()
     evaluation: EvaluationSection = EvaluationSection()
     governance: GovernanceSection = GovernanceSection()
+
+    @field_validator("data")
+    @classmethod
+    def _data_fits_task(cls, data: DataSection, info: ValidationInfo) -> DataSection:
+        """JSON Lines is an assistant's evaluation set, and an assistant reads only that."""
+        task = info.data.get("task")  # absent when the task section itself is invalid
+        if isinstance(task, AssistantConfig):
+            check_assistant_data(data)
+            return data
+        for index, source in enumerate(data.sources):
+            if task is not None and source.resolved_format == "jsonl":
+                raise ValueError(
+                    f"sources[{index}]: JSON Lines is only for task type assistant; give "
+                    f"{task.type} its data as CSV or Parquet"
+                )
+        if not data.reads_jsonl:  # else the task section is invalid: its error says enough
+            check_roles(data)
+        return data
 
 
 def _rebuild() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from sandbox.cli import api, assess, audit, blueprint, image, policy, run, schema
+from sandbox.cli import api, assess, audit, blueprint, evaluate, image, policy, run, schema
 from sandbox.cli.console import errors
 from sandbox.errors import SandboxError
 
@@ -32,6 +32,7 @@ app = typer.Typer(
 run.register(app)
 assess.register(app)
 blueprint.register(app)
+evaluate.register(audit.app)
 app.add_typer(audit.app, name="audit")
 app.add_typer(image.app, name="image")
 app.add_typer(schema.app, name="schema")

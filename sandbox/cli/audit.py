@@ -11,12 +11,12 @@ key folder) and "trusted: bundle" (the bundle's own keys).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from sandbox.cli.console import OutOption, TenantOption, console, errors
+from sandbox.cli.console import console, errors
 from sandbox.errors import SandboxError, UserInputError
 from sandbox.settings import Settings
 
@@ -262,108 +262,6 @@ def audit_verify_bundle(
         )
     if not result.ok:
         raise typer.Exit(1)
-
-
-@app.command("evaluate")
-def audit_evaluate(
-    data: Annotated[Path, typer.Option(help="CSV or Parquet file of predictions.")],
-    label: Annotated[str, typer.Option(help="Column of the true outcome.")],
-    sensitive: Annotated[str, typer.Option(help="Sensitive attribute columns, comma-separated.")],
-    prediction: Annotated[
-        str | None,
-        typer.Option(help="Column of the predicted outcome (for ranking: of the score)."),
-    ] = None,
-    score: Annotated[
-        str | None,
-        typer.Option(
-            help="Column of scores: the positive outcome's probability; for ranking, the "
-            "score that orders the rows (any number, highest first)."
-        ),
-    ] = None,
-    task: Annotated[
-        str,
-        typer.Option(
-            help="Task type: binary_classification, multiclass_classification, regression, "
-            "ranking, or any registered one (binary and multiclass for short)."
-        ),
-    ] = "binary_classification",
-    k: Annotated[
-        int | None, typer.Option("--k", min=1, help="Ranking: select the top N rows.")
-    ] = None,
-    k_fraction: Annotated[
-        float | None,
-        typer.Option(
-            "--k-fraction", min=0.0, max=1.0, help="Ranking: select the top share F of rows."
-        ),
-    ] = None,
-    positive: Annotated[
-        str | None, typer.Option(help="The positive outcome's value (default: 1/true).")
-    ] = None,
-    name: Annotated[
-        str | None, typer.Option(help="Name of the audit (default: file name).")
-    ] = None,
-    policy_pack: Annotated[
-        list[str] | None, typer.Option(help="Policy pack(s) whose post-run rules apply.")
-    ] = None,
-    out: OutOption = None,
-    tenant: TenantOption = None,
-) -> None:
-    """Audit a vendor's predictions alone: same fairness report, trail record and MLflow run."""
-    from sandbox.runs.predictions_audit import audit_predictions
-    from sandbox.runs.services import build_services
-    from sandbox.tasks import find_task_name
-
-    settings = Settings() if tenant is None else Settings(tenant=tenant)
-    columns = [c.strip() for c in sensitive.split(",") if c.strip()]
-    kind = find_task_name(task, option="--task")
-    options = _budget(kind, k, k_fraction)
-    if options:  # a list orders its rows by the score: that column is its prediction
-        prediction, score = score or prediction, None
-    if prediction is None:
-        raise UserInputError("--prediction: name the column of the predicted outcome")
-    outcome = audit_predictions(
-        data,
-        label=label,
-        prediction=prediction,
-        score=score,
-        sensitive=columns,
-        task=kind,
-        task_options=options,
-        positive=positive,
-        name=name,
-        policy_packs=tuple(policy_pack or ("baseline",)),
-        services=build_services(settings),
-        out_dir=out,
-    )
-    verdict = outcome.verdict.status.replace("_", " ").upper()
-    console.print(f"[bold]Predictions-only audit[/] {outcome.run_id}: {verdict}")
-    for failure in outcome.verdict.failures:
-        console.print(f"  ! {failure.severity} {failure.rule_id}: {escape(failure.message)}")
-    console.print(f"Report       {outcome.reports['html']}")
-    if outcome.tracker_run_id:
-        console.print(f"MLflow run   {outcome.tracker_run_id}")
-    console.print(f"Audit record seq {outcome.trail_seq} in {settings.trail_path}")
-    for note in outcome.notes:
-        console.print(f"note: {escape(note)}")
-    raise typer.Exit(outcome.exit_code)
-
-
-def _budget(task: str, k: int | None, fraction: float | None) -> dict[str, Any]:
-    """The `budget` of a task type that has one (ranking), from --k or --k-fraction."""
-    from sandbox.tasks import get_task
-
-    wants = "budget" in get_task(task).config.model_fields
-    if k is not None and fraction is not None:
-        raise UserInputError("--k and --k-fraction: give one of them, not both")
-    if not wants:
-        if k is not None or fraction is not None:
-            raise UserInputError(f"--k / --k-fraction: a {task} audit has no budget")
-        return {}
-    if k is None and fraction is None:
-        raise UserInputError(f"--task {task}: give the list's budget: --k N or --k-fraction F")
-    if fraction is not None and fraction <= 0.0:
-        raise UserInputError("--k-fraction: must be above 0")
-    return {"budget": {"k": k} if k is not None else {"fraction": fraction}}
 
 
 @app.command("replay")

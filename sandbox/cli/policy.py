@@ -96,20 +96,22 @@ def policy_explain(
 @app.command("check")
 def policy_check(pilot: PilotArg) -> None:
     """Run the pre-run rules only, without a container: fast feedback on a manifest."""
-    from sandbox.data.dataset import load_pilot_data
+    from sandbox.data.dataset import PilotData
     from sandbox.manifest import load_manifest
     from sandbox.policies.engine import launch_gate
     from sandbox.policies.hardening import effective_hardening
     from sandbox.policies.rules import RuleContext
     from sandbox.policies.selection import packs_for
+    from sandbox.runs.pilot_kinds import kind_of
     from sandbox.runs.services import default_hardening
 
     manifest = load_manifest(pilot)
     packs = packs_for(manifest, pilot)
+    data = kind_of(manifest).load(pilot, manifest)  # checked as a run checks it
     ctx = RuleContext(
         manifest=manifest,
         hardening=effective_hardening(packs, default_hardening(Settings())),
-        data=load_pilot_data(pilot, manifest),
+        data=data if isinstance(data, PilotData) else None,  # the data rules read tables
     )
     verdict = launch_gate(packs, ctx)
     console.print(f"packs: {', '.join(p.id for p in packs)}")

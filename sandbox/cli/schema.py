@@ -36,5 +36,21 @@ def schema_report() -> None:
     _print_json(report_json_schema())
 
 
+@app.command("references")
+def schema_references() -> None:
+    """The JSON Schema of one line of an assistant's references (questions.jsonl)."""
+    from sandbox.assistant.jsonl import references_json_schema
+
+    _print_json(references_json_schema())
+
+
+@app.command("answers")
+def schema_answers() -> None:
+    """The JSON Schema of one line of an assistant's answers (answers.jsonl)."""
+    from sandbox.assistant.jsonl import answers_json_schema
+
+    _print_json(answers_json_schema())
+
+
 def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")

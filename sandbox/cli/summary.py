@@ -23,6 +23,11 @@ HEADLINE_PERFORMANCE = (
     "mae",
     "rmse",
     "r2",
+    "task_success_rate",
+    "fact_recall",
+    "wrongful_decline_rate",
+    "decline_recall",
+    "leaked_answers",
 )
 
 #: The stderr lines shown in the terminal; the report holds up to 20.

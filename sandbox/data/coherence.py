@@ -1,7 +1,8 @@
 """Whether the declarations of the manifest's data section fit together: roles, split, id.
 
-Called by the pydantic validators of `sandbox.data.section` (so every message reaches the city
-as `pilot.yaml: data...: what is wrong; the fix`); the arguments are those sections. Whatever
+Called by the pydantic validators of `sandbox.data.section` and, for the roles (which depend
+on the task type), of `sandbox.manifest` (so every message reaches the city as
+`pilot.yaml: data...: what is wrong; the fix`); the arguments are those sections. Whatever
 can only be checked against the files (a score file holding labels, a cut-off after the last
 date) is checked as they are read, in `sandbox.data.roles` and `sandbox.data.split`.
 """

@@ -176,7 +176,7 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     first = ""
     for i, source in enumerate(manifest.data.sources):
         path = _resolve_inside(pilot_dir, source.path, f"data.sources[{i}].path")
-        frame = read_table(path, source.resolved_format, options=source.read_options(i))
+        frame = read_table(path, source.table_format, options=source.read_options(i))
         if source.role == "score":
             scored.append((f"data.sources[{i}]", source.path, path, frame))
         else:

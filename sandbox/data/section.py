@@ -18,7 +18,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sandbox.confinement import PilotPath, relative_path
-from sandbox.data.reader import ColumnType, ReadOptions
+from sandbox.data.reader import ColumnType, ReadOptions, TableFormat
+from sandbox.errors import DataError
 
 __all__ = ["DataSection", "DataSource", "Role", "SplitSection"]
 
@@ -26,6 +27,8 @@ __all__ = ["DataSection", "DataSource", "Role", "SplitSection"]
 Role = Literal["train", "evaluation", "score"]
 
 _COLUMN = r"^[^\x00-\x1f]{1,200}$"
+#: How a table is read: meaningless for a JSON Lines file.
+_TABLE_ONLY = ("header", "columns", "missing", "encoding", "types")
 
 
 class _Section(BaseModel):
@@ -47,10 +50,13 @@ class DataSource(_Section):
     """One data file inside the pilot folder, and how to read it."""
 
     path: Annotated[str, PilotPath()] = Field(
-        description="Relative to the pilot folder; CSV or Parquet."
+        description="Relative to the pilot folder; CSV or Parquet (JSON Lines for an "
+        "assistant's evaluation set)."
     )
-    format: Literal["csv", "parquet"] | None = Field(
-        default=None, description="Inferred from the file suffix when omitted."
+    format: Literal["csv", "parquet", "jsonl"] | None = Field(
+        default=None,
+        description="Inferred from the file suffix when omitted (.parquet, .jsonl, else CSV). "
+        "jsonl: an assistant's evaluation set, in the published references schema.",
     )
     header: bool = Field(
         default=True,
@@ -105,6 +111,14 @@ class DataSource(_Section):
 
     @model_validator(mode="after")
     def _header_or_names(self) -> DataSource:
+        if self.resolved_format == "jsonl":
+            given = [f for f in _TABLE_ONLY if f in self.model_fields_set]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)}: only for CSV and Parquet files; a JSON Lines file "
+                    "holds one JSON object per line, in the published references schema"
+                )
+            return self
         csv_only = [f for f in ("header", "columns", "encoding") if f in self.model_fields_set]
         if self.resolved_format == "parquet" and csv_only:
             raise ValueError(
@@ -118,14 +132,25 @@ class DataSource(_Section):
         return self
 
     @property
-    def resolved_format(self) -> Literal["csv", "parquet"]:
+    def resolved_format(self) -> Literal["csv", "parquet", "jsonl"]:
         """The declared format, or the one the suffix implies."""
         if self.format is not None:
             return self.format
         suffix = PurePosixPath(self.path).suffix.lower()
-        if suffix == ".parquet":
-            return "parquet"
+        if suffix in (".parquet", ".jsonl"):
+            return "parquet" if suffix == ".parquet" else "jsonl"
         return "csv"
+
+    @property
+    def table_format(self) -> TableFormat:
+        """The format of a CSV or Parquet source; DataError for JSON Lines, read elsewhere."""
+        fmt = self.resolved_format
+        if fmt == "jsonl":
+            raise DataError(
+                f"{self.path}: JSON Lines is an assistant's evaluation set, read by "
+                "sandbox.assistant.jsonl, not as a table"
+            )
+        return fmt
 
     def read_options(self, index: int) -> ReadOptions:
         """How the reader reads this source (the `index`-th of `data.sources`)."""
@@ -226,10 +251,14 @@ class DataSection(_Section):
             raise ValueError(f"the label {self.label!r} cannot also be a model feature")
         if "row_id" in self.features:
             raise ValueError("'row_id' is reserved for the sandbox; rename that column")
-        from sandbox.data.coherence import check_roles
-
-        check_roles(self)
+        # Roles, split and id are checked with the task type (`sandbox.manifest`): an
+        # assistant's evaluation set has neither a train source nor a split.
         return self
+
+    @property
+    def reads_jsonl(self) -> bool:
+        """Whether a source is JSON Lines (an assistant's evaluation set)."""
+        return any(source.resolved_format == "jsonl" for source in self.sources)
 
     def feature_types(self) -> dict[str, ColumnType]:
         """The declared types of the model features (what the harness must read them as)."""

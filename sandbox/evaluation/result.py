@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
+from sandbox.evaluation.answers import AssistantDetails
 from sandbox.evaluation.fairness import FOUR_FIFTHS
 from sandbox.evaluation.topk import TopK
 
@@ -155,6 +156,8 @@ class Evaluation(BaseModel):
     confusion_matrix: ClassConfusion | None = None
     #: The budget, the cut-off and the curve around it, for ranking task types.
     top_k: TopK | None = None
+    #: Counts, disclosures and failed-answer samples, for assistant task types.
+    assistant: AssistantDetails | None = None
     attribute_sets: tuple[AttributeSetResult, ...]
     #: The one small-group threshold: a rate whose denominator (rows, actual positives, ...)
     #: is below it is shown and flagged, and no gate rests on it.

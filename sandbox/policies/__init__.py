@@ -11,6 +11,7 @@
     engine.py      `launch_gate` (may the container start?), `check_stage` and `decide`
     verdict.py     the verdict, and its tracker tags, metrics and audit record
     suite.py       sample pilots with expected verdicts (each built-in pack's suite.yaml)
+    assistant_samples.py  an assistant sample's questions and answers, rebuilt from its counts
     packs/         the built-in packs
 
 Import from the modules; this package keeps no imports of its own so that reading a verdict

@@ -4,7 +4,8 @@ Each built-in pack folder holds `suite.yaml` and `samples/`. A sample is a pilot
 `pilot.yaml`, optionally its data (for the data rules), and, to exercise post-run rules, an
 `evaluation.yaml` with each group's counts by cell (the task type's `sample_cells`: for
 binary classification the confusion cells tn, fp, fn, tp; a multiclass sample declares its
-own, `cells: {name: [label, prediction]}`) and optionally `explanations.json`.
+own, `cells: {name: [label, prediction]}`; an assistant's cell is a question and its answer,
+with the sample's knowledge base beside it) and optionally `explanations.json`.
 A case names a sample, the packs to apply (default: the suite's pack), optional launch facts
 (image digest, hardening), optionally how the container ended (`container`: its state, or why
 its outputs were rejected; a sample with an evaluation ran to completion unless it says
@@ -138,10 +139,19 @@ def _evaluation(pilot_dir: Path, manifest: Any) -> Any:
     """Evaluate outcomes rebuilt from each group's counts by the task's cells.
 
     A task whose classes are the pilot's own (multiclass) has no fixed cells: its sample
-    declares them, `cells: {name: [label, prediction]}`.
+    declares them, `cells: {name: [label, prediction]}`; an assistant's cells are a question
+    and its answer (`sandbox.policies.assistant_samples`).
     """
     task = get_task(manifest.task.type)
-    raw = read_yaml(pilot_dir / EVALUATION_NAME, max_bytes=1_000_000, error=PolicyPackError)
+    path = pilot_dir / EVALUATION_NAME
+    raw = read_yaml(path, max_bytes=1_000_000, error=PolicyPackError)
+    if task.name == "assistant":  # records, not (label, prediction) values
+        from sandbox.policies.assistant_samples import assistant_outcomes
+
+        return task.evaluate(
+            assistant_outcomes(raw, pilot_dir, manifest, source=path),
+            EvaluationSettings.of(manifest),
+        )
     declared = {str(k): (v[0], v[1]) for k, v in (raw.get("cells") or {}).items()}
     cells = task.sample_cells or declared
     rows: list[dict[str, Any]] = []

@@ -75,6 +75,8 @@ PARAM_DIRECTIONS: dict[tuple[str, str], Direction | Callable[[ParamValues], Dire
     ("fairness_threshold", "threshold"): _fairness_threshold,
     ("four_fifths", "min_ratio"): "higher",
     ("min_group_size", "min_size"): "higher",
+    ("no_disclosure", "kinds"): "more",
+    ("no_disclosure", "max_leaks"): "lower",
 }
 
 

@@ -3,6 +3,7 @@
 model.py        `AuditReport`: the versioned JSON report (data only)
 build.py        assemble the report from a run's facts
 render.py       HTML (charts inline) and Markdown renderings, from templates/
+answers.py      the Answers section of an assistant pilot's report, prepared for every medium
 disclosure.py   which files are for publication, and the small cells they suppress
 writer.py       write the report and every document into one folder
 documents/      model card, datasheet, UK ATRS record, residents' notices, PDF

@@ -4,11 +4,12 @@ verdict and the trail record that proves what ran."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sandbox.data.wall import WallCrossing
 from sandbox.manifest import PilotManifest
 from sandbox.policies.impact import ImpactResult, assess
 from sandbox.reports import model as r
@@ -95,9 +96,13 @@ def build_report(
     if manifest is None or verdict is None:
         raise ValueError(f"run {record.run_id}: a report needs the manifest and the verdict")
     packs, data, crossing = record.packs, record.data, record.crossing
+    ran = crossing is not None  # the runtime section exists once inputs were written
+    if crossing is not None and not isinstance(crossing, WallCrossing):
+        # an assistant's questions and knowledge base: no split, no training rows
+        record, crossing = replace(record, crossing=None), None
     result, evaluation, explanations = record.container, record.evaluation, record.explanations
     # The runtime section exists once the inputs were written for a container.
-    hardening = record.hardening if crossing is not None else None
+    hardening = record.hardening if ran else None
     pilot = manifest.pilot
     finished = datetime.now(UTC)
     sources = tuple(

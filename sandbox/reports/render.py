@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from sandbox.reports.answers import (
+    CHART_METRIC,
+    answers_view,
+    leak_kinds_text,
+    metric_digits,
+    overall_answer_rates,
+)
 from sandbox.reports.disclosure import disparity_hidden, publishable
 from sandbox.tasks import get_task, registered_tasks
 from sandbox.tasks.binary import VOCABULARY as BINARY_VOCABULARY
@@ -140,6 +147,8 @@ def _md_start(text: Any) -> str:
 
 def overall_rates(evaluation: Evaluation) -> dict[str, float | None]:
     """Whole-population value of each chart metric: the reference line of the charts."""
+    if evaluation.assistant is not None:
+        return overall_answer_rates(evaluation)
     counts = evaluation.counts
     if counts is None:
         return {}
@@ -212,8 +221,12 @@ def _evaluation_findings(report: AuditReport, *, publication: bool) -> list[Find
     short = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "roc_auc": "ROC AUC"}
     short |= {"precision_at_k": "precision at k", "lift_at_k": "lift at k"}
     short |= {"mae": "MAE", "rmse": "RMSE", "r2": "R²"}  # regression
+    short |= {"task_success_rate": "task success rate", "decline_recall": "decline recall"}
     parts = [f"{name} {_num(perf[k])}" for k, name in short.items() if k in perf]
-    findings.append(Finding("info", f"On {evaluation.rows:,} evaluation rows: {', '.join(parts)}."))
+    unit = "questions" if evaluation.assistant is not None else "rows"
+    findings.append(
+        Finding("info", f"On {evaluation.rows:,} evaluation {unit}: {', '.join(parts)}.")
+    )
     names = vocabulary_names(evaluation)["METRIC_NAMES"]
     for result in evaluation.attribute_sets:
         finding = _largest_disparity(report, result, names, publication=publication)
@@ -242,7 +255,25 @@ def _evaluation_findings(report: AuditReport, *, publication: bool) -> list[Find
             Finding("ok", f"Four-fifths rule: selection-rate ratio is 0.8 or more for {listed}.")
         )
     small = _small_groups(evaluation, publication=publication)
-    return findings + ([small] if small else [])
+    return findings + _disclosure_findings(evaluation) + ([small] if small else [])
+
+
+def _disclosure_findings(evaluation: Evaluation) -> list[Finding]:
+    """An assistant's answers that disclosed restricted material: ids only, never text."""
+    details = evaluation.assistant
+    if details is None or (details.knowledge_base_documents is None and not details.leaks):
+        return []
+    if not details.leaks:
+        return [Finding("ok", "No answer quoted or cited a restricted document or a canary.")]
+    ids = ", ".join(leak.id for leak in details.leaks[:5])
+    more = f" and {len(details.leaks) - 5} more" if len(details.leaks) > 5 else ""
+    return [
+        Finding(
+            "alert",
+            f"{len(details.leaks):,} answer(s) disclosed restricted material: questions "
+            f"{ids}{more}. The Answers section lists how and which documents.",
+        )
+    ]
 
 
 def key_findings(report: AuditReport, *, publication: bool = False) -> list[Finding]:
@@ -293,6 +324,7 @@ def template_environment(folder: Path = _TEMPLATES) -> Environment:
     env.filters.update(
         num=_num, interval=_interval, md=_md, md_start=_md_start, value_text=_value_text
     )
+    env.filters.update(leak_kinds=leak_kinds_text, digits=metric_digits)
     env.globals.update(
         METRIC_NAMES=METRIC_NAMES,
         PERFORMANCE_NAMES=PERFORMANCE_NAMES,
@@ -343,6 +375,8 @@ def _context(report: AuditReport) -> dict[str, Any]:
         "importances_hidden": max(0, len(importances) - 20),
         "importance_rows_text": importance_rows_text(report),
         "css": (_TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        "answers": answers_view(evaluation) if evaluation else None,
+        "ANSWER_CHART": (CHART_METRIC,),
         **vocabulary_names(evaluation),
     }
 

@@ -18,7 +18,14 @@ from sandbox.runtime.base import ContainerResult, ContainerSpec, Runtime
 if TYPE_CHECKING:
     from sandbox.manifest import PilotManifest
 
-__all__ = ["HARNESS_COMMAND", "AssessedOutputs", "assess_outputs", "cross_wall", "run_container"]
+__all__ = [
+    "HARNESS_COMMAND",
+    "AssessedOutputs",
+    "assess_outputs",
+    "cross_wall",
+    "output_reason",
+    "run_container",
+]
 
 #: The built-in harness in the runner image: it runs the pilot's entrypoint on /input.
 HARNESS_COMMAND: Final = ("python3", "/opt/sandbox/harness.py")
@@ -45,7 +52,7 @@ def run_container(
     try:
         return runtime.run(spec), None
     except OutputRejected as exc:
-        return None, _reason(exc)
+        return None, output_reason(exc)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,11 +83,11 @@ def assess_outputs(manifest: PilotManifest, crossing: Any, output_dir: Path) -> 
             else None
         )
     except OutputRejected as exc:
-        return AssessedOutputs(rejected=_reason(exc))
+        return AssessedOutputs(rejected=output_reason(exc))
     except Exception as exc:
         # Whatever the container wrote, reading it must end the run on the record, with a
         # failed `runtime.outputs-valid`, never with a traceback.
-        return AssessedOutputs(rejected=_reason(f"the outputs could not be read ({exc!r})"))
+        return AssessedOutputs(rejected=output_reason(f"the outputs could not be read ({exc!r})"))
     # read_predictions returns the rows in the order of expected_row_ids: the held-back
     # evaluation rows first, then the scored cases, which have no label to evaluate.
     evaluated = len(crossing.held_back)
@@ -89,7 +96,7 @@ def assess_outputs(manifest: PilotManifest, crossing: Any, output_dir: Path) -> 
     return AssessedOutputs(evaluation=evaluation, explanations=explanations, scored=scored)
 
 
-def _reason(error: object) -> str:
+def output_reason(error: object) -> str:
     """Why outputs were rejected, bounded: it goes into the verdict, the reports and the trail."""
     text = str(error)
     return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 3] + "..."

@@ -11,7 +11,7 @@ goes wrong. Each stage moves the `RunRecord` on with what it found.
 from __future__ import annotations
 
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,17 +31,17 @@ from sandbox.plain_data import is_valid_text, shown_path, writable_text
 from sandbox.policies.engine import check_stage, container_checks, decide, launch_gate
 from sandbox.policies.hardening import effective_hardening
 from sandbox.policies.impact import assess
-from sandbox.policies.rules import RuleContext
 from sandbox.policies.selection import pack_files, packs_for
-from sandbox.policies.verdict import Verdict, verdict_record
-from sandbox.runs.container import HARNESS_COMMAND, assess_outputs, cross_wall, run_container
+from sandbox.runs.closing import RunOutcome, finish_run, rule_context
+from sandbox.runs.container import HARNESS_COMMAND, run_container
+from sandbox.runs.pilot_kinds import PilotKind, kind_of
 from sandbox.runs.record import RunRecord, new_run_id
 from sandbox.runs.recorder import PILOT, Progress, RunRecorder, StageStatus, quiet, stage
 from sandbox.runs.services import RunServices
 from sandbox.runtime.base import ContainerSpec, Hardening
 
 if TYPE_CHECKING:
-    from sandbox.reports.model import AuditReport
+    pass
 
 __all__ = [
     "STAGES",
@@ -66,47 +66,6 @@ STAGES = (
     "audit trail",
 )
 REJECTED_EXPERIMENT = "sandbox-rejected-pilots"
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunOutcome:
-    """How one run ended, and where its evidence is."""
-
-    record: RunRecord
-    verdict: Verdict
-    report: AuditReport
-    reports: dict[str, Path]
-    trail_seq: int
-
-    @property
-    def run_id(self) -> str:
-        """The sandbox's id of the run."""
-        return self.record.run_id
-
-    @property
-    def pilot(self) -> str:
-        """The pilot's name."""
-        return self.record.name
-
-    @property
-    def run_dir(self) -> Path:
-        """The run folder: inputs, code, outputs, reports and the audit record."""
-        return self.record.run_dir
-
-    @property
-    def tracker_run_id(self) -> str | None:
-        """The tracker's run id; None while the tracking data waits in the outbox."""
-        return self.record.tracker_run_id
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        """Problems that did not stop the run (tracking, attestation)."""
-        return self.record.notes
-
-    @property
-    def exit_code(self) -> int:
-        """0 when the verdict lets the pilot proceed, 3 when it is fail or blocked."""
-        return 0 if self.verdict.exit_ok else 3
 
 
 def run_pilot(
@@ -230,48 +189,30 @@ def _manifest_sha256(path: Path) -> str | None:
         return None
 
 
-def _context(record: RunRecord) -> RuleContext:
-    """What the rules may look at, at this point of the run."""
-    if record.manifest is None or record.hardening is None:
-        raise SandboxError("a pilot run needs its manifest and hardening")
-    return RuleContext(
-        manifest=record.manifest,
-        hardening=record.hardening,
-        data=record.data,
-        image_digest=record.image_digest,
-        evaluation=record.evaluation,
-        explanations=record.explanations,
-        container=record.container,
-        outputs_rejected=record.outputs_rejected,
-        impact=record.impact,
-    )
-
-
 def _execute(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
-    from sandbox.data.dataset import load_pilot_data
-
     s = rec.services
     r = rec.record
     if r.pilot_dir is None or r.manifest is None:
         raise SandboxError("a pilot run needs its pilot folder and manifest")
+    kind = kind_of(r.manifest)
     with rec.stage("data"):
-        data = load_pilot_data(r.pilot_dir, r.manifest)
+        data = kind.load(r.pilot_dir, r.manifest)
         rec.update(data=data, data_files={src.path: src.sha256 for src in data.sources})
 
     with rec.stage("pre-run policies"):
         rec.update(image_digest=s.runtime.image_digest(s.image))
-        gate = launch_gate(r.packs, _context(rec.record))  # blocked: no container
+        gate = launch_gate(r.packs, rule_context(rec.record))  # blocked: no container
         rec.update(verdict=gate)
     if gate.status == "blocked":
         for name in STAGES[3:7]:
             rec.progress(name, "skipped", "blocked by policy")
-        return _finish(rec, out_dir)
+        return finish_run(rec, out_dir)
 
-    _launch(rec)
+    _launch(rec, kind)
 
     if rec.record.container is not None and rec.record.container.state == "succeeded":
         with rec.stage("evaluation"):
-            assessed = assess_outputs(r.manifest, rec.record.crossing, r.run_dir / "output")
+            assessed = kind.assess(rec.record, r.run_dir / "output")
             rec.update(
                 evaluation=assessed.evaluation,
                 explanations=assessed.explanations,
@@ -282,15 +223,15 @@ def _execute(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
         rec.progress("evaluation", "skipped", "the container did not succeed")
 
     with rec.stage("post-run policies"):
-        ctx = _context(rec.record)
+        ctx = rule_context(rec.record)
         outcomes = [*gate.outcomes, *container_checks(r.packs, ctx)]
         if ctx.evaluation is not None:
             outcomes += check_stage(r.packs, "post_run", ctx)
         rec.update(verdict=decide(r.packs, outcomes))
-    return _finish(rec, out_dir)
+    return finish_run(rec, out_dir)
 
 
-def _launch(rec: RunRecorder) -> None:
+def _launch(rec: RunRecorder, kind: PilotKind) -> None:
     """Write what may cross the wall, record it as `run.started`, and run the container."""
     from sandbox.data.wall import stage_code
     from sandbox.runs.model_files import model_record, stage_artifact
@@ -300,7 +241,7 @@ def _launch(rec: RunRecorder) -> None:
     if r.pilot_dir is None or r.manifest is None or r.hardening is None:
         raise SandboxError("a pilot run needs its pilot folder, manifest and hardening")
     with rec.stage("inputs"):
-        crossing = cross_wall(r.data, r.manifest, r.run_dir / "input")
+        crossing = kind.cross(r.data, r.manifest, r.run_dir / "input")
         code = stage_code(r.pilot_dir, r.manifest, r.run_dir / "pilot")
         code |= stage_artifact(r.pilot_dir, r.manifest, r.run_dir / "pilot")
         started = rec.append(
@@ -341,65 +282,3 @@ def _scored(record: RunRecord, predictions: Any) -> Any:
     if predictions is None or scoring is None:
         return None
     return write_scored(scoring, predictions, record.run_dir / SCORED_NAME)
-
-
-def _scored_record(scored: Any) -> dict[str, Any]:
-    """The terminal record's proof of scored.csv, when current cases were scored."""
-    if scored is None:
-        return {}
-    return {"scored": {"file": scored.path.name, "sha256": scored.sha256, "rows": scored.rows}}
-
-
-def _finish(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
-    """Write the reports, log the run, and close it in the trail: the last step of every run."""
-    from sandbox.reports.build import build_report
-    from sandbox.tracking.mapping import tracked_values
-
-    s = rec.services
-    with rec.stage("reports"):
-        report = build_report(
-            rec.record, trail_path=s.trail.path, tracking_uri=s.tracking_uri, home=s.home
-        )
-        reports = rec.write_reports(report, out_dir)
-        if out_dir is not None and rec.record.scored is not None:
-            shutil.copy2(rec.record.scored.path, out_dir / rec.record.scored.path.name)
-
-    r = rec.record
-    if r.verdict is None or r.pilot_dir is None:
-        raise SandboxError("a pilot run ends with a verdict")
-    verdict = r.verdict
-    with rec.stage("tracking"):
-        output = r.run_dir / "output"
-        rec.log(
-            tracked_values(r),
-            {
-                r.pilot_dir / MANIFEST_NAME: "pilot",
-                output / "predictions.csv": "outputs",
-                output / "explanations.json": "outputs",
-                output / "model": "model",  # opaque: logged as bytes, never loaded
-                r.run_dir / "scored.csv": "outputs",
-            },
-        )
-
-    with rec.stage("audit trail"):
-        result = r.container
-        terminal = rec.finish(
-            "run.blocked" if verdict.status == "blocked" else "run.finished",
-            {
-                "verdict": verdict.status,
-                "failed_rules": [o.rule_id for o in verdict.failures],
-                "governance": verdict_record(verdict),
-                "container_state": result.state if result else None,
-                "outputs": dict(result.output_files) if result else {},
-                "reports": rec.report_hashes(),
-                **_scored_record(r.scored),
-            },
-            ok=verdict.exit_ok,
-        )
-    return RunOutcome(
-        record=rec.record,
-        verdict=verdict,
-        report=report,
-        reports=reports,
-        trail_seq=terminal.seq,
-    )

@@ -33,7 +33,13 @@ if TYPE_CHECKING:
     from sandbox.runs.services import RunServices
     from sandbox.tasks import EvaluationSettings, Outcomes, Task, TaskConfig
 
-__all__ = ["MODE", "PredictionsAudit", "audit_predictions", "read_predictions_file"]
+__all__ = [
+    "MODE",
+    "PredictionsAudit",
+    "audit_predictions",
+    "finish_audit",
+    "read_predictions_file",
+]
 
 MODE: Final = "predictions-only"
 
@@ -228,7 +234,15 @@ def audit_predictions(
             score=score,
             positive=positive,
         )
-        return _audit(rec, data, frame, kind, outcomes, settings, out_dir=out_dir)
+        return finish_audit(
+            rec,
+            kind,
+            outcomes,
+            settings,
+            out_dir=out_dir,
+            sources=[_source(data, frame, record.data_files[data.name])],
+            missing={c: int(frame[c].isna().sum()) for c in _used(record.columns)},
+        )
 
 
 def _task_config(
@@ -271,23 +285,40 @@ def _submit(rec: RunRecorder, frame: pd.DataFrame, *, positive: str | None) -> N
     rec.start_tracking(experiment=r.name, tags=start_tags(r))
 
 
-def _audit(
+def _source(data: Path, frame: pd.DataFrame, sha256: str) -> Any:
+    """How the report's datasheet describes one supplied file."""
+    from sandbox.reports import model as r
+
+    return r.DataSource(
+        path=data.name,
+        format=data.suffix.lstrip(".").lower(),
+        sha256=sha256,
+        rows=len(frame),
+        columns=tuple(str(c) for c in frame.columns),
+    )
+
+
+def finish_audit(
     rec: RunRecorder,
-    data: Path,
-    frame: pd.DataFrame,
     task: Task,
     outcomes: Outcomes,
     settings: EvaluationSettings,
     *,
     out_dir: Path | None,
+    sources: Sequence[Any],
+    missing: Mapping[str, int],
 ) -> PredictionsAudit:
-    """The audit on the record once submitted: evaluated, judged, reported, tracked, finished."""
+    """The audit on the record once submitted: evaluated, judged, reported, tracked, finished.
+
+    `sources` describe the supplied files for the report (`sandbox.reports.model.DataSource`);
+    `missing` counts the empty values of each column the audit read.
+    """
     from sandbox.tracking.mapping import tracked_values
 
     r = rec.record
     evaluation = task.evaluate(outcomes, settings)
     rec.update(evaluation=evaluation, verdict=_verdict(r.packs, evaluation))
-    report = _report(rec, data, frame)
+    report = _report(rec, sources, missing)
     reports = rec.write_reports(report, out_dir)
     rec.log(tracked_values(rec.record))
     verdict = cast("Verdict", rec.record.verdict)
@@ -334,7 +365,7 @@ def _used(columns: dict[str, Any] | None) -> list[str]:
     return list(dict.fromkeys(str(name) for name in named if name))
 
 
-def _report(rec: RunRecorder, data: Path, frame: pd.DataFrame) -> AuditReport:
+def _report(rec: RunRecorder, sources: Sequence[Any], missing: Mapping[str, int]) -> AuditReport:
     from sandbox.reports import model as r
     from sandbox.reports.build import shown_location
 
@@ -358,18 +389,7 @@ def _report(rec: RunRecorder, data: Path, frame: pd.DataFrame) -> AuditReport:
             purpose="Audit of supplied predictions; the model itself was not run.",
             task=record.evaluation.task,
         ),
-        data=r.DataSection(
-            sources=(
-                r.DataSource(
-                    path=data.name,
-                    format=data.suffix.lstrip(".").lower(),
-                    sha256=record.data_files[data.name],
-                    rows=len(frame),
-                    columns=tuple(str(c) for c in frame.columns),
-                ),
-            ),
-            missing_by_column={c: int(frame[c].isna().sum()) for c in _used(record.columns)},
-        ),
+        data=r.DataSection(sources=tuple(sources), missing_by_column=dict(missing)),
         evaluation=record.evaluation,
         verdict=verdict,
         provenance=r.ProvenanceSection(

@@ -25,7 +25,7 @@ What to write comes from the spec's `outputs`, which the host derives from the p
 type: the kind of prediction (`binary` 0/1 labels, `label` class values, `number`, or
 `score`: a ranking's score, class 1's as `positive_score` gives it, else `predict`), whether
 to add a `score` column (`probability`: the probability of class 1), and the scikit-learn
-scoring name for the importances. The harness knows no task types of its own.
+scoring name for the importances. An assistant's spec goes to `assistant_harness.py`.
 
 Exit codes: 0 done, 2 bad spec or input files, 3 the pilot's factory or model failed.
 """
@@ -128,10 +128,10 @@ def load_spec(path: Path) -> dict[str, Any]:
 
 
 @functools.cache
-def loaders() -> Any:
-    """The standalone `model_loaders` module shipped beside this file."""
-    path = Path(__file__).with_name("model_loaders.py")
-    module_spec = importlib.util.spec_from_file_location("sandbox_model_loaders", path)
+def loaders(name: str = "model_loaders") -> Any:
+    """A standalone module shipped beside this file: `model_loaders`, `assistant_harness`."""
+    path = Path(__file__).with_name(f"{name}.py")
+    module_spec = importlib.util.spec_from_file_location(f"sandbox_{name}", path)
     if module_spec is None or module_spec.loader is None:
         raise HarnessError(f"{path} is missing from the runner image", exit_code=1)
     module = importlib.util.module_from_spec(module_spec)
@@ -383,6 +383,9 @@ def run_artifact(spec: dict[str, Any]) -> None:
 
 
 def run() -> None:
+    if loaders("assistant_harness").is_assistant(INPUT / "spec.json"):
+        loaders("assistant_harness").run(INPUT, PILOT, OUTPUT, load_factory, HarnessError)
+        return
     spec = load_spec(INPUT / "spec.json")
     kind = spec["model"]["kind"]
     if kind == "command":

@@ -8,12 +8,15 @@
     multiclass.py multiclass classification (registered on import)
     ranking.py    ranking: the top k rows by score, within a budget (registered on import)
     regression.py regression: numeric labels and predictions (registered on import)
+    assistant.py  assistant: answers to residents' questions from a knowledge base, assessed
+                  on the host (registered on import)
 
 A new task type is one module that defines a `TaskConfig` subclass and a `Task` and calls
 `register_task`; the manifest, the harness spec, the predictions reader, the evaluation, the
 policy rules and the reports find it through the registry.
 """
 
+from sandbox.tasks import assistant as _assistant
 from sandbox.tasks import binary as _binary
 from sandbox.tasks import multiclass as _multiclass
 from sandbox.tasks import ranking as _ranking

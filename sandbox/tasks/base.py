@@ -57,6 +57,9 @@ class Outcomes:
     predictions: np.ndarray
     scores: np.ndarray | None
     groups: pd.DataFrame
+    #: An assistant's knowledge base and canaries (a `sandbox.assistant.knowledge.Knowledge`);
+    #: None when there is neither, and for every other task type.
+    knowledge: Any = None
 
 
 @dataclass(frozen=True, kw_only=True)

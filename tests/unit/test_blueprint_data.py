@@ -23,6 +23,7 @@ BLUEPRINTS = Path(__file__).resolve().parents[2] / "blueprints"
 FOLDERS = sorted(p for p in BLUEPRINTS.iterdir() if p.is_dir() and not p.name.startswith("."))
 MAX_DATA_BYTES = 7_000_000
 MIN_ROWS, MAX_ROWS = 5_000, 200_000
+MIN_QUESTIONS, MAX_QUESTIONS = 300, 20_000
 
 pytestmark = pytest.mark.parametrize("folder", FOLDERS, ids=[p.name for p in FOLDERS])
 
@@ -32,7 +33,16 @@ def _manifest(folder: Path) -> PilotManifest:
 
 
 def _frames(folder: Path, manifest: PilotManifest) -> list[pd.DataFrame]:
-    return [pd.read_csv(folder / s.path, low_memory=False) for s in manifest.data.sources]
+    return [
+        pd.read_json(folder / s.path, lines=True)
+        if s.resolved_format == "jsonl"
+        else pd.read_csv(folder / s.path, low_memory=False)
+        for s in manifest.data.sources
+    ]
+
+
+def _is_assistant(manifest: PilotManifest) -> bool:
+    return manifest.task.type == "assistant"
 
 
 def test_has_every_file_of_the_format(folder: Path) -> None:
@@ -85,12 +95,21 @@ def test_shipped_data_are_listed_sized_and_declared(folder: Path) -> None:
     columns = set().union(*(set(f.columns) for f in frames))
     assert declared - {manifest.data.label} <= columns
     rows = sum(len(f) for f in frames)
-    assert MIN_ROWS <= rows <= MAX_ROWS, f"{rows} rows: tens of thousands, as the format says"
+    if _is_assistant(manifest):  # questions written per language, not rows of a register
+        assert MIN_QUESTIONS <= rows <= MAX_QUESTIONS, f"{rows} questions: hundreds per language"
+    else:
+        assert MIN_ROWS <= rows <= MAX_ROWS, f"{rows} rows: tens of thousands, as the format says"
 
 
 def test_data_are_as_messy_as_real_municipal_data(folder: Path) -> None:
     manifest = _manifest(folder)
     frames = _frames(folder, manifest)
+    if _is_assistant(manifest):
+        questions = pd.concat(frames)
+        assert questions["question"].nunique() >= 0.9 * len(questions), "questions paraphrased"
+        assert questions["must_decline"].any(), "some questions must be declined"
+        assert questions["language"].nunique() >= 3, "at least three languages"
+        return
     blanks = sum(
         int(f[[c for c in manifest.data.features if c in f]].isna().sum().sum()) for f in frames
     )

@@ -15,6 +15,7 @@ Add a type by writing one check in the module of its theme and registering it in
     class_fairness  class_fairness_threshold (multiclass: every class, one family)
     group_loss      group_error_ratio (regression)
     ranking         top_k_lift (ranking)
+    assistant       no_disclosure (assistant: no answer leaks restricted material)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 from sandbox.errors import PolicyPackError
 from sandbox.manifest import format_location
 from sandbox.policies.rules import (
+    assistant,
     class_fairness,
     container,
     data,
@@ -178,9 +180,17 @@ RULE_TYPES: dict[str, RuleType] = {
         "(bounded group error, for regression); decided on simultaneous intervals.",
         _POST,
     ),
+    "no_disclosure": RuleType(
+        assistant.NoDisclosureParams,
+        assistant.check_no_disclosure,
+        "No answer of an assistant disclosed restricted material: a planted canary string, a "
+        "quote from a restricted knowledge-base document, or a citation of one (evidence by "
+        "question and document id, never the text).",
+        _POST,
+    ),
 }
 
-#: Isolation, container and personal-data rules block in every pack and every phase.
+#: Isolation, container, personal-data and disclosure rules block in every pack and phase.
 ALWAYS_BLOCK = frozenset(
     {
         "hardening_required",
@@ -189,6 +199,7 @@ ALWAYS_BLOCK = frozenset(
         "outputs_valid",
         "no_protected_features",
         "pii_in_values",
+        "no_disclosure",
     }
 )
 
@@ -210,8 +221,8 @@ def check_rule_params(rule: Rule, *, where: str) -> None:
         raise PolicyPackError(f"{where}: stage: a {rule.type} rule {need}")
     if rule.type in ALWAYS_BLOCK and rule.severity != "block":
         raise PolicyPackError(
-            f"{where}: severity: a {rule.type} rule protects isolation or personal data and "
-            "always blocks; use severity: block"
+            f"{where}: severity: a {rule.type} rule protects isolation, personal data or "
+            "restricted material and always blocks; use severity: block"
         )
     try:
         rule_type.params.model_validate(rule.params)

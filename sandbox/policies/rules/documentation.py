@@ -101,6 +101,13 @@ def check_documentation(p: DocumentationParams, ctx: RuleContext) -> Finding:
 def check_explanations(p: ExplanationsParams, ctx: RuleContext) -> Finding:
     """The model wrote explanations.json with an importance for (every) feature."""
     features = list(ctx.manifest.data.features)
+    if getattr(ctx.evaluation, "assistant", None) is not None:
+        return Finding(
+            "not_applicable",
+            "an assistant is judged answer by answer (the report shows failed answers), not by "
+            "feature importances",
+            {"features": features},
+        )
     if ctx.explanations is None:
         return Finding(
             "failed",

@@ -10,7 +10,11 @@ reader, and states nothing the report does not hold:
 - ``atrs.json`` and ``atrs.md``: an algorithmic transparency record with the sections of the
   UK ATRS, every field sourced or listed as a gap;
 - ``notice.en.md``, ``notice.es.md``, ``notice.fr.md``: plain-language notices for residents;
-- ``report.pdf``: the full report as a PDF.
+- ``report.pdf``: the full report as a PDF (``pdf.py``; an assistant's Answers section in
+  ``pdf_answers.py``).
+
+An assistant pilot's documents take their assistant wording (capability, what residents are
+told, the evaluation set and knowledge base) from ``assistant.py``.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sandbox.reports.disclosure import publishable
+from sandbox.reports.documents import assistant
 from sandbox.reports.documents._facts import Fact, ReportFacts, as_text
 
 if TYPE_CHECKING:
@@ -230,7 +231,12 @@ ATRS_FIELDS: tuple[AtrsField, ...] = (
     _field(_DESC, "previous_process", "Previous process"),
     _field(_DESC, "alternatives_considered", "Alternatives considered"),
     _field(_PROC, "process_integration", "Process integration", "decision_making_process"),
-    _field(_PROC, "provided_information", "Provided information", derive=_provided_information),
+    _field(
+        _PROC,
+        "provided_information",
+        "Provided information",
+        derive=assistant.by_task(_provided_information, assistant.provided_information),
+    ),
     _field(_PROC, "frequency_and_scale_of_usage", "Frequency and scale of usage"),
     _field(
         _PROC,
@@ -240,14 +246,30 @@ ATRS_FIELDS: tuple[AtrsField, ...] = (
     ),
     _field(_PROC, "required_training", "Required training"),
     _field(_PROC, "appeals_and_review", "Appeals and review"),
-    _field(_TECH, "system_architecture", "System architecture", derive=_system_architecture),
+    _field(_TECH, "capability", "Capability", derive=assistant.capability),
+    _field(
+        _TECH,
+        "system_architecture",
+        "System architecture",
+        derive=assistant.by_task(_system_architecture, assistant.system_architecture),
+    ),
     _field(_TECH, "phase", "Phase", paths=("governance.phase",)),
     _field(_TECH, "maintenance", "Maintenance"),
     _field(_TECH, "models", "Models", derive=_models),
-    _field(_TECH, "model_performance", "Model performance", derive=_model_performance),
+    _field(
+        _TECH,
+        "model_performance",
+        "Model performance",
+        derive=assistant.by_task(_model_performance, assistant.model_performance),
+    ),
     _field(_TECH, "source_data_name", "Source data name", derive=_source_data_name),
     _field(_TECH, "data_description", "Data description", "training_data"),
-    _field(_TECH, "data_quantities", "Data quantities", derive=_data_quantities),
+    _field(
+        _TECH,
+        "data_quantities",
+        "Data quantities",
+        derive=assistant.by_task(_data_quantities, assistant.data_quantities),
+    ),
     _field(_TECH, "sensitive_attributes", "Sensitive attributes", derive=_sensitive_attributes),
     _field(
         _TECH,

@@ -1,10 +1,14 @@
 """A datasheet of a run's data: files and hashes, shape, missingness, group representation.
 
-Group counts come from the evaluation rows (the report's evaluation). The datasheet is meant
-for publication: it applies the run's suppression decision (:mod:`sandbox.reports.disclosure`),
-so a group with fewer rows than the minimum group size has its count, share and label rate
-suppressed (shown as ``<30``), and so has the next smallest cell where one hidden cell could
-otherwise be recovered by subtracting the others from a total.
+Group counts come from the evaluation rows (the report's evaluation). For an assistant pilot
+the datasheet describes the evaluation questions and the knowledge base (documents, restricted
+documents), and its "label rate" is the share of questions the assistant must decline.
+
+The datasheet is meant for publication: it applies the run's suppression decision
+(:mod:`sandbox.reports.disclosure`), so a group with fewer rows than the minimum group size
+has its count, share and label rate suppressed (shown as ``<30``), and so has the next
+smallest cell where one hidden cell could otherwise be recovered by subtracting the others
+from a total.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.reports.disclosure import hidden_groups
 from sandbox.reports.documents._facts import suppressed
+from sandbox.reports.documents.assistant import knowledge_base
 
 if TYPE_CHECKING:
     from sandbox.evaluation.result import AttributeSetResult
@@ -63,9 +68,15 @@ def _group_rows(
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for group in result.groups:
-        # the label rate needs a classifier's counts; other task types leave it out
+        # the label rate needs a classifier's counts (an assistant's: its must-decline
+        # questions, the denominator of its missed-decline rate); other task types leave it out
         confusion = group.confusion
-        positives = None if confusion is None else confusion.get("tp", 0) + confusion.get("fn", 0)
+        declines = group.metrics.get("missed_decline")
+        positives = (
+            confusion.get("tp", 0) + confusion.get("fn", 0)
+            if confusion is not None
+            else (declines.denominator if declines is not None else None)
+        )
         if group.label in hidden:
             rows.append(
                 {
@@ -99,13 +110,16 @@ def datasheet(report: AuditReport) -> dict[str, Any]:
     roles = report.data.roles
     split = report.data.split
     representation = None
+    kb = knowledge_base(report)
     if ev is not None:
         representation = {
-            "of": "evaluation rows",
+            "of": "evaluation questions" if kb else "evaluation rows",
             "rows": ev.rows,
             "min_group_size": ev.min_group_size,
             "label_rate_means": (
-                f"share of rows whose label is {roles.positive_label!r}"
+                "share of questions the assistant must decline"
+                if kb
+                else f"share of rows whose label is {roles.positive_label!r}"
                 + (f" ({roles.positive_meaning})" if roles.positive_meaning else "")
                 if roles
                 else "share of rows with the positive label"
@@ -141,6 +155,8 @@ def datasheet(report: AuditReport) -> dict[str, Any]:
         ),
         "columns": _columns(report),
         "missingness_measured": bool(report.data.missing_by_column),
+        # an assistant's evaluation set and knowledge base (None for other task types)
+        "knowledge_base": kb,
         "group_representation": representation,
         "suppression": (
             f"Groups with fewer than {ev.min_group_size} evaluation rows are shown as "

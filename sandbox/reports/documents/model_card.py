@@ -2,16 +2,21 @@
 
 Sections: model details, intended use and users, out-of-scope uses, factors, metrics with
 intervals, evaluation data, training data, ethical considerations, caveats and
-recommendations. What the report does not hold is listed under "Gaps", never filled in.
-Per-group numbers of groups below the minimum group size are suppressed, as in the datasheet.
+recommendations. An assistant's card describes its task (answers citing knowledge-base
+documents, declines what is out of scope), every answer rate per language and group, and its
+evaluation set and knowledge base in place of a training split. What the report does not hold
+is listed under "Gaps", never filled in. Per-group numbers of groups below the minimum group
+size are suppressed, as in the datasheet.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sandbox.reports.answers import answers_view
 from sandbox.reports.disclosure import disparity_hidden, hidden_groups, publishable
 from sandbox.reports.documents._facts import ReportFacts
+from sandbox.reports.documents.assistant import is_assistant
 from sandbox.reports.render import vocabulary_names
 from sandbox.tasks import get_task
 
@@ -27,6 +32,8 @@ __all__ = ["GROUP_METRICS", "model_card_context", "model_card_gaps", "render_mod
 GROUP_METRICS = ("selection_rate", "tpr", "fpr")
 #: Disparities shown per attribute set.
 DISPARITY_METRICS = ("selection_rate", "tpr", "fpr", "fnr")
+#: An assistant's disparities shown: those the baseline pack gates on across groups.
+ASSISTANT_DISPARITIES = ("task_success", "wrongful_decline", "language_mismatch")
 
 
 def model_card_gaps(report: AuditReport) -> list[str]:
@@ -58,6 +65,20 @@ def _shown(ev: Evaluation | None, preferred: tuple[str, ...]) -> tuple[str, ...]
     return tuple(m for m in preferred if m in names) or names[: len(preferred)]
 
 
+def _metrics_shown(ev: Evaluation | None) -> dict[str, tuple[str, ...]]:
+    """Group metrics per group and disparities per set: an assistant shows every rate."""
+    view = answers_view(ev) if ev is not None else None
+    if view is not None:
+        return {
+            "group_metrics": view.metrics,
+            "disparity_metrics": tuple(m for m in ASSISTANT_DISPARITIES if m in view.metrics),
+        }
+    return {
+        "group_metrics": _shown(ev, GROUP_METRICS),
+        "disparity_metrics": _shown(ev, DISPARITY_METRICS),
+    }
+
+
 def model_card_context(report: AuditReport) -> dict[str, Any]:
     """What the model card template shows."""
     facts = ReportFacts(report)
@@ -87,8 +108,9 @@ def model_card_context(report: AuditReport) -> dict[str, Any]:
         "training_data": facts.transparency("data_description", "training_data"),
         "risks": transparency.get("risks") or transparency.get("risks_and_mitigations"),
         "mitigations": transparency.get("mitigations"),
-        "group_metrics": _shown(ev, GROUP_METRICS),
-        "disparity_metrics": _shown(ev, DISPARITY_METRICS),
+        **_metrics_shown(ev),
+        "assistant": is_assistant(report),
+        "answers": answers_view(ev) if ev is not None else None,
         **vocabulary_names(ev),
         "gaps": model_card_gaps(report),
         "date": (report.run.finished_at or report.run.started_at).date().isoformat(),

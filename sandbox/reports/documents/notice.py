@@ -6,7 +6,8 @@ translated) in each language. Free text from the manifest is quoted as declared:
 pilot declares a translation (``governance.transparency.<key>_es`` or ``_fr``, e.g.
 ``appeals_and_review_es``) that is used; otherwise the English original is quoted and marked
 as such. When the manifest gives no route to human review, the notice says so as a gap
-instead of inventing one.
+instead of inventing one. For an assistant pilot the notice says plainly that residents are
+talking to software, that it can be wrong, how to reach a person and which languages it serves.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from sandbox.reports.documents._facts import Fact, ReportFacts
+from sandbox.reports.documents.assistant import details_of, is_assistant, language_names
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -67,6 +69,7 @@ def notice_context(report: AuditReport, language: Language) -> dict[str, Any]:
     facts = ReportFacts(report)
     roles = report.data.roles
     failures = report.verdict.failures
+    details = details_of(report)
     name = facts.transparency("tool_name", "name") or facts.get("pilot.title", "pilot.name")
     return {
         "report": report,
@@ -97,6 +100,9 @@ def notice_context(report: AuditReport, language: Language) -> dict[str, Any]:
         "status": report.verdict.status,
         "fairness_flagged": any(o.rule_id.startswith("fairness.") for o in failures),
         "date": (report.run.finished_at or report.run.started_at).date().isoformat(),
+        # an assistant: residents talk to software, in these languages
+        "assistant": is_assistant(report),
+        "languages": language_names(details.languages, language) if details else [],
     }
 
 

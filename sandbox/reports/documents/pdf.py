@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
+from sandbox.reports.answers import metric_digits
 from sandbox.reports.disclosure import disparity_hidden, hidden_groups, publishable
 from sandbox.reports.documents.fonts import MONO, SANS, register_fonts, shown_text
+from sandbox.reports.documents.pdf_answers import write_answers
 from sandbox.reports.render import (
     METRIC_NAMES,
     VERDICT_TEXT,
@@ -198,8 +200,8 @@ class _Writer:
         pdf.set_font(SANS, size=9.5)
         pdf.ln(2)
 
-    def bars(self, result: AttributeSetResult) -> None:
-        """Selection rate per group, with its interval, as horizontal bars (none if hidden)."""
+    def bars(self, result: AttributeSetResult, metric: str = "selection_rate") -> None:
+        """A rate per group, with its interval, as horizontal bars (none if hidden)."""
         hidden = hidden_groups(self.report, result.name)
         pdf = self.pdf
         label_w, bar_w, row_h = 62.0, 95.0, 5.0
@@ -208,7 +210,7 @@ class _Writer:
             pdf.add_page()
         pdf.set_font(SANS, size=8)
         for group in result.groups:
-            estimate = group.metrics["selection_rate"]
+            estimate = group.metrics[metric]
             y = pdf.get_y()
             x0 = pdf.l_margin + label_w
             pdf.set_x(pdf.l_margin)
@@ -294,7 +296,7 @@ def _evaluation(w: _Writer) -> None:
     w.heading("Performance")
     names = vocabulary_names(ev)
     rows = [
-        (name, _num(ev.performance[k]))
+        (name, _num(ev.performance[k], metric_digits(k)))
         for k, name in names["PERFORMANCE_NAMES"].items()
         if k in ev.performance
     ]
@@ -441,5 +443,6 @@ def render_pdf(report: AuditReport) -> bytes:
     writer = _Writer(report)
     _summary(writer)
     _evaluation(writer)
+    write_answers(writer)
     _rules_and_provenance(writer)
     return bytes(writer.pdf.output())
