@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
+
 from sandbox.assistant.evaluation_set import EvaluationSet, evaluation_set
 from sandbox.assistant.jsonl import read_references
 from sandbox.assistant.knowledge import Knowledge, load_knowledge
@@ -34,6 +37,11 @@ class AssistantData:
     sources: tuple[SourceInfo, ...]
     #: Reference fields the run uses, and how many questions leave each empty.
     missing_by_column: dict[str, int]
+    #: What crosses the wall (the question and the other `data.features`), one row per
+    #: question: the pre-run rules scan it for personal data, as they scan a table's features.
+    features: pd.DataFrame
+    #: The reference id of each row of `features`.
+    row_ids: np.ndarray
 
 
 def load_assistant_data(pilot_dir: Path, manifest: PilotManifest) -> AssistantData:
@@ -79,8 +87,16 @@ def load_assistant_data(pilot_dir: Path, manifest: PilotManifest) -> AssistantDa
     missing = {
         name: int(sum(1 for r in references if _empty(r, name))) for name in dict.fromkeys(used)
     }
+    crossing = pd.DataFrame(
+        {name: [getattr(r, name, None) for r in references] for name in manifest.data.features}
+    )
     return AssistantData(
-        questions=questions, knowledge=knowledge, sources=tuple(infos), missing_by_column=missing
+        questions=questions,
+        knowledge=knowledge,
+        sources=tuple(infos),
+        missing_by_column=missing,
+        features=crossing,
+        row_ids=np.array([r.id for r in references], dtype=object),
     )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sandbox.assistant.knowledge import Knowledge, knowledge_digest
+from sandbox.assistant.knowledge import Knowledge
 from sandbox.assistant.records import Reference
 from sandbox.digests import bytes_sha256
 from sandbox.errors import DataError, ManifestError
@@ -40,8 +40,8 @@ class AssistantCrossing:
     """The inputs written for an assistant's container and their digests."""
 
     input_dir: Path
-    #: "questions.jsonl" and "spec.json" -> "sha256:<hex>"; "knowledge" -> one digest over the
-    #: sorted (document id, document digest) pairs (`knowledge_digest`).
+    #: Every file written, by its path under the input folder ("questions.jsonl", "spec.json",
+    #: "knowledge/<document id>") -> "sha256:<hex>": what a replay checks file by file.
     files: dict[str, str]
     row_ids: tuple[str, ...]  # the reference id of each row id, in row order
     rows: int
@@ -81,12 +81,11 @@ def write_assistant_inputs(
     }
     folder = input_dir / KNOWLEDGE_DIR
     _mkdir(folder)
-    pairs = []
     for doc_id, text in documents.items():
         target = folder.joinpath(*targets[doc_id])
         for parent in reversed(target.relative_to(folder).parents[:-1]):
             _mkdir(folder / parent)
-        pairs.append((doc_id, _write(target, text)))
+        files[f"{KNOWLEDGE_DIR}/{doc_id}"] = _write(target, text)
     spec = {
         "task": "assistant",
         **{name: spec_fields[name] for name in SPEC_FIELDS},
@@ -99,7 +98,6 @@ def write_assistant_inputs(
     }
     spec_text = json.dumps(spec, indent=2, sort_keys=True, allow_nan=False) + "\n"
     files["spec.json"] = _write(input_dir / "spec.json", spec_text)
-    files[KNOWLEDGE_DIR] = knowledge_digest(pairs)
     return AssistantCrossing(
         input_dir=input_dir,
         files=dict(sorted(files.items())),

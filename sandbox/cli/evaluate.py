@@ -20,7 +20,6 @@ from sandbox.settings import Settings
 
 if TYPE_CHECKING:
     from sandbox.runs.predictions_audit import PredictionsAudit
-    from sandbox.runs.services import RunServices
 
 __all__ = ["register"]
 
@@ -106,7 +105,6 @@ def audit_evaluate(
     columns = [c.strip() for c in sensitive.split(",") if c.strip()]
     kind = find_task_name(task, option="--task")
     packs = tuple(policy_pack or ("baseline",))
-    services = build_services(settings)
     if kind == "assistant":
         if label or prediction or score or positive or k is not None or k_fraction is not None:
             raise UserInputError(
@@ -115,6 +113,8 @@ def audit_evaluate(
             )
         if references is None:
             raise UserInputError("--references: name the questions file (references JSON Lines)")
+        if restricted and knowledge_base is None:
+            raise UserInputError("--restricted: name the --knowledge-base the globs apply to")
         from sandbox.runs.assistant_audit import AnswerFiles, audit_answers
 
         files = AnswerFiles(
@@ -128,7 +128,7 @@ def audit_evaluate(
         outcome = audit_answers(
             files,
             sensitive=columns,
-            services=services,
+            services=build_services(settings),
             languages=spoken,
             name=name,
             policy_packs=packs,
@@ -142,7 +142,7 @@ def audit_evaluate(
                 "for --task assistant"
             )
         outcome = _audit_predictions(
-            data, kind, columns, services, packs, out,
+            data, kind, columns, settings, packs, out,
             label=label, prediction=prediction, score=score, positive=positive,
             k=k, k_fraction=k_fraction, name=name,
         )  # fmt: skip
@@ -154,12 +154,13 @@ def _audit_predictions(
     data: Path,
     kind: str,
     columns: list[str],
-    services: RunServices,
+    settings: Settings,
     packs: tuple[str, ...],
     out: Path | None,
     **options: Any,
 ) -> PredictionsAudit:
     from sandbox.runs.predictions_audit import audit_predictions
+    from sandbox.runs.services import build_services
 
     label, prediction, score = options["label"], options["prediction"], options["score"]
     if label is None:
@@ -180,7 +181,7 @@ def _audit_predictions(
         positive=options["positive"],
         name=options["name"],
         policy_packs=packs,
-        services=services,
+        services=build_services(settings),  # after the options are checked: no state yet
         out_dir=out,
     )
 

@@ -96,7 +96,6 @@ def policy_explain(
 @app.command("check")
 def policy_check(pilot: PilotArg) -> None:
     """Run the pre-run rules only, without a container: fast feedback on a manifest."""
-    from sandbox.data.dataset import PilotData
     from sandbox.manifest import load_manifest
     from sandbox.policies.engine import launch_gate
     from sandbox.policies.hardening import effective_hardening
@@ -111,7 +110,7 @@ def policy_check(pilot: PilotArg) -> None:
     ctx = RuleContext(
         manifest=manifest,
         hardening=effective_hardening(packs, default_hardening(Settings())),
-        data=data if isinstance(data, PilotData) else None,  # the data rules read tables
+        data=data,
     )
     verdict = launch_gate(packs, ctx)
     console.print(f"packs: {', '.join(p.id for p in packs)}")

@@ -35,17 +35,17 @@ from sandbox.assistant.records import Answer, Reference
 from sandbox.assistant.scoring import AnswerAssessment, KnowledgeBase
 from sandbox.errors import DataError
 from sandbox.evaluation.answer_samples import assistant_details
-from sandbox.evaluation.fairness import Partition, between_groups, partition
-from sandbox.evaluation.intervals import pair_level, pairs, range_interval, wilson
+from sandbox.evaluation.fairness import Partition, partition
+from sandbox.evaluation.intervals import wilson
 from sandbox.evaluation.result import (
     AttributeSetResult,
-    Disparity,
     Estimate,
     Evaluation,
     GroupResult,
     attribute_sets,
     estimate,
-    extreme_group,
+    rate_disparity,
+    set_pair_level,
     slug,
 )
 from sandbox.evaluation.vocabulary import MetricSpec, Vocabulary
@@ -128,6 +128,12 @@ class _Rate:
     successes: npt.NDArray[np.int64]
     trials: npt.NDArray[np.int64]
 
+    @property
+    def values(self) -> npt.NDArray[np.float64]:
+        """Each group's rate; NaN where the group has no trials."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.trials > 0, self.successes / np.maximum(self.trials, 1), np.nan)
+
 
 def _group_rate(
     rate: _Rate, g: int, limits: tuple[Any, Any], minimum: int, why_empty: str
@@ -151,33 +157,6 @@ def _group_rate(
             "assessable": not small,
             "note": note if small else None,
         }
-    )
-
-
-def _disparity(
-    rate: _Rate, labels: list[str], *, minimum: int, confidence: float | None
-) -> Disparity:
-    """Max - min and min / max over the defined groups, with simultaneous intervals."""
-    defined = rate.trials > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = np.where(defined, rate.successes / np.maximum(rate.trials, 1), np.nan)
-    difference, ratio = between_groups(values)
-    comparisons = int(defined.sum() * (defined.sum() - 1) // 2)
-    bounds = {"difference": (np.nan, np.nan), "ratio": (np.nan, np.nan)}
-    if confidence is not None and comparisons:
-        level = pair_level(confidence, comparisons)
-        for measure in ("difference", "ratio"):
-            found = pairs(rate.successes, rate.trials, confidence=level, measure=measure)
-            bounds[measure] = range_interval(found)
-    return Disparity(
-        metric=rate.name,
-        difference=estimate(difference, *bounds["difference"]),
-        ratio=estimate(ratio, *bounds["ratio"]),
-        highest_group=extreme_group(values, labels, highest=True),
-        lowest_group=extreme_group(values, labels, highest=False),
-        includes_undefined=bool((~defined).any()),
-        includes_unassessable=bool((defined & (rate.trials < minimum)).any()),
-        comparisons=comparisons,
     )
 
 
@@ -250,7 +229,15 @@ def _assess_set(
             )
         )
     disparities = {
-        r.name: _disparity(r, labels, minimum=minimum, confidence=confidence) for r in rates
+        r.name: rate_disparity(
+            r.name,
+            r.values,
+            (r.successes, r.trials),
+            labels,
+            assessable=r.trials >= minimum,
+            level=set_pair_level(r.trials, confidence),
+        )
+        for r in rates
     }
     name = " & ".join(attributes)
     skip = set() if has_knowledge_base else {"grounded"}

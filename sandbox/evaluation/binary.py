@@ -22,25 +22,23 @@ from sandbox.evaluation.fairness import (
     EMPTY_DENOMINATOR,
     FOUR_FIFTHS,
     METRICS,
-    FloatArray,
-    between_groups,
     confusion_counts,
     group_metrics,
     partition,
     rate_parts,
 )
-from sandbox.evaluation.intervals import pair_level, pairs, range_interval, wilson
+from sandbox.evaluation.intervals import wilson
 from sandbox.evaluation.performance import binary_performance
 from sandbox.evaluation.result import (
     AttributeSetResult,
-    Disparity,
     Estimate,
     Evaluation,
     FourFifths,
     GroupResult,
     attribute_sets,
     estimate,
-    extreme_group,
+    rate_disparity,
+    set_pair_level,
     slug,
 )
 
@@ -83,39 +81,6 @@ def _rate(
                 else None
             ),
         }
-    )
-
-
-def _disparity(
-    name: str,
-    values: FloatArray,
-    parts: tuple[Any, Any],
-    *,
-    labels: list[str],
-    assessable: np.ndarray[Any, Any],
-    confidence: float | None,
-) -> Disparity:
-    """Max - min and min / max over the defined groups, with simultaneous intervals."""
-    numerator, denominator = parts
-    defined = denominator > 0
-    shown = np.where(defined, values, np.nan)
-    difference, ratio = between_groups(shown)
-    comparisons = int(defined.sum() * (defined.sum() - 1) // 2)
-    bounds = {"difference": (np.nan, np.nan), "ratio": (np.nan, np.nan)}
-    if confidence is not None and comparisons:
-        level = pair_level(confidence, comparisons)
-        for measure in ("difference", "ratio"):
-            found = pairs(numerator, denominator, confidence=level, measure=measure)
-            bounds[measure] = range_interval(found)
-    return Disparity(
-        metric=name,
-        difference=estimate(difference, *bounds["difference"]),
-        ratio=estimate(ratio, *bounds["ratio"]),
-        highest_group=extreme_group(shown, labels, highest=True),
-        lowest_group=extreme_group(shown, labels, highest=False),
-        includes_undefined=bool((~defined).any()),
-        includes_unassessable=bool((defined & ~assessable).any()),
-        comparisons=comparisons,
     )
 
 
@@ -163,13 +128,13 @@ def _assess_set(
             )
         )
     disparities = {
-        name: _disparity(
+        name: rate_disparity(
             name,
             point[name],
             parts[name],
-            labels=labels,
+            labels,
             assessable=parts[name][1] >= min_group_size,
-            confidence=confidence,
+            level=set_pair_level(parts[name][1], confidence),
         )
         for name in METRICS
     }

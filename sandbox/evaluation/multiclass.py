@@ -28,18 +28,17 @@ import numpy.typing as npt
 import pandas as pd
 
 from sandbox.errors import DataError
-from sandbox.evaluation.fairness import between_groups, partition
-from sandbox.evaluation.intervals import pair_level, pairs, range_interval, wilson
+from sandbox.evaluation.fairness import partition
+from sandbox.evaluation.intervals import pair_level, wilson
 from sandbox.evaluation.result import (
     AttributeSetResult,
     ClassConfusion,
-    Disparity,
     Estimate,
     Evaluation,
     GroupResult,
     attribute_sets,
     estimate,
-    extreme_group,
+    rate_disparity,
     slug,
 )
 
@@ -176,29 +175,6 @@ def _pairs_of(rate: _Rate) -> int:
     return defined * (defined - 1) // 2
 
 
-def _disparity(
-    rate: _Rate, labels: list[str], *, minimum: int, level: float | None, comparisons: int
-) -> Disparity:
-    defined = rate.trials > 0
-    values = np.where(defined, _share(rate.successes, rate.trials), np.nan)
-    difference, ratio = between_groups(values)
-    bounds = {"difference": (np.nan, np.nan), "ratio": (np.nan, np.nan)}
-    if level is not None and _pairs_of(rate):
-        for measure in ("difference", "ratio"):
-            found = pairs(rate.successes, rate.trials, confidence=level, measure=measure)
-            bounds[measure] = range_interval(found)
-    return Disparity(
-        metric=rate.name,
-        difference=estimate(difference, *bounds["difference"]),
-        ratio=estimate(ratio, *bounds["ratio"]),
-        highest_group=extreme_group(values, labels, highest=True),
-        lowest_group=extreme_group(values, labels, highest=False),
-        includes_undefined=bool((~defined).any()),
-        includes_unassessable=bool((defined & (rate.trials < minimum)).any()),
-        comparisons=comparisons,
-    )
-
-
 def _set_warnings(name: str, groups: list[GroupResult], minimum: int) -> list[str]:
     out = [f"{name}: only one group is present, so no disparity can be assessed."] * (
         len(groups) < 2
@@ -257,8 +233,14 @@ def _assess(
     for rate in rates:
         m = family_pairs[rate.family] if rate.family else _pairs_of(rate)
         level = None if confidence is None or not m else pair_level(confidence, m)
-        disparities[rate.name] = _disparity(
-            rate, labels, minimum=minimum, level=level, comparisons=m
+        disparities[rate.name] = rate_disparity(
+            rate.name,
+            np.where(rate.trials > 0, _share(rate.successes, rate.trials), np.nan),
+            (rate.successes, rate.trials),
+            labels,
+            assessable=rate.trials >= minimum,
+            level=level,
+            comparisons=m,
         )
     name = " & ".join(attributes)
     return AttributeSetResult(

@@ -24,7 +24,8 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from sandbox.evaluation.answers import AssistantDetails
-from sandbox.evaluation.fairness import FOUR_FIFTHS
+from sandbox.evaluation.fairness import FOUR_FIFTHS, between_groups
+from sandbox.evaluation.intervals import pair_level, pairs, range_interval
 from sandbox.evaluation.topk import TopK
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "estimate",
     "extreme_group",
     "flat_metrics",
+    "rate_disparity",
+    "set_pair_level",
     "slug",
 ]
 
@@ -201,6 +204,54 @@ def estimate(value: Any, low: Any, high: Any, *, undefined: bool = False) -> Est
         ci_low=_number(low),
         ci_high=_number(high),
         undefined=undefined,
+    )
+
+
+def set_pair_level(trials: Any, confidence: float | None) -> float | None:
+    """Each pair's level when every pair of a set's defined groups is compared at once
+    (Bonferroni); None without intervals or with fewer than two defined groups."""
+    defined = int((np.asarray(trials) > 0).sum())
+    if confidence is None or defined < 2:
+        return None
+    return pair_level(confidence, defined * (defined - 1) // 2)
+
+
+def rate_disparity(
+    metric: str,
+    values: npt.NDArray[np.float64],
+    counts: tuple[Any, Any],
+    labels: Sequence[str],
+    *,
+    assessable: Any,
+    level: float | None,
+    comparisons: int | None = None,
+) -> Disparity:
+    """Max - min and min / max of a rate over the groups where it is defined.
+
+    `values` are the groups' rates, `counts` their numerators and denominators (a group with
+    no denominator is undefined and left out), `assessable` marks the groups whose
+    denominator reaches the evaluation's minimum. The intervals come from every pair of
+    defined groups at the per-pair `level` (the caller's Bonferroni share); None: no intervals.
+    """
+    successes, trials = counts
+    defined = trials > 0
+    shown = np.where(defined, values, np.nan)
+    difference, ratio = between_groups(shown)
+    paired = int(defined.sum() * (defined.sum() - 1) // 2)
+    bounds = {"difference": (np.nan, np.nan), "ratio": (np.nan, np.nan)}
+    if level is not None and paired:
+        for measure in ("difference", "ratio"):
+            found = pairs(successes, trials, confidence=level, measure=measure)
+            bounds[measure] = range_interval(found)
+    return Disparity(
+        metric=metric,
+        difference=estimate(difference, *bounds["difference"]),
+        ratio=estimate(ratio, *bounds["ratio"]),
+        highest_group=extreme_group(shown, labels, highest=True),
+        lowest_group=extreme_group(shown, labels, highest=False),
+        includes_undefined=bool((~defined).any()),
+        includes_unassessable=bool((defined & ~np.asarray(assessable, dtype=bool)).any()),
+        comparisons=paired if comparisons is None else comparisons,
     )
 
 

@@ -69,18 +69,14 @@ class RunOutcome:
 
 
 def rule_context(record: RunRecord) -> RuleContext:
-    """What the rules may look at, at this point of the run.
-
-    The data rules read a tabular pilot's table; an assistant pilot's evaluation set has none.
-    """
-    from sandbox.data.dataset import PilotData
+    """What the rules may look at, at this point of the run."""
 
     if record.manifest is None or record.hardening is None:
         raise SandboxError("a pilot run needs its manifest and hardening")
     return RuleContext(
         manifest=record.manifest,
         hardening=record.hardening,
-        data=record.data if isinstance(record.data, PilotData) else None,
+        data=record.data,
         image_digest=record.image_digest,
         evaluation=record.evaluation,
         explanations=record.explanations,

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sandbox.digests import file_sha256
 from sandbox.errors import AuditError, UserInputError
-from sandbox.runs.container import HARNESS_COMMAND, cross_wall
+from sandbox.runs.container import HARNESS_COMMAND
+from sandbox.runs.pilot_kinds import kind_of
 from sandbox.runs.record import RunRecord
 from sandbox.runs.recorder import REPLAY, RunRecorder
 from sandbox.runtime.base import ContainerSpec, Hardening
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["FileComparison", "ReplayOutcome", "replay_run"]
 
 #: Outputs that must reproduce bit for bit; the opaque model file is compared but not required.
-KEY_OUTPUTS: Final = ("predictions.csv", "explanations.json")
+KEY_OUTPUTS: Final = ("predictions.csv", "explanations.json", "answers.jsonl")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,7 +74,8 @@ class ReplayOutcome:
 
     @property
     def predictions_reproduced(self) -> bool:
-        """Every key output (predictions, explanations) the run recorded is bit-for-bit equal."""
+        """Every key output (predictions, explanations, answers) the run recorded is bit-for-bit
+        equal."""
         key = [c for c in self.outputs if c.name in KEY_OUTPUTS and c.recorded is not None]
         return bool(key) and all(c.same for c in key)
 
@@ -132,8 +134,9 @@ def _copy_checked(run_id: str, source: Path, dest: Path, recorded: dict[str, str
     dest.chmod(0o755)
     for relative in sorted(recorded):
         target = dest / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.parent.chmod(0o755)
+        for folder in reversed(target.relative_to(dest).parents[:-1]):  # nested inputs too
+            (dest / folder).mkdir(exist_ok=True)
+            (dest / folder).chmod(0o755)  # traversable by the container's user
         shutil.copyfile(source / relative, target)
         target.chmod(0o644)
         if file_sha256(target) != recorded[relative]:
@@ -228,9 +231,7 @@ def _replay(
     compared: int | None = None
     differing: tuple[str, ...] = ()
     if held_back is not None and result.state == "succeeded":
-        compared, differing = _compare_metrics(
-            replay_dir.parents[1], held_back, replay_dir / "output"
-        )
+        compared, differing = _compare_metrics(rec.record, held_back, replay_dir / "output")
     elif not pilot_given:
         rec.note(
             "metrics not re-evaluated: the held-back labels stay with the pilot's data; pass "
@@ -283,16 +284,17 @@ def _replay(
 
 @dataclass(frozen=True, kw_only=True)
 class _HeldBack:
-    frame: Any  # sandbox.data.table.PilotTable: the evaluation rows' ids, labels and groups
-    expected_row_ids: Any
+    """What re-evaluating needs: the manifest, the pilot's data and what crossed the wall."""
+
     manifest: Any
+    data: Any  # the pilot kind's data: its held-back labels and groups, or its references
+    crossing: Any  # the kind's wall crossing, rebuilt and checked against run.started
 
 
 def _held_back(
     run_id: str, pilot_dir: Path, submitted: TrailRecord, started: TrailRecord
 ) -> _HeldBack:
     """Rebuild the evaluation rows from the pilot folder, proving it is the recorded one."""
-    from sandbox.data.dataset import load_pilot_data
     from sandbox.manifest import MANIFEST_NAME, load_manifest
 
     manifest_path = pilot_dir / MANIFEST_NAME
@@ -302,7 +304,8 @@ def _held_back(
     if file_sha256(manifest_path) != recorded:
         raise _refuse(run_id, f"{manifest_path}: does not hash to the recorded manifest {recorded}")
     manifest = load_manifest(pilot_dir)
-    data = load_pilot_data(pilot_dir, manifest)
+    kind = kind_of(manifest)
+    data = kind.load(pilot_dir, manifest)
     recorded_data = started.payload.get("data")
     recorded_data = recorded_data if isinstance(recorded_data, dict) else {}
     for source in data.sources:
@@ -313,14 +316,12 @@ def _held_back(
                 f"recorded {recorded_data.get(source.path)}",
             )
     with tempfile.TemporaryDirectory(prefix="sandbox-replay-") as tmp:
-        crossing = cross_wall(data, manifest, Path(tmp) / "input")
+        crossing = kind.cross(data, manifest, Path(tmp) / "input")
     if crossing.files != started.payload.get("inputs"):
         raise _refuse(
-            run_id, "the pilot folder's data no longer splits into the recorded input files"
+            run_id, "the pilot folder's data no longer crosses the wall as the recorded input files"
         )
-    return _HeldBack(
-        frame=crossing.held_back, expected_row_ids=crossing.expected_row_ids, manifest=manifest
-    )
+    return _HeldBack(manifest=manifest, data=data, crossing=crossing)
 
 
 def _leaves(value: Any, path: str = "") -> dict[str, Any]:
@@ -339,29 +340,24 @@ def _leaves(value: Any, path: str = "") -> dict[str, Any]:
 
 
 def _compare_metrics(
-    run_dir: Path, held_back: _HeldBack, output_dir: Path
+    record: RunRecord, held_back: _HeldBack, output_dir: Path
 ) -> tuple[int, tuple[str, ...]]:
-    """Re-evaluate the replayed predictions; compare every number with the run's report.json.
+    """Re-evaluate the replayed outputs; compare every number with the run's report.json.
 
-    Both sides go through the same JSON form (report.json sorts keys), so a float compares
-    bit for bit.
+    The outputs are assessed by the pilot's kind exactly as the run assessed them. Both sides
+    go through the same JSON form (report.json sorts keys), so a float compares bit for bit.
     """
-    from sandbox.runtime.outputs import read_predictions
-    from sandbox.tasks.evaluate import evaluate_predictions
-
+    run_dir = record.run_dir.parents[1]
     report = json.loads((run_dir / "reports" / "report.json").read_text(encoding="utf-8"))
     if not report.get("evaluation"):
         return 0, ("the run's report holds no evaluation",)
-    manifest = held_back.manifest
-    predictions = read_predictions(
-        output_dir / "predictions.csv",
-        expected_row_ids=held_back.expected_row_ids,
-        task=manifest.task.type,
+    again = replace(
+        record, manifest=held_back.manifest, data=held_back.data, crossing=held_back.crossing
     )
-    # scored cases (score sources) follow the evaluation rows and have no label
-    evaluated = predictions.iloc[: len(held_back.frame)]
-    evaluation = evaluate_predictions(manifest, held_back.frame, evaluated)
-    replayed = json.loads(json.dumps(evaluation.model_dump(mode="json"), sort_keys=True))
+    assessed = kind_of(held_back.manifest).assess(again, output_dir)
+    if assessed.evaluation is None:
+        return 0, (f"the replayed outputs were rejected: {assessed.rejected}",)
+    replayed = json.loads(json.dumps(assessed.evaluation.model_dump(mode="json"), sort_keys=True))
     before, after = _leaves(report["evaluation"]), _leaves(replayed)
     names = set(before) | set(after)
     differing = sorted(k for k in names if before.get(k, ...) != after.get(k, ...))

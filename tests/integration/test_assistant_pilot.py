@@ -69,6 +69,17 @@ def test_the_trail_verifies_after_the_runs(lagging: RunOutcome, services: RunSer
     assert verify_trail(services.trail.path, services.trail.signer.verifier()).ok
 
 
+def test_the_run_replays_bit_for_bit_with_every_metric(
+    lagging: RunOutcome, services: RunServices
+) -> None:
+    from sandbox.runs.replay import replay_run
+
+    replayed = replay_run(lagging.run_id, services, pilot_dir=lagging.record.pilot_dir)
+    assert [c.name for c in replayed.outputs] == ["answers.jsonl"]
+    assert replayed.reproduced and replayed.metrics_compared
+    assert not replayed.metrics_differing
+
+
 def test_transcripts_audited_without_network_give_the_same_numbers(
     lagging: RunOutcome, tmp_path: Path
 ) -> None:

@@ -63,7 +63,9 @@ def check_pii_values(p: PiiParams, ctx: RuleContext) -> Finding:
     """No email, phone number, national id, name or street address in text feature values."""
     if ctx.data is None:
         return Finding("not_applicable", "the data were not loaded", {"threshold": p.max_matches})
-    table = ctx.data.table
+    # A tabular pilot's table, or an assistant's questions: both hold the values that cross
+    # the wall as `features`, with a `row_ids` array naming each row.
+    table = getattr(ctx.data, "table", ctx.data)
     frame: pd.DataFrame = table.features
     found = []
     scanned = []

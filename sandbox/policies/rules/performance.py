@@ -57,7 +57,12 @@ def check_floor(p: PerformanceFloorParams, ctx: RuleContext) -> Finding:
         "greater_is_better": higher,
     }
     if value is None:
-        return Finding("failed", f"metric {p.metric!r} was not computed for this run", evidence)
+        # the evaluation says why (e.g. an assistant's set has no question to decline)
+        why = next((w for w in ctx.evaluation.warnings if f"({p.metric})" in w), "")
+        message = f"metric {p.metric!r} was not computed for this run"
+        if "not computed: " in why:
+            message += ": " + why.split("not computed: ", 1)[1].rstrip(".")
+        return Finding("failed", message, evidence)
     ok = value >= p.threshold if higher else value <= p.threshold
     bound = ">=" if higher else "<="
     verb = "meets" if ok else "misses"

@@ -114,10 +114,14 @@ def check_proxies(p: ProxyParams, ctx: RuleContext) -> Finding:
     attributes = [a for a in (p.attributes or manifest.sensitive) if a in manifest.sensitive]
     features = [f for f in (p.features or manifest.features) if f in manifest.features]
     base: dict[str, Any] = {"threshold": p.max_auc, "attributes": attributes}
-    if ctx.data is None or not attributes or not features:
-        return Finding("not_applicable", "no data, sensitive attribute or feature to test", base)
-    frame: pd.DataFrame = ctx.data.table.features
-    groups: pd.DataFrame = ctx.data.table.groups
+    table = getattr(ctx.data, "table", None)  # an assistant's questions have no table
+    if table is None:
+        why = "no table of model features (an assistant's questions are answered, not scored)"
+        return Finding("not_applicable", why if ctx.data is not None else "no data loaded", base)
+    if not attributes or not features:
+        return Finding("not_applicable", "no sensitive attribute or feature to test", base)
+    frame: pd.DataFrame = table.features
+    groups: pd.DataFrame = table.groups
     if len(frame) > p.max_rows:
         # the sample depends only on the row count and seed, so both parts stay aligned
         frame = frame.sample(n=p.max_rows, random_state=p.seed)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.assistant.knowledge import Knowledge, knowledge_digest
+from sandbox.assistant.knowledge import Knowledge
 from sandbox.assistant.records import Reference
 from sandbox.assistant.wall import AssistantCrossing, write_assistant_inputs
 from sandbox.digests import bytes_sha256, file_sha256
@@ -120,11 +120,12 @@ def test_digests_name_each_file_and_the_knowledge_base(tmp_path: Path) -> None:
     folder, crossing = _write(tmp_path)
 
     files = crossing.files
-    assert set(files) == {"questions.jsonl", "spec.json", "knowledge"}
-    assert files["questions.jsonl"] == file_sha256(folder / "questions.jsonl")
-    assert files["spec.json"] == file_sha256(folder / "spec.json")
-    pairs = [(i, bytes_sha256(t.encode("utf-8"))) for i, t in KNOWLEDGE.documents.items()]
-    assert files["knowledge"] == knowledge_digest(pairs) == knowledge_digest(pairs[::-1])
+    documents = {f"knowledge/{i}" for i in KNOWLEDGE.documents}
+    assert set(files) == {"questions.jsonl", "spec.json", *documents}
+    for name in files:  # every file the container sees, by its path under /input
+        assert files[name] == file_sha256(folder / name)
+    for doc_id, text in KNOWLEDGE.documents.items():
+        assert files[f"knowledge/{doc_id}"] == bytes_sha256(text.encode("utf-8"))
     _, again = _write(tmp_path / "again")
     assert again.files == files
 
