@@ -1,7 +1,7 @@
 """The routing model: a scikit-learn pipeline the sandbox harness builds and fits.
 
 ``build_model(**params)`` is the entrypoint named in ``pilot.yaml`` (``model.py:build_model``).
-The harness calls it with ``model.params`` and fits it on ``/input/train.csv``, which holds only
+The harness calls it with ``model.params`` and fits it on ``/input/train.parquet``, which holds only
 the declared features: the *redacted* request text, the category field and the channel. The
 text as the resident wrote it, the district, the language and the reporter's contact details
 stay on the host.

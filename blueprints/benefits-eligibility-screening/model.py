@@ -1,7 +1,7 @@
 """The screening model: a scikit-learn pipeline the sandbox harness builds and fits.
 
 ``build_model(**params)`` is the entrypoint named in ``pilot.yaml`` (``model.py:build_model``).
-The harness calls it with ``model.params`` and fits it on ``/input/train.csv`` holding only the
+The harness calls it with ``model.params`` and fits it on ``/input/train.parquet`` holding only the
 declared feature columns; it never sees sensitive attributes or personal data.
 
 Numeric features are median-imputed and standardised; categorical features are imputed with an

@@ -1,7 +1,7 @@
 """The inspection-priority model: a scikit-learn pipeline the sandbox harness builds and fits.
 
 ``build_model(**params)`` is the entrypoint named in ``pilot.yaml`` (``model.py:build_model``).
-The harness fits it on ``/input/train.csv``, which holds only the declared feature columns and
+The harness fits it on ``/input/train.parquet``, which holds only the declared feature columns and
 the label; it never sees the neighbourhood, the area's majority group, owners' names or phone
 numbers, addresses or inspectors' notes. The harness ranks the evaluated inspections by the
 probability of the positive class (a critical violation found); the host selects the top k.

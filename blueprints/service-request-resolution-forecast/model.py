@@ -1,7 +1,7 @@
 """The resolution-time model: gradient-boosted trees (LightGBM) behind a small encoding step.
 
 ``build_model(**params)`` is the entrypoint named in ``pilot.yaml`` (``model.py:build_model``).
-The harness calls it with ``model.params`` and fits it on ``/input/train.csv``, which holds only
+The harness calls it with ``model.params`` and fits it on ``/input/train.parquet``, which holds only
 the declared feature columns and ``days_to_resolve``: never the neighbourhood, block group,
 income quintile, free text or requester details.
 

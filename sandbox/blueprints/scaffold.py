@@ -182,7 +182,7 @@ def model_text(task: str) -> str:
     return f'''"""The model: `build_model(**params)` returns an unfitted estimator the harness fits.
 
 The harness runs it inside the isolated container with `model.params` from pilot.yaml and fits
-it on /input/train.csv, which holds only the columns of `data.features` and the label. Numbers
+it on /input/train.parquet, which holds only the columns of `data.features` and the label. Numbers
 are median-imputed and scaled; text columns are one-hot encoded (levels unseen in training are
 ignored). Replace the estimator with your own: any object with fit and predict works.
 """

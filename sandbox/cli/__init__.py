@@ -3,8 +3,9 @@
 Exit codes: 0 the run passed (possibly with warnings), 1 an unexpected failure, 2 bad input
 (manifest, policy pack, data, arguments), 3 the run completed but its verdict is fail/blocked.
 A usage error (unknown command or option, missing argument) is one line on stderr and exit 2.
-Heavy libraries (docker, mlflow, fairlearn, pandas) are imported inside commands, so
-`sandbox --help` starts instantly. Each command group lives in its own module.
+Heavy libraries (docker, mlflow, fairlearn, pandas, and the settings' pydantic) are imported
+inside commands, so `sandbox --help` starts instantly: help never reads the settings. Each
+command group lives in its own module.
 """
 
 from __future__ import annotations
@@ -41,9 +42,14 @@ app.add_typer(api.app, name="api")
 app.add_typer(blueprint.app, name="blueprint")
 
 
+@app.callback()
+def _before_every_command() -> None:
+    # Runs before any command (never for `--help` or a usage error, which write nothing).
+    _private_files()
+
+
 def main() -> None:
     """Console entry point: map the error tree onto exit codes."""
-    _private_files()
     try:
         code = app(standalone_mode=False)  # returns the code of a typer.Exit instead of raising
     except SandboxError as exc:

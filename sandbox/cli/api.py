@@ -8,7 +8,6 @@ import typer
 
 from sandbox.cli.console import console
 from sandbox.errors import UserInputError
-from sandbox.settings import Settings
 
 __all__ = ["app"]
 
@@ -24,6 +23,7 @@ def serve(
     import uvicorn
 
     from sandbox.api import create_app
+    from sandbox.settings import Settings
 
     uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
 
@@ -44,6 +44,7 @@ def token(
     """
     from sandbox.api.app import tenants_path
     from sandbox.api.tenants import issue_token
+    from sandbox.settings import Settings
 
     settings = Settings()
     city = settings.tenant if city is None else city

@@ -18,11 +18,11 @@ from rich.markup import escape
 
 from sandbox.cli.console import console, errors
 from sandbox.errors import SandboxError, UserInputError
-from sandbox.settings import Settings
 
 if TYPE_CHECKING:
     from sandbox.audit.anchor import KeyChain
     from sandbox.audit.trail import AuditTrail
+    from sandbox.settings import Settings
 
 __all__ = ["app"]
 
@@ -54,6 +54,13 @@ HeldOption = Annotated[
         help="A signed checkpoint you hold (repeatable): the trail must still match it.",
     ),
 ]
+
+
+def _settings() -> Settings:
+    """The sandbox's settings, loaded when a command runs (never for `--help`)."""
+    from sandbox.settings import Settings
+
+    return Settings()
 
 
 def _trail(settings: Settings) -> AuditTrail:
@@ -112,7 +119,7 @@ def audit_verify(
     from sandbox.audit.keyring import local_chain
     from sandbox.audit.trail import verify_trail
 
-    settings = Settings()
+    settings = _settings()
     trail_path = trail or settings.trail_path
     if not trail_path.is_file():
         raise SandboxError(f"{trail_path}: no audit trail yet; run a pilot first (sandbox demo)")
@@ -168,7 +175,7 @@ def audit_checkpoint(
     from sandbox.audit.checkpoint import checkpoints_dir_for, read_checkpoint, write_checkpoint
     from sandbox.audit.keyring import load_keyring
 
-    settings = Settings()
+    settings = _settings()
     trail = _trail(settings)
     path = write_checkpoint(
         trail,
@@ -203,7 +210,7 @@ def audit_export(
     from sandbox.audit.checkpoint import checkpoints_dir_for, read_checkpoint
     from sandbox.audit.keyring import load_keyring
 
-    settings = Settings()
+    settings = _settings()
     path = export_bundle(
         run_id,
         runs_dir=settings.runs_dir,
@@ -276,7 +283,7 @@ def audit_replay(
     from sandbox.runs.replay import replay_run
     from sandbox.runs.services import build_services
 
-    outcome = replay_run(run_id, build_services(Settings()), pilot_dir=pilot)
+    outcome = replay_run(run_id, build_services(_settings()), pilot_dir=pilot)
     for c in outcome.outputs:
         mark = "[green]=[/]" if c.same else "[red]≠[/]"
         console.print(f"{mark} {c.name}: recorded {c.recorded} replayed {c.replayed}")
@@ -306,7 +313,7 @@ def audit_rotate_key() -> None:
     from sandbox.audit.checkpoint import checkpoints_dir_for, write_checkpoint
     from sandbox.audit.keyring import keyring_dir, load_keyring, rotate_key
 
-    settings = Settings()
+    settings = _settings()
     rotation = rotate_key(settings.trail_path, settings.key_path, actor=settings.who)
     from sandbox.audit.trail import AuditTrail
 
@@ -332,7 +339,7 @@ def audit_export_keys(
     from sandbox.audit.keyring import export_public_keys, load_keyring
     from sandbox.audit.signing import Verifier, public_key_path_for
 
-    settings = Settings()
+    settings = _settings()
     keys = load_keyring(settings.key_path)
     if not keys:
         raise UserInputError(f"no public key beside {settings.key_path}: run a pilot first")

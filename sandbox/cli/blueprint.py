@@ -10,7 +10,6 @@ import typer
 from rich.markup import escape
 
 from sandbox.cli.console import console
-from sandbox.settings import Settings
 
 __all__ = ["app", "register"]
 
@@ -120,6 +119,7 @@ def blueprint_check(
     from sandbox.blueprints.checker import CheckStep, check_blueprint
     from sandbox.runs.recovery import settle
     from sandbox.runs.services import build_services
+    from sandbox.settings import Settings
 
     services = None
     if not (skip_generator and skip_run):

@@ -16,10 +16,10 @@ from rich.markup import escape
 
 from sandbox.cli.console import OutOption, TenantOption, console
 from sandbox.errors import UserInputError
-from sandbox.settings import Settings
 
 if TYPE_CHECKING:
     from sandbox.runs.predictions_audit import PredictionsAudit
+    from sandbox.settings import Settings
 
 __all__ = ["register"]
 
@@ -99,6 +99,7 @@ def audit_evaluate(
 ) -> None:
     """Audit a vendor's predictions or answers alone: same report, trail record and MLflow run."""
     from sandbox.runs.services import build_services
+    from sandbox.settings import Settings
     from sandbox.tasks import find_task_name
 
     settings = Settings() if tenant is None else Settings(tenant=tenant)

@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 
 from sandbox.cli.console import PilotArg, console
-from sandbox.settings import Settings
 
 __all__ = ["app"]
 
@@ -103,6 +102,7 @@ def policy_check(pilot: PilotArg) -> None:
     from sandbox.policies.selection import packs_for
     from sandbox.runs.pilot_kinds import kind_of
     from sandbox.runs.services import default_hardening
+    from sandbox.settings import Settings
 
     manifest = load_manifest(pilot)
     packs = packs_for(manifest, pilot)

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from sandbox.cli.console import OutOption, PilotArg, TenantOption, console
-from sandbox.settings import Settings
 
 __all__ = ["register"]
 
@@ -29,6 +28,7 @@ def run(pilot: PilotArg, out: OutOption = None, tenant: TenantOption = None) -> 
 def demo(out: OutOption = None) -> None:
     """Run the reference blueprint end to end, building the runner image first if needed."""
     from sandbox.runtime.docker.image import build_runner_image, image_exists
+    from sandbox.settings import Settings
 
     settings = Settings()
     if not settings.image and not image_exists():
@@ -51,6 +51,7 @@ def _run_and_report(pilot: Path, out: Path | None, tenant: str | None = None) ->
     from sandbox.runs.pilot_run import run_pilot
     from sandbox.runs.recovery import settle
     from sandbox.runs.services import build_services
+    from sandbox.settings import Settings
 
     settings = Settings() if tenant is None else Settings(tenant=tenant)
     services = build_services(settings)
@@ -72,6 +73,7 @@ def _run_and_report(pilot: Path, out: Path | None, tenant: str | None = None) ->
 def doctor() -> None:
     """Check the engine, the runner image, the MLflow store and the signing key; say how to fix."""
     from sandbox.cli.doctor import run_checks
+    from sandbox.settings import Settings
 
     checks = run_checks(Settings())
     for check in checks:

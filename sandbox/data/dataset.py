@@ -7,6 +7,7 @@ may cross into the container is decided in `sandbox.data.wall`.
 from __future__ import annotations
 
 import difflib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -167,7 +168,18 @@ def pilot_inputs(manifest: PilotManifest, manifest_path: Path) -> Inputs:
 
 
 def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
-    """Read the declared sources, check the schema, encode the label; DataError on any flaw."""
+    """Read the declared sources, check the schema, encode the label; DataError on any flaw.
+
+    Each file is hashed on a second thread while it is parsed (hashlib releases the GIL), so
+    the whole-file hash costs no time of its own.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-hash") as hasher:
+        return _load_pilot_data(pilot_dir, manifest, hasher)
+
+
+def _load_pilot_data(
+    pilot_dir: Path, manifest: PilotManifest, hasher: ThreadPoolExecutor
+) -> PilotData:
     manifest_path = pilot_dir / MANIFEST_NAME
     frames: list[pd.DataFrame] = []
     infos: list[SourceInfo] = []
@@ -176,6 +188,7 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     first = ""
     for i, source in enumerate(manifest.data.sources):
         path = _resolve_inside(pilot_dir, source.path, f"data.sources[{i}].path")
+        digest = hasher.submit(file_sha256, path)
         frame = read_table(path, source.table_format, options=source.read_options(i))
         if source.role == "score":
             scored.append((f"data.sources[{i}]", source.path, path, frame))
@@ -196,7 +209,7 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
             SourceInfo(
                 path=source.path,
                 format=source.resolved_format,
-                sha256=file_sha256(path),
+                sha256=digest.result(),
                 rows=len(frame),
                 columns=tuple(frame.columns),
             )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import IO, Any, Literal, get_args
 
 import pandas as pd
 
@@ -30,6 +30,7 @@ __all__ = [
     "ReadOptions",
     "TableFormat",
     "check_table_size",
+    "parse_table",
     "read_table",
     "table_format",
 ]
@@ -104,8 +105,21 @@ def read_table(
         check_parquet_shape(path)
     else:
         check_csv_shape(path, encoding=opts.encoding)
+    return parse_table(path, fmt, options=opts, path=path)
+
+
+def parse_table(
+    source: Path | IO[bytes],
+    fmt: TableFormat,
+    *,
+    options: ReadOptions | None = None,
+    path: Path,
+) -> pd.DataFrame:
+    """Read a file or an in-memory copy of one exactly as `read_table` does, without its size
+    checks (the caller bounds what it reads); messages name `path`."""
+    opts = options or ReadOptions()
     try:
-        frame = pd.read_parquet(path) if fmt == "parquet" else _read_csv(path, opts)
+        frame = pd.read_parquet(source) if fmt == "parquet" else _read_csv(source, opts)
     except UnicodeDecodeError as exc:
         encoding = opts.encoding.upper()
         declare = f", or declare its encoding in {opts.where}.encoding" if opts.where else ""
@@ -125,7 +139,7 @@ def read_table(
     return _apply_types(frame, opts, path)
 
 
-def _read_csv(path: Path, opts: ReadOptions) -> pd.DataFrame:
+def _read_csv(source: Path | IO[bytes], opts: ReadOptions) -> pd.DataFrame:
     # Declared columns are read as text and converted afterwards, so a value that does not
     # fit its type is named in the message instead of silently becoming text or a number.
     typed: dict[Any, type[str]] = (
@@ -134,7 +148,7 @@ def _read_csv(path: Path, opts: ReadOptions) -> pd.DataFrame:
         else {i: str for i, name in enumerate(opts.names) if name in opts.types}
     )
     return pd.read_csv(
-        path,
+        source,
         low_memory=False,
         encoding=opts.encoding,
         header=0 if opts.header else None,

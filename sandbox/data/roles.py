@@ -2,7 +2,7 @@
 
 A source's `role` is `train` (labelled history, the default), `evaluation` (labelled rows held
 out: no split is made) or `score` (current cases without a label). Score rows cross the wall
-in the same `score.csv` as the evaluation rows, with row ids of their own, so the container
+in the same `score.parquet` as the evaluation rows, with row ids of their own, so the container
 cannot tell them apart; the host keeps which is which. Their predictions come back to the city
 in `scored.csv`, named by the declared `data.id` column or by file and data row number; they
 are never evaluated, since they have no label.

@@ -1,13 +1,17 @@
 """What crosses the container wall, written by the host into a run folder.
 
-- ``input/train.csv``: model features + the task-encoded label for the training rows;
-- ``input/score.csv``: ``row_id`` + model features for the evaluation rows and the current
+- ``input/train.parquet``: model features + the task-encoded label for the training rows;
+- ``input/score.parquet``: ``row_id`` + model features for the evaluation rows and the current
   cases of any `score` source, in one file so the model cannot tell them apart: no label, no
   sensitive attribute, no PII (data minimisation by construction);
 - ``input/spec.json``: what the harness should fit, what it writes (the task's outputs), and the
-  declared types of the features, so that a text column such as a ZIP code ``02134`` reaches
-  the model as the text it is, not as the number 2134;
+  declared types of the features;
 - ``pilot/``: the pilot's code files only (never its data), as regular files.
+
+Both tables are Parquet written by pyarrow: no index, no pandas metadata, each column with the
+type the host read it as (a text column such as a ZIP code ``02134`` stays the text it is, a
+declared category is dictionary-encoded with only the values of that file's rows). The bytes
+depend only on the rows and the pyarrow version, so a replay rebuilds them identically.
 
 Everything else (labels, sensitive attributes) stays on the host in `WallCrossing.held_back`.
 Before anything is written, the evaluation rows must be enough to assess
@@ -24,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sandbox.data.adequacy import check_evaluation_rows, label_classes
 from sandbox.data.dataset import PilotData, Split
@@ -34,7 +40,10 @@ from sandbox.errors import ManifestError
 from sandbox.manifest import MANIFEST_NAME, PilotManifest
 from sandbox.tasks import get_task
 
-__all__ = ["WallCrossing", "stage_code", "write_inputs"]
+__all__ = ["SCORE_FILE", "TRAIN_FILE", "WallCrossing", "stage_code", "write_inputs"]
+
+TRAIN_FILE = "train.parquet"
+SCORE_FILE = "score.parquet"
 
 MAX_CODE_BYTES = 20 * 1024 * 1024
 MAX_CODE_FILES = 500
@@ -70,6 +79,30 @@ def _write_private(path: Path, text: str) -> None:
     path.chmod(0o644)  # readable by the container's unprivileged user
 
 
+def _write_table(
+    path: Path,
+    features: pd.DataFrame,
+    *,
+    first: tuple[str, np.ndarray] | None = None,
+    last: tuple[str, np.ndarray] | None = None,
+) -> None:
+    """Write `features` (with a `first` and a `last` column, if given) as one Parquet file."""
+    categorical = [
+        c for c in features.columns if isinstance(features[c].dtype, pd.CategoricalDtype)
+    ]
+    if categorical:  # a file carries only the category values of its own rows
+        features = features.assign(
+            **{str(c): features[c].cat.remove_unused_categories() for c in categorical}
+        )
+    table = pa.Table.from_pandas(features, preserve_index=False)
+    if first is not None:
+        table = table.add_column(0, first[0], pa.array(first[1]))
+    if last is not None:
+        table = table.append_column(last[0], pa.array(last[1]))
+    pq.write_table(table.replace_schema_metadata(None), path)
+    path.chmod(0o644)  # readable by the container's unprivileged user
+
+
 def write_inputs(
     data: PilotData, split: Split, manifest: PilotManifest, input_dir: Path
 ) -> WallCrossing:
@@ -89,18 +122,12 @@ def write_inputs(
     input_dir.mkdir(parents=True, exist_ok=False)
     input_dir.chmod(0o755)
 
-    train_out = train.features.copy()
-    train_out[label] = train.label
-    _write_private(input_dir / "train.csv", train_out.to_csv(index=False, lineterminator="\n"))
-    score_out = pd.concat(
-        [pd.DataFrame({"row_id": evaluation.row_ids}), evaluation.features], axis=1
-    )
+    _write_table(input_dir / TRAIN_FILE, train.features, last=(label, train.label))
+    score_ids, score_features = evaluation.row_ids, evaluation.features
     if data.scoring is not None:
-        cases = pd.concat(
-            [pd.DataFrame({"row_id": data.scoring.row_ids}), data.scoring.features], axis=1
-        )
-        score_out = pd.concat([score_out, cases], ignore_index=True)
-    _write_private(input_dir / "score.csv", score_out.to_csv(index=False, lineterminator="\n"))
+        score_ids = np.concatenate([score_ids, data.scoring.row_ids])
+        score_features = pd.concat([score_features, data.scoring.features], ignore_index=True)
+    _write_table(input_dir / SCORE_FILE, score_features, first=("row_id", score_ids))
     spec = {
         "task": manifest.task.type,
         "outputs": task.harness_outputs(manifest.task),

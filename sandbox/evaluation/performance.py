@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from sandbox.errors import DataError
 from sandbox.evaluation.fairness import confusion_counts
@@ -67,6 +66,8 @@ def binary_performance(y_true: Any, y_pred: Any, *, y_score: Any = None) -> Bina
                 f"y_score must be {n} finite numbers, got shape {score.shape} "
                 "(or non-finite values)"
             )
+        from sklearn.metrics import roc_auc_score  # a second to import: only when scored
+
         metrics["roc_auc"] = float(roc_auc_score(truth.astype(np.intp), score))
     return BinaryPerformance(
         metrics=metrics,

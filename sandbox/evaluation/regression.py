@@ -23,8 +23,6 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.stats import t as student_t
-from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
 from sandbox.errors import DataError
 from sandbox.evaluation.fairness import between_groups, partition
@@ -77,6 +75,8 @@ def t_interval(
     mean: npt.ArrayLike, sd: npt.ArrayLike, n: npt.ArrayLike, confidence: float
 ) -> tuple[FloatArray, FloatArray]:
     """Student t-interval of a mean from its sample sd (ddof=1); NaN where n < 2."""
+    from scipy.stats import t as student_t  # scipy.stats and sklearn load only when used
+
     m = np.asarray(mean, dtype=np.float64)
     s = np.asarray(sd, dtype=np.float64)
     size = np.asarray(n, dtype=np.float64)
@@ -98,6 +98,8 @@ def group_errors(truth: FloatArray, pred: FloatArray) -> dict[str, tuple[float, 
 
     def sd(terms: FloatArray) -> float:
         return float(np.std(terms, ddof=1)) if n >= 2 else float("nan")
+
+    from sklearn.metrics import mean_absolute_error, mean_squared_error
 
     mse = float(mean_squared_error(truth, pred))
     return {
@@ -302,6 +304,8 @@ def evaluate_regression(
     pred = _numbers(y_pred, "y_pred", rows)
     frame = sensitive.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
     performance = {
         "mae": float(mean_absolute_error(truth, pred)),
         "rmse": float(np.sqrt(mean_squared_error(truth, pred))),

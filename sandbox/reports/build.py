@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sandbox.data.wall import WallCrossing
+from sandbox.data.wall import SCORE_FILE, TRAIN_FILE, WallCrossing
 from sandbox.manifest import PilotManifest
 from sandbox.policies.impact import ImpactResult, assess
 from sandbox.reports import model as r
@@ -120,8 +120,8 @@ def build_report(
             seed=manifest.data.split.seed,
             train_rows=crossing.train_rows,
             eval_rows=crossing.eval_rows,
-            train_sha256=crossing.files["train.csv"],
-            score_sha256=crossing.files["score.csv"],
+            train_sha256=crossing.files[TRAIN_FILE],
+            score_sha256=crossing.files[SCORE_FILE],
             fit_rows=fit,
             importance_rows=held,
             **split_fields(record),

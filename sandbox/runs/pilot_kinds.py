@@ -48,7 +48,7 @@ class Tabular:
         return load_pilot_data(pilot_dir, manifest)
 
     def cross(self, data: Any, manifest: PilotManifest, input_dir: Path) -> Any:
-        """train.csv, score.csv and spec.json: the split, the model's columns only."""
+        """train.parquet, score.parquet and spec.json: the split, the model's columns only."""
         return cross_wall(data, manifest, input_dir)
 
     def assess(self, record: RunRecord, output_dir: Path) -> AssessedOutputs:

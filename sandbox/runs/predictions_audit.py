@@ -25,7 +25,6 @@ from sandbox.runs.record import RunRecord, new_run_id
 from sandbox.runs.recorder import AUDIT, RunRecorder
 
 if TYPE_CHECKING:
-    from sandbox.data.adequacy import Inputs
     from sandbox.evaluation.result import Evaluation
     from sandbox.policies.pack import PolicyPack
     from sandbox.policies.verdict import Verdict
@@ -71,33 +70,6 @@ def read_predictions_file(path: Path) -> pd.DataFrame:
     return read_table(path)
 
 
-def _columns(frame: pd.DataFrame, path: Path, wanted: dict[str, str]) -> None:
-    for option, column in wanted.items():
-        if column not in frame.columns:
-            available = ", ".join(map(str, frame.columns[:20]))
-            raise DataError(
-                f"{path}: {option}: column {column!r} not in the file (columns: {available})"
-            )
-
-
-def _inputs(data: Path, label: str, sensitive: Sequence[str], positive: str | None) -> Inputs:
-    """How messages about a predictions file name it, its options and the fixes."""
-    from sandbox.data.adequacy import MIN_EVALUATION_ROWS, Inputs
-
-    return Inputs(
-        source=str(data),
-        label=f"--label {label!r}",
-        sensitive={c: f"--sensitive[{i}]" for i, c in enumerate(sensitive)},
-        more_rows=f"supply a file of at least {MIN_EVALUATION_ROWS} rows",
-        more_of_class="supply rows of both outcomes, or check which value --positive names",
-        one_group="leave it out of --sensitive, or supply rows of several groups",
-        class_names={
-            1: f"the positive outcome{f' {positive!r}' if positive else ' (1/true)'}",
-            0: "the other outcome",
-        },
-    )
-
-
 def _outcomes(
     frame: pd.DataFrame,
     data: Path,
@@ -112,13 +84,17 @@ def _outcomes(
     """The supplied rows as outcomes, checked as a pilot's evaluation rows are checked."""
     from sandbox.data.adequacy import check_evaluation_rows, label_classes
     from sandbox.data.table import group_columns
+    from sandbox.runs.supplied_outcomes import (
+        GROUP_FIX,
+        check_columns,
+        supplied_inputs,
+        wanted_columns,
+    )
     from sandbox.tasks import Outcomes
     from sandbox.tasks.binary import parse_scores
 
-    wanted = {"--label": label, "--prediction": prediction}
-    wanted |= {"--score": score} if score else {}
-    wanted |= {f"--sensitive[{i}]": c for i, c in enumerate(sensitive)}
-    _columns(frame, data, wanted)
+    wanted = wanted_columns(label, prediction, score, sensitive)
+    check_columns([str(c) for c in frame.columns], data, wanted)
     if frame.empty:
         raise DataError(f"{data}: no data rows")
     source = str(data)
@@ -145,13 +121,13 @@ def _outcomes(
         frame,
         list(sensitive),
         source=source,
-        fix="rename that value in the file, or leave those cells empty if it means missing",
+        fix=GROUP_FIX,
     ).reset_index(drop=True)
     check_evaluation_rows(
         y_true,
         groups,
         classes=label_classes(task.sample_cells),
-        inputs=_inputs(data, label, sensitive, positive),
+        inputs=supplied_inputs(data, label, sensitive, positive),
     )
     return Outcomes(labels=y_true, predictions=y_pred, scores=y_score, groups=groups)
 
@@ -196,7 +172,13 @@ def audit_predictions(
         raise UserInputError(f"--sensitive: {sorted(str(c) for c in overlap)} is also an outcome")
     kind = get_task(task)
     config = _task_config(kind, task_options, positive)
-    frame = read_predictions_file(data)
+    from sandbox.runs.supplied_outcomes import read_coded
+
+    coded = read_coded(
+        data, kind, label=label, prediction=prediction, sensitive=sensitive, score=score
+    )
+    frame = None if coded is not None else read_predictions_file(data)
+    rows = coded.rows if coded is not None else len(cast("pd.DataFrame", frame))
     settings = EvaluationSettings(
         min_group_size=min_group_size,
         n_bootstrap=n_bootstrap,
@@ -223,25 +205,47 @@ def audit_predictions(
         },
     )
     with RunRecorder(services, record, kinds=AUDIT) as rec:
-        _submit(rec, frame, positive=positive)
-        outcomes = _outcomes(
-            frame,
-            data,
-            kind,
-            label=label,
-            prediction=prediction,
-            sensitive=sensitive,
-            score=score,
-            positive=positive,
-        )
+        _submit(rec, rows, positive=positive)
+        if coded is not None:
+            from sandbox.runs.supplied_outcomes import coded_outcomes
+
+            outcomes = coded_outcomes(
+                coded,
+                data,
+                kind,
+                label=label,
+                prediction=prediction,
+                sensitive=sensitive,
+                score=score,
+                positive=positive,
+            )
+            columns = coded.columns
+            missing = {
+                c: coded.coded[c].missing_rows() if c in coded.coded else 0
+                for c in _used(record.columns)
+            }
+        else:
+            frame = cast("pd.DataFrame", frame)
+            outcomes = _outcomes(
+                frame,
+                data,
+                kind,
+                label=label,
+                prediction=prediction,
+                sensitive=sensitive,
+                score=score,
+                positive=positive,
+            )
+            columns = tuple(str(c) for c in frame.columns)
+            missing = {c: int(frame[c].isna().sum()) for c in _used(record.columns)}
         return finish_audit(
             rec,
             kind,
             outcomes,
             settings,
             out_dir=out_dir,
-            sources=[_source(data, frame, record.data_files[data.name])],
-            missing={c: int(frame[c].isna().sum()) for c in _used(record.columns)},
+            sources=[_source(data, columns, rows, record.data_files[data.name])],
+            missing=missing,
         )
 
 
@@ -265,7 +269,7 @@ def _task_config(
         raise UserInputError(f"--task {kind.name}: {where}: {message}") from None
 
 
-def _submit(rec: RunRecorder, frame: pd.DataFrame, *, positive: str | None) -> None:
+def _submit(rec: RunRecorder, rows: int, *, positive: str | None) -> None:
     """The audit's first record and its tracked run."""
     from sandbox.tracking.mapping import start_tags
 
@@ -276,7 +280,7 @@ def _submit(rec: RunRecorder, frame: pd.DataFrame, *, positive: str | None) -> N
             "container": None,
             "pilot": r.name,
             "data": dict(r.data_files),
-            "rows": len(frame),
+            "rows": rows,
             "columns": r.columns,
             "positive": positive,
             "policy_packs": {p.id: p.sha256 for p in r.packs},
@@ -285,7 +289,7 @@ def _submit(rec: RunRecorder, frame: pd.DataFrame, *, positive: str | None) -> N
     rec.start_tracking(experiment=r.name, tags=start_tags(r))
 
 
-def _source(data: Path, frame: pd.DataFrame, sha256: str) -> Any:
+def _source(data: Path, columns: Sequence[str], rows: int, sha256: str) -> Any:
     """How the report's datasheet describes one supplied file."""
     from sandbox.reports import model as r
 
@@ -293,8 +297,8 @@ def _source(data: Path, frame: pd.DataFrame, sha256: str) -> Any:
         path=data.name,
         format=data.suffix.lstrip(".").lower(),
         sha256=sha256,
-        rows=len(frame),
-        columns=tuple(str(c) for c in frame.columns),
+        rows=rows,
+        columns=tuple(columns),
     )
 
 

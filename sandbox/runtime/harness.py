@@ -3,8 +3,8 @@
 Standalone on purpose (standard library, numpy, pandas, scikit-learn; never `sandbox`): it is
 copied into the runner image and is part of the image's content-addressed tag.
 
-Reads /input/spec.json, /input/train.csv and /input/score.csv, then runs the spec's kind of
-model (`model.kind`):
+Reads /input/spec.json, /input/train.parquet and /input/score.parquet (`input_tables.py`),
+then runs the spec's kind of model (`model.kind`):
 
 - `factory` (the default): imports the pilot's factory from /pilot, which returns any object
   with `fit` and `predict`; fits it on the training rows less a seeded hold-back (the spec's
@@ -129,7 +129,7 @@ def load_spec(path: Path) -> dict[str, Any]:
 
 @functools.cache
 def loaders(name: str = "model_loaders") -> Any:
-    """A standalone module shipped beside this file: `model_loaders`, `assistant_harness`."""
+    """A standalone module shipped beside this file: `model_loaders`, `input_tables`, ..."""
     path = Path(__file__).with_name(f"{name}.py")
     module_spec = importlib.util.spec_from_file_location(f"sandbox_{name}", path)
     if module_spec is None or module_spec.loader is None:
@@ -188,30 +188,9 @@ def build_estimator(factory: Any, params: dict[str, Any], seed: int) -> Any:
     return estimator
 
 
-def read_csv(path: Path, columns: list[str], types: dict[str, str] | None = None) -> Any:
-    import pandas as pd
-
-    types = types or {}
-    # The host writes a missing value as an empty cell, and nothing else: text such as "NA"
-    # is a value. Declared text columns stay text (ZIP code "02134" is not 2134).
-    text = {c: str for c, kind in types.items() if kind in ("string", "category", "date")}
-    try:
-        frame = pd.read_csv(
-            path, dtype={"row_id": str, **text}, keep_default_na=False, na_values=[""]
-        )
-        for column, kind in types.items():
-            if kind == "category" and column in frame.columns:
-                frame[column] = frame[column].astype("category")
-            elif kind == "date" and column in frame.columns:
-                frame[column] = pd.to_datetime(frame[column], format="ISO8601")
-    except FileNotFoundError as exc:
-        raise bad_input(f"{path}: missing") from exc
-    except Exception as exc:
-        raise bad_input(f"{path}: cannot be read as CSV: {exc}") from exc
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise bad_input(f"{path}: missing columns {missing}")
-    return frame[columns]
+def read_input(path: Path, columns: list[str], types: dict[str, str] | None = None) -> Any:
+    """The `columns` of a Parquet input file, each as the model always saw it (`input_tables`)."""
+    return loaders("input_tables").read_input(path, columns, types or {}, bad_input)
 
 
 def split(
@@ -341,13 +320,13 @@ def explain(estimator: Any, features: Any, labels: Any, spec: dict[str, Any]) ->
 def read_train(spec: dict[str, Any], *, required: bool) -> Any:
     """The training rows; for a trained model file they are optional (importance only)."""
     features, label = spec["features"], spec["label"]
-    path = INPUT / "train.csv"
+    path = INPUT / "train.parquet"
     if not required and not path.is_file():
         return None
-    train = read_csv(path, [*features, label], spec.get("types") or {})
+    train = read_input(path, [*features, label], spec.get("types") or {})
     binary = spec["outputs"]["prediction"] in ("binary", "score")
     if binary and not set(train[label].unique()) <= {0, 1}:
-        raise bad_input(f"/input/train.csv: label {label!r} must be encoded 0/1 by the host")
+        raise bad_input(f"{path}: label {label!r} must be encoded 0/1 by the host")
     return train
 
 
@@ -366,7 +345,7 @@ def run_artifact(spec: dict[str, Any]) -> None:
         trusted=list(model.get("trusted_types", [])),
         allow_pickle=model.get("allow_pickle") is True,
     )
-    score = read_csv(INPUT / "score.csv", ["row_id", *features], spec.get("types") or {})
+    score = read_input(INPUT / "score.parquet", ["row_id", *features], spec.get("types"))
     predictions = predict(estimator, score[features], score["row_id"], spec["outputs"])
     predictions.to_csv(OUTPUT / "predictions.csv", index=False)
     train = read_train(spec, required=False)
@@ -396,7 +375,7 @@ def run() -> None:
         return
     features, label = spec["features"], spec["label"]
     train = read_train(spec, required=True)
-    score = read_csv(INPUT / "score.csv", ["row_id", *features], spec.get("types") or {})
+    score = read_input(INPUT / "score.parquet", ["row_id", *features], spec.get("types"))
     labels = train[label]
     outputs = spec["outputs"]
     estimator = build_estimator(load_factory(spec["entrypoint"]), spec["params"], spec["seed"])

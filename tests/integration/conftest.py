@@ -42,7 +42,7 @@ def write_inputs(
     rows: int = 120,
     seed: int = 42,
 ) -> list[str]:
-    """Write spec.json, train.csv and score.csv as the host would; returns the score row ids."""
+    """Write spec.json, train.parquet and score.parquet as the host would; returns the row ids."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame(
@@ -54,10 +54,10 @@ def write_inputs(
     )
     frame["eligible"] = ((frame["income"] < 30_000) ^ (rng.random(rows) < 0.1)).astype(int)
     train, score = frame.iloc[: rows * 3 // 4], frame.iloc[rows * 3 // 4 :]
-    train.to_csv(folder / "train.csv", index=False)
+    train.to_parquet(folder / "train.parquet", index=False)
     row_ids = [f"r{i:04d}" for i in range(len(score))]
-    score[FEATURES].assign(row_id=row_ids)[["row_id", *FEATURES]].to_csv(
-        folder / "score.csv", index=False
+    score[FEATURES].assign(row_id=row_ids)[["row_id", *FEATURES]].to_parquet(
+        folder / "score.parquet", index=False
     )
     spec = {
         "task": "binary_classification",

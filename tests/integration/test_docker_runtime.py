@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sandbox.errors import OutputRejected, RuntimeUnavailable
@@ -33,8 +34,7 @@ def test_tiny_pilot_runs_through_the_harness(
     make_spec: MakeSpec, docker_runtime: DockerRuntime
 ) -> None:
     spec = make_spec("tiny-logistic", run_id="it-tiny", params={"C": 0.5})
-    score_ids = (spec.input_dir / "score.csv").read_text().splitlines()[1:]
-    expected = [line.split(",")[0] for line in score_ids]
+    expected = pd.read_parquet(spec.input_dir / "score.parquet")["row_id"].tolist()
 
     result = docker_runtime.run(spec)
 

@@ -47,14 +47,13 @@ def build_model(**params):
 """
 
 COMMAND = """\
-import csv
+import pandas as pd
 
-with open("/input/score.csv") as f:
-    rows = list(csv.DictReader(f))
+rows = pd.read_parquet("/input/score.parquet")
 with open("/output/predictions.csv", "w") as out:
     out.write("row_id,prediction\\n")
-    for row in rows:
-        out.write(f"{row['row_id']},{int(float(row['income']) < 3000)}\\n")
+    for row_id, income in zip(rows["row_id"], rows["income"]):
+        out.write(f"{row_id},{int(income < 3000)}\\n")
 """
 
 

@@ -18,6 +18,7 @@ from tests.pilots import manifest_dict, write_pilot
 # A model whose factory first records what the container can see, then behaves.
 SPY_MODEL = """\
 import json, os
+import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 
@@ -26,6 +27,9 @@ def build_model(**params):
     for folder in ("/input", "/pilot"):
         for name in sorted(os.listdir(folder)):
             path = os.path.join(folder, name)
+            if path.endswith(".parquet"):  # every value, as text
+                seen[path] = pd.read_parquet(path).to_csv(index=False)
+                continue
             with open(path, errors="replace") as handle:
                 seen[path] = handle.read()
     with open("/output/seen.json", "w") as out:
@@ -56,13 +60,13 @@ def test_only_features_cross_the_wall(tmp_path: Path, services: RunServices) -> 
     assert outcome.report.runtime.container_state == "succeeded"
     seen = json.loads((outcome.run_dir / "output" / "seen.json").read_text())
     assert set(seen) == {
-        "/input/score.csv",
+        "/input/score.parquet",
         "/input/spec.json",
-        "/input/train.csv",
+        "/input/train.parquet",
         "/pilot/model.py",
     }
-    assert seen["/input/score.csv"].splitlines()[0] == "row_id,income,household_size"
-    assert seen["/input/train.csv"].splitlines()[0] == "income,household_size,eligible"
+    assert seen["/input/score.parquet"].splitlines()[0] == "row_id,income,household_size"
+    assert seen["/input/train.parquet"].splitlines()[0] == "income,household_size,eligible"
     everything = "".join(seen.values())
     for forbidden in ("group", "sex", "full_name", "email", "Resident ", "@example.org"):
         assert forbidden not in everything, forbidden

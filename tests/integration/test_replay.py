@@ -50,11 +50,13 @@ def test_the_blueprint_run_reproduces_bit_for_bit(
 
 @pytest.mark.docker
 def test_a_changed_input_is_refused(services: RunServices, recorded: RunOutcome) -> None:
-    train = recorded.run_dir / "input" / "train.csv"
+    train = recorded.run_dir / "input" / "train.parquet"
     original = train.read_bytes()
     try:
-        train.write_bytes(original.replace(b"\n", b"\n ", 1))
-        with pytest.raises(AuditError, match=r"refusing to replay .*train\.csv.*no longer matches"):
+        train.write_bytes(original + b"\0")
+        with pytest.raises(
+            AuditError, match=r"refusing to replay .*train\.parquet.*no longer matches"
+        ):
             replay_run(recorded.run_id, services)
     finally:
         train.write_bytes(original)

@@ -43,7 +43,7 @@ def services(tmp_path: Path, launches: Launches) -> RunServices:
 
     def handler(spec: ContainerSpec) -> dict[str, bytes]:
         launches.append(spec)
-        score = pd.read_csv(spec.input_dir / "score.csv")
+        score = pd.read_parquet(spec.input_dir / "score.parquet")
         out = pd.DataFrame(
             {"row_id": score["row_id"], "prediction": (score["income"] < 3000).astype(int)}
         )

@@ -43,7 +43,7 @@ Files = dict[str, bytes]
 
 
 def _predictions(spec: ContainerSpec) -> pd.DataFrame:
-    score = pd.read_csv(spec.input_dir / "score.csv")
+    score = pd.read_parquet(spec.input_dir / "score.parquet")
     return pd.DataFrame(
         {"row_id": score["row_id"], "prediction": (score["income"] < 3000).astype(int)}
     )

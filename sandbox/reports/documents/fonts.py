@@ -31,11 +31,23 @@ _FILES = {
 }
 
 
+@cache
+def _font_folder() -> Path:
+    """matplotlib's font folder, found without importing matplotlib (half a second).
+
+    The same folder ``matplotlib.get_data_path()`` names: ``mpl-data`` beside its package.
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec("matplotlib")
+    if spec is None or spec.origin is None:  # pragma: no cover - matplotlib is a dependency
+        raise ModuleNotFoundError("matplotlib ships the PDF's fonts; install it")
+    return Path(spec.origin).with_name("mpl-data") / "fonts" / "ttf"
+
+
 def font_files() -> dict[tuple[str, str], Path]:
     """The TrueType file of each (family, style) the PDF uses."""
-    import matplotlib
-
-    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    folder = _font_folder()
     return {key: folder / name for key, name in _FILES.items()}
 
 

@@ -11,9 +11,9 @@ The recipe, in order:
    and never imports them;
 3. a city's own wheels, if `SANDBOX_EXTRA_WHEELS` names a folder of `.whl` files, installed
    from that folder alone (no index, no dependencies resolved: the folder must hold them all);
-4. the harness, its model loaders and the assistant harness copied to `/opt/sandbox/`,
-   everything byte-compiled (the root file system is read-only at run time), setuid/setgid
-   bits stripped;
+4. the harness, its model loaders, its input reader and the assistant harness copied to
+   `/opt/sandbox/`, everything byte-compiled (the root file system is read-only at run time),
+   setuid/setgid bits stripped;
 5. the tree imported with `docker import` under a content-addressed tag: a rebuild is skipped
    when the tag exists, and any change to the recipe, the pins, the extra wheels' bytes or the
    harness makes a new tag.
@@ -63,7 +63,8 @@ WHEEL_ROOTS = (
 HARNESS_PATH = Path(__file__).parents[1] / "harness.py"
 #: Standalone modules the harness loads from beside itself in the image.
 HARNESS_MODULES = tuple(
-    Path(__file__).parents[1] / name for name in ("model_loaders.py", "assistant_harness.py")
+    Path(__file__).parents[1] / name
+    for name in ("model_loaders.py", "input_tables.py", "assistant_harness.py")
 )
 EXTRA_WHEELS_VARIABLE = "SANDBOX_EXTRA_WHEELS"
 

@@ -51,7 +51,7 @@ def _records(tmp_path: Path) -> list[TrailRecord]:
             payload={
                 "image": "runner:1",
                 "image_digest": SHA,
-                "inputs": {"score.csv": SHA},
+                "inputs": {"score.parquet": SHA},
                 "data": {"data/x.csv": SHA},
             },
         ),
@@ -71,7 +71,7 @@ def test_statement_names_data_image_and_outputs(tmp_path) -> None:  # type: igno
     names = [s["name"] for s in statement["subject"]]
     assert names == [
         "data/data/x.csv",
-        "input/score.csv",
+        "input/score.parquet",
         "image/runner:1",
         "output/predictions.csv",
     ]

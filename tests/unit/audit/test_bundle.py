@@ -95,7 +95,7 @@ def test_a_bundle_verifies_in_a_clean_folder(
     } <= names
     assert not any(n.startswith("input/") for n in names)  # residents' rows never leave
     hashes = json.loads(_members(moved)[f"{run.run_id}/hashes.json"])
-    assert hashes["image_digest"].startswith("sha256:") and "train.csv" in hashes["inputs"]
+    assert hashes["image_digest"].startswith("sha256:") and "train.parquet" in hashes["inputs"]
 
 
 def test_flipping_any_byte_of_any_member_is_caught(

@@ -37,12 +37,15 @@ def test_nothing_sensitive_crosses_the_wall(tmp_path: Path) -> None:
     pilot, manifest, data = _prepared(tmp_path)
     split = split_rows(data.table.label, evaluation_fraction=0.3, seed=7, stratify=True)
     crossing = write_inputs(data, split, manifest, tmp_path / "run" / "input")
-    train = pd.read_csv(crossing.input_dir / "train.csv")
-    score = pd.read_csv(crossing.input_dir / "score.csv")
+    train = pd.read_parquet(crossing.input_dir / "train.parquet")
+    score = pd.read_parquet(crossing.input_dir / "score.parquet")
     assert list(train.columns) == ["income", "household_size", "eligible"]
     assert list(score.columns) == ["row_id", "income", "household_size"]
     source = make_frame()
-    everything = " ".join(p.read_text() for p in crossing.input_dir.iterdir())
+    everything = " ".join(
+        pd.read_parquet(p).to_csv() if p.suffix == ".parquet" else p.read_text()
+        for p in crossing.input_dir.iterdir()
+    )
     for forbidden in ["group", "sex", "full_name", "email", "Resident 1", "@example.org", "female"]:
         assert forbidden not in everything
     assert set(score["row_id"]).isdisjoint(set(range(len(source))) - set(split.evaluation))

@@ -135,7 +135,9 @@ def test_a_string_column_crosses_the_wall_as_text(tmp_path: Path, monkeypatch: A
     spec = json.loads((crossing.input_dir / "spec.json").read_text())
     assert spec["types"] == {"zip": "string"}
     monkeypatch.setattr(harness, "INPUT", crossing.input_dir)
-    score = harness.read_csv(crossing.input_dir / "score.csv", ["row_id", "zip"], spec["types"])
+    score = harness.read_input(
+        crossing.input_dir / "score.parquet", ["row_id", "zip"], spec["types"]
+    )
     assert score["zip"].str.startswith("0").all()  # the model sees "02134", not 2134
 
 

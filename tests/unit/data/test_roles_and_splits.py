@@ -31,8 +31,8 @@ def _cross(pilot: Path, tmp_path: Path) -> Any:
 def test_score_rows_cross_with_evaluation_rows_and_are_held_apart(tmp_path: Path) -> None:
     pilot = train_and_score(tmp_path / "pilot")
     crossing = _cross(pilot, tmp_path)
-    score = pd.read_csv(crossing.input_dir / "score.csv")
-    train = pd.read_csv(crossing.input_dir / "train.csv")
+    score = pd.read_parquet(crossing.input_dir / "score.parquet")
+    train = pd.read_parquet(crossing.input_dir / "train.parquet")
     assert list(score.columns) == ["row_id", "income", "household_size"]
     assert len(train) + crossing.eval_rows == 400  # the history alone is split
     assert crossing.scored_rows == 50 and len(score) == crossing.eval_rows + 50
@@ -40,7 +40,10 @@ def test_score_rows_cross_with_evaluation_rows_and_are_held_apart(tmp_path: Path
     # the held-back labels cover the evaluation rows only, never a scored case
     assert set(crossing.held_back.row_ids).isdisjoint(crossing.scoring.row_ids)
     assert crossing.split.method == "stratified"
-    everything = " ".join(p.read_text() for p in crossing.input_dir.iterdir())
+    everything = " ".join(
+        pd.read_parquet(p).to_csv() if p.suffix == ".parquet" else p.read_text()
+        for p in crossing.input_dir.iterdir()
+    )
     for forbidden in ("C-1000", "Resident", "female", "eligible,"):
         assert forbidden not in everything.replace('"eligible"', "")
 
@@ -73,8 +76,8 @@ def test_time_split_trains_only_on_rows_before_the_cutoff(tmp_path: Path) -> Non
     frame["applied_n"] = frame.index  # a feature that reveals which source row crossed
     frame.to_csv(pilot / "data.csv", index=False)
     crossing = _cross(pilot, tmp_path)
-    train = pd.read_csv(crossing.input_dir / "train.csv")
-    score = pd.read_csv(crossing.input_dir / "score.csv")
+    train = pd.read_parquet(crossing.input_dir / "train.parquet")
+    score = pd.read_parquet(crossing.input_dir / "score.parquet")
     dates = pd.to_datetime(frame["applied"])
     assert (dates[train["applied_n"]] < "2023-10-01").all()
     assert (dates[score["applied_n"]] >= "2023-10-01").all()

@@ -22,7 +22,7 @@ from tests.pilots import manifest_dict, write_pilot
 
 def income_rule(spec: ContainerSpec) -> dict[str, bytes]:
     """A stand-in model: reads what crossed the wall and predicts from income alone."""
-    score = pd.read_csv(spec.input_dir / "score.csv")
+    score = pd.read_parquet(spec.input_dir / "score.parquet")
     prob = 1 / (1 + ((score["income"] - 3000) / 400).map(lambda z: 2.718281828**z))
     out = pd.DataFrame(
         {"row_id": score["row_id"], "prediction": (prob > 0.5).astype(int), "score": prob}

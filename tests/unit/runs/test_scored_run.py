@@ -24,10 +24,10 @@ SEEN: dict[str, pd.DataFrame] = {}
 
 
 def by_income(spec: ContainerSpec) -> dict[str, bytes]:
-    """A stand-in model: predicts from income alone, for every row of score.csv."""
-    score = pd.read_csv(spec.input_dir / "score.csv")
+    """A stand-in model: predicts from income alone, for every row of score.parquet."""
+    score = pd.read_parquet(spec.input_dir / "score.parquet")
     SEEN["score"] = score
-    SEEN["train"] = pd.read_csv(spec.input_dir / "train.csv")
+    SEEN["train"] = pd.read_parquet(spec.input_dir / "train.parquet")
     prob = (1 / (1 + ((score["income"] - 3000) / 400).map(lambda z: 2.718281828**z))).round(6)
     out = pd.DataFrame(
         {"row_id": score["row_id"], "prediction": (prob > 0.5).astype(int), "score": prob}

@@ -24,9 +24,9 @@ def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"x1": rng.normal(size=80), "x2": rng.normal(size=80)})
     frame["y"] = (frame["x1"] > 0).astype(int)
-    frame.iloc[:60].to_csv(tmp_path / "input" / "train.csv", index=False)
-    frame.iloc[60:, :2].assign(row_id=[f"id{i}" for i in range(20)]).to_csv(
-        tmp_path / "input" / "score.csv", index=False
+    frame.iloc[:60].to_parquet(tmp_path / "input" / "train.parquet", index=False)
+    frame.iloc[60:, :2].assign(row_id=[f"id{i}" for i in range(20)]).to_parquet(
+        tmp_path / "input" / "score.parquet", index=False
     )
     _spec(tmp_path)
     return tmp_path

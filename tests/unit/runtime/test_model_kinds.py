@@ -64,9 +64,9 @@ def pilot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"x1": rng.normal(size=100), "x2": rng.normal(size=100)})
     frame["y"] = (frame["x1"] + 0.3 * rng.normal(size=100) > 0).astype(int)
-    frame.iloc[:70].to_csv(tmp_path / "input" / "train.csv", index=False)
-    frame.iloc[70:, :2].assign(row_id=[f"id{i}" for i in range(30)]).to_csv(
-        tmp_path / "input" / "score.csv", index=False
+    frame.iloc[:70].to_parquet(tmp_path / "input" / "train.parquet", index=False)
+    frame.iloc[70:, :2].assign(row_id=[f"id{i}" for i in range(30)]).to_parquet(
+        tmp_path / "input" / "score.parquet", index=False
     )
     (tmp_path / "pilot" / "model.py").write_text(PLAIN_MODEL)
     return tmp_path
@@ -94,7 +94,7 @@ def _outputs(folder: Path) -> tuple[pd.DataFrame, dict[str, object]]:
 
 
 def _fitted_logistic(folder: Path) -> LogisticRegression:
-    train = pd.read_csv(folder / "input" / "train.csv")
+    train = pd.read_parquet(folder / "input" / "train.parquet")
     return LogisticRegression().fit(train[["x1", "x2"]].to_numpy(np.float32), train["y"])
 
 
@@ -113,7 +113,7 @@ def test_a_decision_function_gives_a_monotone_score(pilot: Path) -> None:
     _spec(pilot, entrypoint="model.py:build_margin")
     assert harness.main() == 0
     predictions, _ = _outputs(pilot)
-    score = pd.read_csv(pilot / "input" / "score.csv")["x1"]
+    score = pd.read_parquet(pilot / "input" / "score.parquet")["x1"]
     assert predictions["score"].between(0, 1).all()
     assert (np.argsort(predictions["score"].to_numpy()) == np.argsort(score.to_numpy())).all()
 
@@ -147,7 +147,7 @@ def test_an_onnx_file_is_evaluated_without_fitting(pilot: Path) -> None:
     _spec(pilot, {"kind": "artifact", "artifact": "vendor.onnx", "format": "onnx"})
     assert harness.main() == 0
     predictions, explanations = _outputs(pilot)
-    score = pd.read_csv(pilot / "input" / "score.csv")[["x1", "x2"]].to_numpy(np.float32)
+    score = pd.read_parquet(pilot / "input" / "score.parquet")[["x1", "x2"]].to_numpy(np.float32)
     assert predictions["prediction"].tolist() == fitted.predict(score).tolist()
     assert np.allclose(predictions["score"], fitted.predict_proba(score)[:, 1], atol=1e-5)
     assert explanations["rows"] == 50 and len(explanations["features"]) == 2
@@ -164,7 +164,7 @@ def test_a_skops_file_with_an_untrusted_type_is_refused_unless_listed(pilot: Pat
     _spec(pilot, model)
     assert harness.main() == 0  # a plain LogisticRegression: trusted by default
 
-    train = pd.read_csv(pilot / "input" / "train.csv")
+    train = pd.read_parquet(pilot / "input" / "train.parquet")
     piped = make_pipeline(Negate(), LogisticRegression())
     skops.io.dump(piped.fit(train[["x1", "x2"]], train["y"]), path)
     untrusted = skops.io.get_untrusted_types(file=path)
@@ -188,12 +188,12 @@ def test_a_joblib_pickle_loads_only_when_the_spec_allows_it(pilot: Path) -> None
 def test_a_command_writes_the_outputs_itself(pilot: Path) -> None:
     out = pilot / "output"
     (pilot / "pilot" / "score.py").write_text(
-        "import csv, sys\n"
-        f"rows = list(csv.DictReader(open({str(pilot / 'input' / 'score.csv')!r})))\n"
+        "import pandas as pd\n"
+        f"rows = pd.read_parquet({str(pilot / 'input' / 'score.parquet')!r})\n"
         f"with open({str(out / 'predictions.csv')!r}, 'w') as f:\n"
         "    f.write('row_id,prediction\\n')\n"
-        "    for r in rows:\n"
-        "        f.write(f\"{r['row_id']},{int(float(r['x1']) > 0)}\\n\")\n"
+        "    for row_id, x1 in zip(rows['row_id'], rows['x1']):\n"
+        '        f.write(f"{row_id},{int(x1 > 0)}\\n")\n'
     )
     _spec(pilot, {"kind": "command", "command": [sys.executable, "score.py"]})
     assert harness.main() == 0

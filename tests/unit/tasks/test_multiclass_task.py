@@ -49,9 +49,9 @@ def route_by_keywords(spec: ContainerSpec) -> dict[str, bytes]:
         "score": None,
         "scoring": "balanced_accuracy",
     }
-    train = pd.read_csv(spec.input_dir / "train.csv")
+    train = pd.read_parquet(spec.input_dir / "train.parquet")
     assert set(train["department"]) == set(DEPARTMENTS)  # class values as written
-    score = pd.read_csv(spec.input_dir / "score.csv")
+    score = pd.read_parquet(spec.input_dir / "score.parquet")
     assert set(score.columns) == {"row_id", "request_hour", *KEYWORDS}
     best = score[list(KEYWORDS)].to_numpy().argmax(axis=1)
     out = pd.DataFrame({"row_id": score["row_id"], "prediction": np.array(DEPARTMENTS)[best]})
@@ -137,7 +137,7 @@ def test_class_values_from_the_pilot_are_escaped_in_every_report(tmp_path: Path)
     pilot = write_routing_pilot(tmp_path / "pilot", frame=frame)
 
     def predict(spec: ContainerSpec) -> dict[str, bytes]:
-        score = pd.read_csv(spec.input_dir / "score.csv")
+        score = pd.read_parquet(spec.input_dir / "score.parquet")
         best = score[list(KEYWORDS)].to_numpy().argmax(axis=1)
         labels = np.array([hostile[d] for d in DEPARTMENTS])[best]
         out = pd.DataFrame({"row_id": score["row_id"], "prediction": labels})

@@ -141,7 +141,7 @@ def _scorer(good: bool):  # type: ignore[no-untyped-def]
     def predict(spec: ContainerSpec) -> dict[str, bytes]:
         written = json.loads((spec.input_dir / "spec.json").read_text())
         assert written["outputs"]["prediction"] == "score"
-        score = pd.read_csv(spec.input_dir / "score.csv")
+        score = pd.read_parquet(spec.input_dir / "score.parquet")
         rng = np.random.default_rng(11)
         values = (
             score["household_size"] + rng.random(len(score)) if good else rng.random(len(score))

@@ -177,7 +177,7 @@ def predict_visits(spec: ContainerSpec) -> dict[str, bytes]:
     """A stand-in model: reads what crossed the wall and predicts visits from household size."""
     written = json.loads((spec.input_dir / "spec.json").read_text())
     assert written["outputs"]["prediction"] == "number"  # the harness learns it from the spec
-    score = pd.read_csv(spec.input_dir / "score.csv")
+    score = pd.read_parquet(spec.input_dir / "score.parquet")
     assert set(score.columns) == {"row_id", "income", "household_size"}
     out = pd.DataFrame({"row_id": score["row_id"], "prediction": score["household_size"] - 1})
     return {"predictions.csv": out.to_csv(index=False).encode()}

@@ -26,8 +26,8 @@ def build_model():
         "/usr/bin/python3",
         "/opt/sandbox/harness.py",
         "/evil",
-        "/input/train.csv",
-        "/input/score.csv",
+        "/input/train.parquet",
+        "/input/score.parquet",
         "/input/spec.json",
         "/input/new.csv",
         "/pilot/model.py",
@@ -40,8 +40,8 @@ def build_model():
     ]
     probe = {path: write(path) for path in targets}
     for name, action in {
-        "chmod /input": lambda: os.chmod("/input/train.csv", 0o777),
-        "rename /input": lambda: os.rename("/input/train.csv", "/input/x.csv"),
+        "chmod /input": lambda: os.chmod("/input/train.parquet", 0o777),
+        "rename /input": lambda: os.rename("/input/train.parquet", "/input/x.csv"),
         "unlink /pilot": lambda: os.unlink("/pilot/model.py"),
         "mkdir /": lambda: os.mkdir("/evil-dir"),
         "symlink /etc": lambda: os.symlink("/output", "/etc/evil"),

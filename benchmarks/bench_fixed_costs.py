@@ -1,0 +1,160 @@
+"""Fixed costs: what a user waits for before any data is large, timed as whole processes.
+
+- `sandbox --help`: starting the command line (goal: 0.15 s or less);
+- a predictions-only audit of 1,000 rows, `sandbox audit evaluate ... --sensitive sex,race`,
+  with its reports, PDF, MLflow run and trail record (goal: 1 s or less);
+- the governed run of the reference blueprint minus the same model fitted bare on the host,
+  from `bench_overhead.py` (goal: half of the 4.6 s it cost when the goal was set; needs Docker).
+
+Each command runs as a new process, as a user starts it, against a temporary sandbox home; the
+first audit (which creates the MLflow store) is a warm-up and not counted. It also lists the
+heavy libraries `sandbox --help` loads (there should be none).
+
+    python benchmarks/bench_fixed_costs.py                 # 7 repetitions, governed run too
+    python benchmarks/bench_fixed_costs.py --repeat 3 --no-governed
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+HELP_GOAL_S = 0.15
+AUDIT_GOAL_S = 1.0
+GOVERNED_BEFORE_S = 4.6  # the governed run's fixed cost when the goal was set
+HEAVY = ("pandas", "numpy", "scipy", "sklearn", "mlflow", "docker", "fastapi", "pydantic")
+
+
+def _sandbox() -> list[str]:
+    """The installed `sandbox` command beside this interpreter, else `python -m sandbox`."""
+    script = Path(sys.executable).with_name("sandbox")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "sandbox"]
+
+
+def write_predictions(path: Path, rows: int = 1000, seed: int = 7) -> Path:
+    """A predictions file: sex, race, true label y, prediction p (80 % right)."""
+    rng = random.Random(seed)
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["sex", "race", "y", "p"])
+        for _ in range(rows):
+            y = int(rng.random() < 0.4)
+            p = y if rng.random() < 0.8 else 1 - y
+            sex = rng.choice(["F", "M"])
+            race = rng.choices(["A", "B", "C", "D"], weights=[5, 2, 2, 1])[0]
+            out.writerow([sex, race, y, p])
+    return path
+
+
+def _timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
+    """Seconds one process takes; raises if it fails (3, a fail verdict, is a result)."""
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 3):
+        raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr[-2000:]!r}")
+    return elapsed
+
+
+def help_imports(env: dict[str, str]) -> list[str]:
+    """The heavy top-level packages `sandbox --help` imports (none, when it is lazy)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "sandbox", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    loaded = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines()}
+    return sorted(loaded.intersection(HEAVY))
+
+
+@dataclass(frozen=True)
+class FixedCosts:
+    """Medians and minimums in seconds; the governed run's fixed cost when it was measured."""
+
+    help_s: float
+    help_min_s: float
+    audit_s: float
+    audit_min_s: float
+    help_heavy_imports: list[str]
+    governed_fixed_s: float | None = None
+
+
+def run(repeat: int = 7, governed: bool = True) -> FixedCosts:
+    """Time each whole process `repeat` times (interleaved); medians and minimums in seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        data = write_predictions(folder / "p1k.csv")
+        env = {**os.environ, "SANDBOX_HOME": str(folder / "home"), "COLUMNS": "100"}
+        help_cmd = [*_sandbox(), "--help"]
+        audit_cmd = [
+            *_sandbox(),
+            *("audit", "evaluate", "--data", str(data), "--label", "y", "--prediction", "p"),
+            *("--sensitive", "sex,race"),
+        ]
+        _timed(audit_cmd, env, folder)  # warm-up: creates the MLflow store, fills the cache
+        _timed(help_cmd, env, folder)
+        helps, audits = [], []
+        for _ in range(repeat):
+            helps.append(_timed(help_cmd, env, folder))
+            audits.append(_timed(audit_cmd, env, folder))
+        heavy = help_imports(env)
+        shutil.rmtree(folder / "home", ignore_errors=True)
+    fixed = None
+    if governed:
+        import bench_overhead
+
+        overhead = bench_overhead.run()
+        fixed = float(str(overhead["governed_s"])) - float(str(overhead["bare_s"]))
+    return FixedCosts(
+        help_s=statistics.median(helps),
+        help_min_s=min(helps),
+        audit_s=statistics.median(audits),
+        audit_min_s=min(audits),
+        help_heavy_imports=heavy,
+        governed_fixed_s=fixed,
+    )
+
+
+def _line(name: str, seconds: float, goal: float) -> str:
+    mark = "met" if seconds <= goal else "not met"
+    return (
+        f"{name:<34} {seconds:7.3f} s  goal <= {goal:.2f} s  ({seconds / goal:4.2f}x goal, {mark})"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7, help="repetitions of each process")
+    parser.add_argument(
+        "--no-governed", action="store_true", help="skip the governed run (needs Docker)"
+    )
+    args = parser.parse_args(argv)
+    result = run(repeat=args.repeat, governed=not args.no_governed)
+    print(_line("sandbox --help (median)", result.help_s, HELP_GOAL_S))
+    print(f"{'  fastest':<34} {result.help_min_s:7.3f} s")
+    print(f"{'  heavy libraries it loads':<34} {', '.join(result.help_heavy_imports) or 'none'}")
+    print(_line("audit of 1,000 rows (median)", result.audit_s, AUDIT_GOAL_S))
+    print(f"{'  fastest':<34} {result.audit_min_s:7.3f} s")
+    if result.governed_fixed_s is not None:
+        fixed = result.governed_fixed_s
+        print(_line("governed run minus bare", fixed, GOVERNED_BEFORE_S / 2))
+        print(f"{'  vs 4.6 s when the goal was set':<34} {GOVERNED_BEFORE_S / fixed:7.2f}x less")
+
+
+if __name__ == "__main__":
+    main()

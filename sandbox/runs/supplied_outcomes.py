@@ -1,0 +1,161 @@
+"""The outcomes of a predictions file, from whole frames or from integer-coded columns.
+
+A predictions-only audit of a binary classifier reads its columns with
+:func:`sandbox.data.supplied.read_supplied` when it can: labels and predictions are encoded
+once per distinct value (by the task's own `encode_supplied`) and spread to the rows by their
+codes; sensitive attributes become categorical columns whose texts are `group_columns`' own.
+No object column of millions of rows is built, and the outcomes, and every message about
+them, are the same as when the file is read whole (`read_table`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sandbox.errors import DataError
+
+if TYPE_CHECKING:
+    from sandbox.data.adequacy import Inputs
+    from sandbox.data.supplied import CodedColumn, SuppliedColumns
+    from sandbox.tasks import Outcomes, Task
+
+__all__ = [
+    "GROUP_FIX",
+    "check_columns",
+    "coded_outcomes",
+    "read_coded",
+    "supplied_inputs",
+    "wanted_columns",
+]
+
+#: How to avoid a sensitive value that reads as the missing group.
+GROUP_FIX = "rename that value in the file, or leave those cells empty if it means missing"
+
+
+def check_columns(columns: Sequence[str], path: Path, wanted: dict[str, str]) -> None:
+    """DataError naming the option whose column the file lacks."""
+    for option, column in wanted.items():
+        if column not in columns:
+            available = ", ".join(map(str, list(columns)[:20]))
+            raise DataError(
+                f"{path}: {option}: column {column!r} not in the file (columns: {available})"
+            )
+
+
+def supplied_inputs(
+    data: Path, label: str, sensitive: Sequence[str], positive: str | None
+) -> Inputs:
+    """How messages about a predictions file name it, its options and the fixes."""
+    from sandbox.data.adequacy import MIN_EVALUATION_ROWS, Inputs
+
+    return Inputs(
+        source=str(data),
+        label=f"--label {label!r}",
+        sensitive={c: f"--sensitive[{i}]" for i, c in enumerate(sensitive)},
+        more_rows=f"supply a file of at least {MIN_EVALUATION_ROWS} rows",
+        more_of_class="supply rows of both outcomes, or check which value --positive names",
+        one_group="leave it out of --sensitive, or supply rows of several groups",
+        class_names={
+            1: f"the positive outcome{f' {positive!r}' if positive else ' (1/true)'}",
+            0: "the other outcome",
+        },
+    )
+
+
+def wanted_columns(
+    label: str, prediction: str, score: str | None, sensitive: Sequence[str]
+) -> dict[str, str]:
+    """Each option that names a column, with the column it names."""
+    wanted = {"--label": label, "--prediction": prediction}
+    wanted |= {"--score": score} if score else {}
+    return wanted | {f"--sensitive[{i}]": c for i, c in enumerate(sensitive)}
+
+
+def read_coded(
+    data: Path,
+    task: Task,
+    *,
+    label: str,
+    prediction: str,
+    sensitive: Sequence[str],
+    score: str | None,
+) -> SuppliedColumns | None:
+    """The used columns of a binary task's file as codes; None to read it whole instead."""
+    from sandbox.data.supplied import read_supplied
+    from sandbox.tasks.binary import BinaryClassification
+
+    if not isinstance(task, BinaryClassification):
+        return None
+    coded = list(dict.fromkeys([label, prediction, *sensitive]))
+    return read_supplied(data, coded=coded, scores=[score] if score else [])
+
+
+def coded_outcomes(
+    supplied: SuppliedColumns,
+    data: Path,
+    task: Task,
+    *,
+    label: str,
+    prediction: str,
+    sensitive: Sequence[str],
+    score: str | None,
+    positive: str | None,
+) -> Outcomes:
+    """The coded rows as outcomes, checked as a pilot's evaluation rows are checked."""
+    from sandbox.data.adequacy import check_evaluation_rows, label_classes
+    from sandbox.tasks import Outcomes
+
+    check_columns(supplied.columns, data, wanted_columns(label, prediction, score, sensitive))
+    source = str(data)
+    y_true = _encoded(task, supplied.coded[label], label, source, positive)
+    y_pred = _encoded(task, supplied.coded[prediction], prediction, source, positive)
+    groups = pd.DataFrame(
+        {c: _groups(supplied.coded[c], c, source) for c in sensitive},
+        index=pd.RangeIndex(supplied.rows),
+    )
+    check_evaluation_rows(
+        y_true,
+        groups,
+        classes=label_classes(task.sample_cells),
+        inputs=supplied_inputs(data, label, sensitive, positive),
+    )
+    y_score = supplied.scores[score] if score else None
+    return Outcomes(labels=y_true, predictions=y_pred, scores=y_score, groups=groups)
+
+
+def _encoded(
+    task: Task, column: CodedColumn, name: str, source: str, positive: str | None
+) -> np.ndarray:
+    """`encode_supplied` of each distinct value, spread to the rows by their codes."""
+    missing = column.missing
+    if missing.any():
+        # the rows up to the first missing one: the task's message names that data row
+        first = int(np.argmax(missing[column.codes]))
+        head = column.values.iloc[column.codes[: first + 1]].reset_index(drop=True)
+        task.encode_supplied(head, column=name, source=source, positive=positive)
+    each = task.encode_supplied(column.values, column=name, source=source, positive=positive)
+    encoded: np.ndarray = np.asarray(each)[column.codes]
+    return encoded
+
+
+def _groups(column: CodedColumn, name: str, source: str) -> Any:
+    """The group of each row as a categorical column of `group_columns`' texts."""
+    from sandbox.data.table import MISSING_GROUP, group_columns
+
+    frame = pd.DataFrame({name: column.values})
+    texts = frame[name].astype("string").str.strip()
+    held = (texts == MISSING_GROUP).fillna(False).to_numpy(dtype=bool)
+    if held.any():
+        # only the rows holding it: the message counts them as the whole column would
+        rows = column.values[held].repeat(np.bincount(column.codes, minlength=len(held))[held])
+        group_columns(pd.DataFrame({name: rows}), [name], source=source, fix=GROUP_FIX)
+    each = group_columns(frame, [name], source=source, fix=GROUP_FIX)[name].to_numpy(dtype=object)
+    categories = sorted(set(each.tolist()))
+    position = {text: i for i, text in enumerate(categories)}
+    code_of = np.array([position[text] for text in each], dtype=np.int32)
+    return pd.Categorical.from_codes(code_of[column.codes], categories=categories)

@@ -1,0 +1,87 @@
+"""Reading the wall's Parquet files inside the runner container: /input/train.parquet, score.
+
+Standalone like the harness (standard library, pandas and pyarrow of the runner image; never
+`sandbox`): it is copied beside the harness into the image and is part of the image's
+content-addressed tag.
+
+The host writes each column with the type it read it as (`sandbox.data.wall`), so a declared
+text column such as a ZIP code ``02134`` arrives as the text it is. A model then sees the
+columns it always saw:
+
+- an integer column with missing values becomes float64 (NaN for missing), one without is
+  int64 whatever its width in the file (a binary label is written as int8): the pandas
+  metadata is ignored, so no nullable `Int64` reaches a model; a float column is float64;
+- a column declared `category` is a pandas categorical of the values in that file;
+- a column declared `date` is a datetime;
+- a column with no value at all is text if declared text, else float64 of NaN;
+- other text columns are pandas text (missing values NaN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+TEXT_TYPES = ("string", "category", "date")
+
+
+def read_input(
+    path: Path, columns: list[str], types: dict[str, str], error: Callable[[str], Exception]
+) -> Any:
+    """The `columns` of one input file as a pandas frame, in that order.
+
+    `types` are the features' declared types (spec.json); `error` makes the exception to raise
+    for a missing or unreadable file (the harness's exit code 2).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except FileNotFoundError as exc:
+        raise error(f"{path}: missing") from exc
+    except Exception as exc:
+        raise error(f"{path}: cannot be read as Parquet: {exc}") from exc
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise error(f"{path}: missing columns {missing}")
+    try:
+        table = pq.read_table(path, columns=columns)
+        for index, field in enumerate(table.schema):
+            kind = _widened(pa, field.type, types.get(field.name))
+            if kind is not None:
+                table = table.set_column(index, field.name, table.column(index).cast(kind))
+        frame = table.to_pandas(ignore_metadata=True)
+        return _declared(frame, types)
+    except Exception as exc:
+        raise error(f"{path}: cannot be read as Parquet: {exc}") from exc
+
+
+def _widened(pa: Any, kind: Any, declared: str | None) -> Any:
+    """The type a column is read as when it is not the one pandas would infer from text."""
+    if pa.types.is_null(kind):  # a column with no value at all
+        return pa.string() if declared in TEXT_TYPES else pa.float64()
+    if pa.types.is_integer(kind) and kind not in (pa.int64(), pa.uint64()):
+        return pa.int64()
+    if pa.types.is_floating(kind) and kind != pa.float64():
+        return pa.float64()
+    return None
+
+
+def _declared(frame: Any, types: dict[str, str]) -> Any:
+    """Declared categories as categoricals of the file's own values; declared dates as dates."""
+    import pandas as pd
+
+    for column, kind in types.items():
+        if column not in frame.columns:
+            continue
+        values = frame[column]
+        if kind == "category":
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                frame[column] = values.cat.remove_unused_categories()
+            else:
+                frame[column] = values.astype("category")
+        elif kind == "date" and not pd.api.types.is_datetime64_any_dtype(values.dtype):
+            frame[column] = pd.to_datetime(values, format="ISO8601")
+    return frame
