@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_audit
+import bench_concurrency
 import bench_fixed_costs
 import bench_metrics
 import bench_overhead
@@ -29,6 +30,9 @@ def main() -> None:
     print()
     print("== predictions-only audit vs polars, DuckDB, aequitas, fairlearn (1M and 10M rows)")
     bench_audit.main([])
+    print()
+    print("== concurrency (4 governed runs started at once vs one after the other)")
+    bench_concurrency.main([])
 
 
 if __name__ == "__main__":

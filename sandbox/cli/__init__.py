@@ -42,14 +42,10 @@ app.add_typer(api.app, name="api")
 app.add_typer(blueprint.app, name="blueprint")
 
 
-@app.callback()
-def _before_every_command() -> None:
-    # Runs before any command (never for `--help` or a usage error, which write nothing).
-    _private_files()
-
-
 def main() -> None:
     """Console entry point: map the error tree onto exit codes."""
+    if sys.argv[1:] and "--help" not in sys.argv[1:]:  # help writes nothing: no settings read
+        _private_files()
     try:
         code = app(standalone_mode=False)  # returns the code of a typer.Exit instead of raising
     except SandboxError as exc:

@@ -84,11 +84,11 @@ def test_no_personal_data_crosses_the_wall(
 ) -> None:
     outcome, report = blueprint_run
     assert report["data"]["roles"]["features"] == ["description_redacted", "category", "channel"]
-    sent = "\n".join(
-        path.read_text(encoding="utf-8") for path in (outcome.run_dir / "input").glob("*.csv")
-    )
-    header = sent.splitlines()[0].split(",")
-    assert not {"description", "reporter_email", "language", "district"} & set(header)
+    tables = [pd.read_parquet(p) for p in sorted((outcome.run_dir / "input").glob("*.parquet"))]
+    assert len(tables) == 2  # train.parquet and score.parquet
+    header = set().union(*(t.columns for t in tables))
+    assert not {"description", "reporter_email", "language", "district"} & header
+    sent = "\n".join(t.astype(str).to_csv(index=False) for t in tables)
     assert "[NAME]" in sent and "[ADDRESS]" in sent
     for kind, pattern in PII_PATTERNS.items():
         assert not pattern.search(sent), kind
