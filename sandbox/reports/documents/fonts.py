@@ -11,6 +11,7 @@ written.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-__all__ = ["MONO", "SANS", "font_files", "register_fonts", "shown_text"]
+__all__ = ["MONO", "SANS", "font_files", "needs_shaping", "register_fonts", "shown_text"]
 
 SANS = "DejaVuSans"
 MONO = "DejaVuSansMono"
@@ -65,10 +66,26 @@ def shown_text(text: str, family: str = SANS) -> str:
     return "".join(c if ord(c) in covered or c in "\n\t" else f"U+{ord(c):04X}" for c in text)
 
 
-def register_fonts(pdf: FPDF) -> None:
-    """Embed the fonts in ``pdf`` and turn on text shaping where uharfbuzz is installed."""
+def needs_shaping(text: str) -> bool:
+    """Whether ``text`` holds a script drawn wrongly without shaping: right-to-left (Arabic,
+    Hebrew) or with joining or reordered marks (the Indic and South-East Asian scripts)."""
+    return any(
+        unicodedata.bidirectional(c) in ("R", "AL") or 0x0900 <= ord(c) <= 0x109F
+        for c in set(text)
+        if ord(c) >= 0x0590
+    )
+
+
+def register_fonts(pdf: FPDF, *, shaping: bool = True) -> None:
+    """Embed the fonts in ``pdf``; with `shaping`, shape text where uharfbuzz is installed.
+
+    Shaping measures every string through HarfBuzz, which makes a table-heavy document several
+    times slower to lay out; text in Latin, Greek or Cyrillic reads the same without it.
+    """
     for (family, style), path in font_files().items():
         pdf.add_font(family, style=style, fname=str(path))
+    if not shaping:
+        return
     try:
         import uharfbuzz  # noqa: F401
     except ImportError:

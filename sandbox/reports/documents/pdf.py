@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.reports.answers import metric_digits
 from sandbox.reports.disclosure import disparity_hidden, hidden_groups, publishable
-from sandbox.reports.documents.fonts import MONO, SANS, register_fonts, shown_text
+from sandbox.reports.documents.fonts import MONO, SANS, needs_shaping, register_fonts, shown_text
 from sandbox.reports.documents.pdf_answers import write_answers
 from sandbox.reports.render import (
     METRIC_NAMES,
@@ -112,7 +112,7 @@ class _Writer:
         self.report = report
         self.pdf: FPDF = FPDF(orientation="portrait", unit="mm", format="A4")
         pdf = self.pdf
-        register_fonts(pdf)
+        register_fonts(pdf, shaping=needs_shaping(report.model_dump_json()))
         pdf.set_margins(15, 15, 15)
         pdf.set_auto_page_break(auto=True, margin=18)
         pilot = report.pilot
