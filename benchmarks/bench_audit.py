@@ -25,6 +25,7 @@ A peer whose package is missing there is skipped with a message.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -101,20 +102,46 @@ class Timed:
     status: int
 
 
+#: Runs the measured command as its child and prints its wall seconds, peak memory and exit
+#: status as JSON. Linux starts a process's peak memory (`ru_maxrss`) from its parent's at the
+#: moment it replaces the parent's memory image, so a command forked straight from this
+#: benchmark (which holds the generated rows) would inherit its peak. Forked from this small
+#: launcher instead, the command's figure is its own.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+errors = child.stderr.read().decode(errors="replace")
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - start
+code = os.waitstatus_to_exitcode(status)
+print(json.dumps({"seconds": seconds, "peak_kb": usage.ru_maxrss, "status": code,
+                  "errors": errors[-400:]}))
+"""
+
+
 def timed(command: list[str], env: dict[str, str] | None = None) -> Timed:
-    """Run `command` to its end; its own wall time and peak memory (`wait4`'s rusage)."""
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=True
+    """Run `command` to its end; its own wall time and peak memory (see LAUNCHER)."""
+    launched = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        close_fds=True,
     )
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    errors = child.stderr.read().decode(errors="replace") if child.stderr else ""
-    code = child.returncode
+    result = json.loads(launched.stdout)
+    code = result["status"]
     if code not in (0, 3):  # 3: the audit finished with a fail verdict
-        print(f"    {command[0]} exited with {code}: {errors.strip()[-400:]}")
-    return Timed(seconds, usage.ru_maxrss / 1024**2, code)
+        print(f"    {command[0]} exited with {code}: {result['errors'].strip()}")
+    return Timed(result["seconds"], result["peak_kb"] / 1024**2, code)
+
+
+def warm(path: Path, block: int = 64 * 1024**2) -> None:
+    """Read `path` into the page cache, a block at a time (holding none of it)."""
+    with path.open("rb") as handle:
+        while handle.read(block):
+            pass
 
 
 def write_files(rows: int, folder: Path, formats: list[str], seed: int = 0) -> dict[str, Path]:
@@ -169,7 +196,7 @@ def measure(
     path: Path, fmt: str, rows: int, *, home: Path, peers: list[str], score: bool
 ) -> dict[str, Timed]:
     """The audit and each peer on one file, in that order (the page cache warmed first)."""
-    path.read_bytes()  # every process then reads the file from memory, as a repeat would
+    warm(path)  # every process then reads the file from memory, as a repeat would
     env = {**os.environ, "SANDBOX_HOME": str(home)}
     results = {"sandbox": timed(audit_command(path, score), env)}
     for name in peers:

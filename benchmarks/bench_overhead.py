@@ -1,12 +1,23 @@
-"""Sandbox overhead: one governed `sandbox run` against the same model fitted bare on the host.
+"""Sandbox overhead: one governed `sandbox run` against the same work done bare on the host.
 
-The bare path is the floor: read the CSV, fit, predict. The governed path adds the container
-wall (split files, staging), a hardened container, permutation importances, the fairness
-evaluation with bootstrap intervals, reports, MLflow logging and two signed trail records.
-The model code is this file's own (never a pilot's), so running it on the host is safe.
+Bare is the work the container does, without governance: read the CSV, split it as the
+manifest says, hold back `model.importance_holdout` of the training rows, fit, predict (label
+and probability), permutation importances on the held-back rows (the harness's settings) and
+write the predictions to a file. The governed path adds the container wall, a hardened
+container, the checks, the fairness evaluation with bootstrap intervals, reports, MLflow
+logging and signed trail records. The model code is this file's own (never a pilot's), so
+running it on the host is safe.
+
+Each measurement is a child process of its own, so its peak resident memory (`ru_maxrss`)
+is that path's host peak; the governed child's peak is the host's side only (the container
+runs under the Docker engine). Both children import their libraries before the clock starts;
+a first governed run, not reported, creates the MLflow store. Repetitions interleave bare and
+governed runs (and, with `--baseline`, governed runs of another checkout's `sandbox`); medians
+are reported.
 
     python benchmarks/bench_overhead.py
-    python benchmarks/bench_overhead.py --rows 1000000   # the blueprint's rows, repeated
+    python benchmarks/bench_overhead.py --rows 1000000 --repeat 2
+    python benchmarks/bench_overhead.py --baseline /path/to/older/checkout   # interleaved
 
 `--rows N` repeats the blueprint's rows (in order, each household id made unique) until there
 are N, and gives the container the memory and time that size needs.
@@ -15,6 +26,11 @@ are N, and gives the container the memory and time that size needs.
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +40,7 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT))  # after PYTHONPATH, so `--baseline` trees come first
 
 BLUEPRINT = ROOT / "blueprints" / "benefits-eligibility-screening"
 
@@ -83,14 +99,28 @@ def _pilot(folder: Path, rows: int | None = None) -> Path:
     return folder
 
 
-def bare(pilot: Path) -> float:
-    """Seconds to read, split, fit and score the same model directly on the host."""
+#: The harness's permutation-importance settings (`sandbox.data.wall` writes them to spec.json).
+IMPORTANCE_REPEATS = 5
+IMPORTANCE_MAX_ROWS = 5000
+IMPORTANCE_SCORING = "balanced_accuracy"  # the binary task's scoring name
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory in MB (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bare(pilot: Path, out: Path) -> dict[str, float]:
+    """Read, split, fit, predict, importances and write, as the harness does, on the host."""
+    from sklearn.inspection import permutation_importance
     from sklearn.model_selection import train_test_split
 
     namespace: dict[str, object] = {}
     exec(compile(MODEL_SOURCE, "bench-model", "exec"), namespace)
     manifest = yaml.safe_load((pilot / "pilot.yaml").read_text())
-    data = manifest["data"]
+    data, model_cfg = manifest["data"], manifest["model"]
+    seed = int(model_cfg.get("seed", 0))
+    holdout = float(model_cfg.get("importance_holdout", 0.2))
     start = time.perf_counter()
     frame = pd.read_csv(pilot / data["sources"][0]["path"])
     x, y = frame[data["features"]], frame[data["label"]]
@@ -101,15 +131,39 @@ def bare(pilot: Path) -> float:
         random_state=data["split"]["seed"],
         stratify=y,
     )
-    model = namespace["build_model"](**manifest["model"].get("params", {}))  # type: ignore[operator]
-    model.fit(x_train, y_train)
-    model.predict(x_eval)
-    model.predict_proba(x_eval)
-    return time.perf_counter() - start
+    fit_x, hold_x, fit_y, hold_y = train_test_split(
+        x_train, y_train, test_size=holdout, random_state=seed, stratify=y_train
+    )
+    model = namespace["build_model"](**model_cfg.get("params", {}))  # type: ignore[operator]
+    model.fit(fit_x, fit_y)
+    predictions = pd.DataFrame(
+        {
+            "row_id": x_eval.index.to_numpy(),
+            "prediction": model.predict(x_eval),
+            "score": model.predict_proba(x_eval)[:, 1],
+        }
+    )
+    predictions.to_csv(out / "predictions.csv", index=False)
+    if len(hold_x) > IMPORTANCE_MAX_ROWS:
+        hold_x = hold_x.sample(n=IMPORTANCE_MAX_ROWS, random_state=seed)
+        hold_y = hold_y.loc[hold_x.index]
+    permutation_importance(
+        model,
+        hold_x,
+        hold_y,
+        scoring=IMPORTANCE_SCORING,
+        n_repeats=IMPORTANCE_REPEATS,
+        random_state=seed,
+        n_jobs=1,
+    )
+    return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb()}
 
 
-def governed(pilot: Path, home: Path) -> tuple[float, dict[str, float], str]:
-    """Seconds for a full governed run, the time of each stage, and the verdict."""
+def governed(pilot: Path, home: Path) -> dict[str, object]:
+    """A full governed run: seconds, the time of each stage, the verdict, the host peak."""
+    import mlflow  # noqa: F401  (imported before the clock, as bare imports scikit-learn)
+    import sklearn.model_selection  # noqa: F401
+
     from sandbox.runs.pilot_run import run_pilot
     from sandbox.runs.services import build_services
     from sandbox.settings import Settings
@@ -127,36 +181,125 @@ def governed(pilot: Path, home: Path) -> tuple[float, dict[str, float], str]:
     services = build_services(Settings(home=home))
     start = time.perf_counter()
     outcome = run_pilot(pilot, services, progress=progress)
-    return time.perf_counter() - start, stages, outcome.verdict.status
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "stages": stages,
+        "verdict": outcome.verdict.status,
+        "peak_mb": _peak_mb(),
+    }
 
 
-def run(rows: int | None = None) -> dict[str, object]:
-    """Measure both paths in one process, warm (the second governed run is reported)."""
+def _child(path: str, pilot: Path, home: Path, tree: Path | None = None) -> dict[str, object]:
+    """Run one path in a child process (with `tree`'s sandbox package first, if given)."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")])
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        path,
+        "--pilot",
+        str(pilot),
+        "--home",
+        str(home),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {path} child failed:\n{done.stderr[-4000:]}")
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _median(results: list[dict[str, object]], key: str) -> float:
+    return statistics.median(float(str(r[key])) for r in results)
+
+
+def run(
+    rows: int | None = None, repeat: int = 1, baseline: Path | None = None
+) -> dict[str, object]:
+    """Interleave `repeat` bare and governed runs (each a child process); report medians."""
     with tempfile.TemporaryDirectory() as tmp:
         pilot = _pilot(Path(tmp) / "pilot", rows)
         home = Path(tmp) / "home"
-        governed(pilot, home)  # warm-up: MLflow store creation, imports, page cache
-        bare_s = min(bare(pilot) for _ in range(3))
-        governed_s, stages, verdict = governed(pilot, home)
-    return {"bare_s": bare_s, "governed_s": governed_s, "stages": stages, "verdict": verdict}
+        _child("governed", pilot, home)  # warm-up: MLflow store creation, page cache
+        bares, governs, olds = [], [], []
+        for _ in range(repeat):
+            bares.append(_child("bare", pilot, home))
+            governs.append(_child("governed", pilot, home))
+            if baseline is not None:
+                olds.append(_child("governed", pilot, home, tree=baseline))
+    result: dict[str, object] = {
+        "bare_s": _median(bares, "seconds"),
+        "bare_peak_mb": _median(bares, "peak_mb"),
+        "governed_s": _median(governs, "seconds"),
+        "governed_peak_mb": _median(governs, "peak_mb"),
+        "stages": {
+            name: statistics.median(float(g["stages"][name]) for g in governs)  # type: ignore[index]
+            for name in governs[-1]["stages"]  # type: ignore[attr-defined]
+        },
+        "verdict": governs[-1]["verdict"],
+        "pairs": [
+            (float(str(b["seconds"])), float(str(g["seconds"])))
+            for b, g in zip(bares, governs, strict=True)
+        ],
+    }
+    if olds:
+        result["baseline_s"] = _median(olds, "seconds")
+        result["baseline_peak_mb"] = _median(olds, "peak_mb")
+        result["baseline_stages"] = {
+            name: statistics.median(float(o["stages"][name]) for o in olds)  # type: ignore[index]
+            for name in olds[-1]["stages"]  # type: ignore[attr-defined]
+        }
+    return result
+
+
+def _report(result: dict[str, object], rows: int | None) -> None:
+    bare_s, bare_mb = float(str(result["bare_s"])), float(str(result["bare_peak_mb"]))
+    print(f"blueprint {'scaled to ' + format(rows, ',') if rows else 'as shipped'} rows")
+    print(f"{'bare (read, split, fit, predict, importances, write)':<53}", end="")
+    print(f"{bare_s:7.2f} s {bare_mb:7.0f} MB")
+    runs = [
+        ("governed", "governed_s", "governed_peak_mb"),
+        ("baseline", "baseline_s", "baseline_peak_mb"),
+    ]
+    for name, seconds_key, peak_key in runs:
+        if seconds_key not in result:
+            continue
+        seconds, peak = float(str(result[seconds_key])), float(str(result[peak_key]))
+        print(f"{name + ' sandbox run (verdict ' + str(result['verdict']) + ')':<53}", end="")
+        print(f"{seconds:7.2f} s {peak:7.0f} MB")
+        print(
+            f"  {name} / bare: time {seconds / bare_s:5.2f} x, peak memory {peak / bare_mb:5.2f} x,"
+            f" fixed cost (governed - bare) {seconds - bare_s:6.2f} s"
+        )
+    stages: dict[str, float] = result["stages"]  # type: ignore[assignment]
+    olds: dict[str, float] = result.get("baseline_stages", {})  # type: ignore[assignment]
+    for stage, seconds in stages.items():
+        old = f"   baseline {olds[stage]:7.2f} s" if stage in olds else ""
+        print(f"  {stage:<28} {seconds:7.2f} s{old}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=None, help="scale the data to N rows")
-    args = parser.parse_args(argv)
-    result = run(args.rows)
-    if args.rows is not None:
-        print(f"blueprint scaled to {args.rows:,} rows")
-    print(f"bare fit + score on the host   {result['bare_s']:7.2f} s")
-    print(
-        f"governed sandbox run           {result['governed_s']:7.2f} s"
-        f"  (verdict {result['verdict']})"
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved repetitions")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="a checkout whose sandbox runs governed too"
     )
-    ratio = float(result["governed_s"]) / float(result["bare_s"])  # type: ignore[arg-type]
-    print(f"overhead ratio                 {ratio:7.1f} x")
-    for stage, seconds in result["stages"].items():  # type: ignore[attr-defined]
-        print(f"  {stage:<28} {seconds:7.2f} s")
+    parser.add_argument("--child", choices=("bare", "governed"), help=argparse.SUPPRESS)
+    parser.add_argument("--pilot", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child == "bare":
+        with tempfile.TemporaryDirectory() as out:
+            print(json.dumps(bare(args.pilot, Path(out))))
+        return
+    if args.child == "governed":
+        print(json.dumps(governed(args.pilot, args.home)))
+        return
+    _report(run(args.rows, args.repeat, args.baseline), args.rows)
 
 
 if __name__ == "__main__":

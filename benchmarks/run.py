@@ -10,8 +10,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_audit
 import bench_concurrency
 import bench_fixed_costs
+import bench_gvisor
+import bench_kernels
 import bench_metrics
 import bench_overhead
+import bench_tasks
 import bench_trail
 
 
@@ -30,6 +33,21 @@ def main() -> None:
     print()
     print("== predictions-only audit vs polars, DuckDB, aequitas, fairlearn (1M and 10M rows)")
     bench_audit.main([])
+    print()
+    print("== predictions-only audit at 50M rows (memory), CSV and Parquet, with the score")
+    bench_audit.main(["--rows", "50000000", "--no-peers", "--score"])
+    print()
+    print(
+        "== predictions-only audit of multiclass, regression, ranking (1M and 10M rows) and "
+        "assistant answers (100,000) vs polars, DuckDB, fairlearn"
+    )
+    bench_tasks.main([])
+    print()
+    print("== evaluation kernels of the other task types, old method vs new (1M rows)")
+    bench_kernels.main([])
+    print()
+    print("== gVisor (runsc) vs runc: a hardened container importing scikit-learn, a governed run")
+    bench_gvisor.main(["--repeat", "3"])
     print()
     print("== concurrency (4 governed runs started at once vs one after the other)")
     bench_concurrency.main([])

@@ -4,13 +4,16 @@
      ├── UserInputError             the user can fix it (CLI exit code 2)
      │    ├── ManifestError         pilot.yaml is malformed or inconsistent
      │    ├── DataError             a data file is missing, malformed or off-schema
-     │    └── PolicyPackError       a policy pack is malformed
+     │    ├── PolicyPackError       a policy pack is malformed
+     │    ├── ArchiveRefused        an uploaded pilot archive breaks a limit or a naming rule
+     │    └── AccessDenied          a hosted sandbox's token is not valid, or may not do this
      ├── RuntimeUnavailable         no container engine, or no runner image
      ├── ContainerError            the pilot's container failed, timed out or was killed
      ├── OutputRejected             what the container wrote breaks the container contract
      ├── TrackingError              the experiment tracker failed (down: try again later)
      │    └── TrackingRefused       it refused a call as invalid: retrying cannot succeed
-     └── AuditError                 the audit trail cannot be written or does not verify
+     ├── AuditError                 the audit trail cannot be written or does not verify
+     └── HostedStateError           a hosted sandbox's database is unreachable or unknown
 
 Each error carries the evidence a person needs: the file, the field and the fix.
 """
@@ -18,9 +21,12 @@ Each error carries the evidence a person needs: the file, the field and the fix.
 from __future__ import annotations
 
 __all__ = [
+    "AccessDenied",
+    "ArchiveRefused",
     "AuditError",
     "ContainerError",
     "DataError",
+    "HostedStateError",
     "ManifestError",
     "OutputRejected",
     "PolicyPackError",
@@ -54,6 +60,14 @@ class DataError(UserInputError):
 
 class PolicyPackError(UserInputError):
     """A policy pack is malformed or names an unknown rule type."""
+
+
+class ArchiveRefused(UserInputError):
+    """A pilot archive (packed or uploaded) breaks a size, count or naming limit."""
+
+
+class AccessDenied(UserInputError):
+    """A hosted sandbox refused a token, or the token's principal may not take this action."""
 
 
 class RuntimeUnavailable(SandboxError):
@@ -96,3 +110,7 @@ class TrackingRefused(TrackingError):
 
 class AuditError(SandboxError):
     """The audit trail cannot be written, or does not verify."""
+
+
+class HostedStateError(SandboxError):
+    """A hosted sandbox's database cannot be reached, or its tables are at an unknown version."""

@@ -18,9 +18,10 @@ PiiKind = Literal["email", "phone", "national_id", "name", "street_address"]
 #: Patterns of personal data in text values. Numbers stored as numbers are not scanned.
 PII_PATTERNS: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
-    # Separated digit groups, optionally with a country code: 555-846-1018, (02) 9374 4000.
+    # Separated digit groups, optionally with a country code: 555-846-1018, (02) 9374 4000;
+    # a full stop may end the sentence after one, but not continue it as a decimal.
     "phone": re.compile(
-        r"(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[\s.-])\d{3,4}[\s.-]\d{3,4}(?![\w.])"
+        r"(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[\s.-])\d{3,4}[\s.-]\d{3,4}(?!\w|\.\d)"
     ),
     # US SSN, Canadian SIN, UK National Insurance number.
     "national_id": re.compile(

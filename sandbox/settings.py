@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="A folder of the city's own policy packs (<id>/pack.yaml); every one "
         "applies to every pilot, and no pilot's pack can take their ids or weaken their rules.",
     )
+    trail_url: str | None = Field(
+        default=None,
+        description="Where the audit trail is kept: postgresql://USER:PASSWORD@HOST:PORT/DB "
+        "for a PostgreSQL trail shared by many workers; unset, the file under the home.",
+    )
     shared_read: bool = Field(
         default=False,
         description="Let the owner's group read what runs write (folders 0750, files 0640); "
@@ -70,6 +75,11 @@ class Settings(BaseSettings):
     def trail_path(self) -> Path:
         """The append-only audit trail."""
         return self.home / "audit" / "trail.jsonl"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        """The signed checkpoints of the trail, wherever its records are kept."""
+        return self.home / "audit" / "checkpoints"
 
     @property
     def key_path(self) -> Path:

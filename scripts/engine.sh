@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine is running: install docker.io and start dockerd when needed.
 # Debian/Ubuntu, as root. Idempotent: does nothing when an engine already answers.
+# The engine reads /etc/docker/daemon.json, where scripts/gvisor.sh registers gVisor (runsc).
 set -euo pipefail
 
 if docker info >/dev/null 2>&1; then

@@ -19,6 +19,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/engine.sh
+# gVisor (runsc) registered with the engine, so SANDBOX_RUNTIME=runsc and its tests can run.
+if [ "$(id -u)" -eq 0 ]; then
+  bash scripts/gvisor.sh
+elif ! docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; then
+  echo "setup: gVisor (runsc) is not registered with the engine; as root: sudo bash scripts/gvisor.sh" >&2
+fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
@@ -27,7 +33,7 @@ fi
 if ! .venv/bin/python -c "import sandbox" >/dev/null 2>&1 || [ pyproject.toml -nt .venv/.installed ]; then
   echo "setup: installing the sandbox into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev,runner]"
+  .venv/bin/python -m pip install -q -e ".[dev,runner,hosted]"
   touch .venv/.installed
 fi
 

@@ -20,6 +20,7 @@ from sandbox.audit.anchor import KeyChain
 from sandbox.audit.events import TrailKeyRotated
 from sandbox.audit.record import TrailRecord
 from sandbox.audit.signing import Signer, Verifier, public_key_path_for
+from sandbox.audit.store import TrailStore
 from sandbox.audit.trail import AuditTrail
 from sandbox.errors import AuditError
 
@@ -112,7 +113,7 @@ class Rotation:
     signer: Signer
 
 
-def rotate_key(trail_path: Path, key_path: Path, *, actor: str) -> Rotation:
+def rotate_key(trail_path: Path | TrailStore, key_path: Path, *, actor: str) -> Rotation:
     """Retire the signing key at `key_path` and put a new one in its place.
 
     The old public key is kept in the keyring, then a `trail.key_rotated` record signed by the

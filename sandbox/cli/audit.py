@@ -21,6 +21,7 @@ from sandbox.errors import SandboxError, UserInputError
 
 if TYPE_CHECKING:
     from sandbox.audit.anchor import KeyChain
+    from sandbox.audit.store import TrailStore
     from sandbox.audit.trail import AuditTrail
     from sandbox.settings import Settings
 
@@ -63,11 +64,18 @@ def _settings() -> Settings:
     return Settings()
 
 
+def _store(settings: Settings) -> TrailStore:
+    """The trail's store: the file under the home, or the database SANDBOX_TRAIL_URL names."""
+    from sandbox.audit.store import open_store
+
+    return open_store(settings.trail_url, default=settings.trail_path)
+
+
 def _trail(settings: Settings) -> AuditTrail:
     from sandbox.audit.signing import Signer
     from sandbox.audit.trail import AuditTrail
 
-    return AuditTrail(settings.trail_path, Signer.load_or_create(settings.key_path))
+    return AuditTrail(_store(settings), Signer.load_or_create(settings.key_path))
 
 
 def _pinned(files: list[Path] | None, folders: list[Path] | None) -> KeyChain | None:
@@ -79,11 +87,12 @@ def _pinned(files: list[Path] | None, folders: list[Path] | None) -> KeyChain | 
     return pinned_chain(list(files or ()), list(folders or ()))
 
 
-def _first_key_id(trail_path: Path) -> str | None:
+def _first_key_id(source: Path | TrailStore) -> str | None:
     from sandbox.audit.trail import iter_records
 
     try:
-        first = next(iter_records(trail_path), None)
+        records = iter_records(source) if isinstance(source, Path) else source.records_from(0)
+        first = next(records, None)
     except SandboxError:
         return None  # verification names the bad line
     return first.key_id if first is not None else None
@@ -120,10 +129,14 @@ def audit_verify(
     from sandbox.audit.trail import verify_trail
 
     settings = _settings()
-    trail_path = trail or settings.trail_path
-    if not trail_path.is_file():
-        raise SandboxError(f"{trail_path}: no audit trail yet; run a pilot first (sandbox demo)")
-    chain = _pinned(trusted_key, keys) or local_chain(settings.key_path, _first_key_id(trail_path))
+    path = trail or settings.trail_path
+    source: Path | TrailStore = path
+    if trail is None and settings.trail_url:
+        source = _store(settings)
+    elif not path.is_file():
+        raise SandboxError(f"{path}: no audit trail yet; run a pilot first (sandbox demo)")
+    trail_path = source if isinstance(source, Path) else source.location
+    chain = _pinned(trusted_key, keys) or local_chain(settings.key_path, _first_key_id(source))
     if chain.source == "local" and not chain:
         raise UserInputError(
             f"no public key in {settings.key_path.parent} signed the trail's first record; "
@@ -131,10 +144,10 @@ def audit_verify(
         )
     held = [read_checkpoint(path) for path in checkpoint or ()]
     if held:
-        outcomes = verify_against_checkpoints(trail_path, held, chain)
+        outcomes = verify_against_checkpoints(source, held, chain)
         result = outcomes[0].trail
     else:
-        outcomes, result = [], verify_trail(trail_path, chain)
+        outcomes, result = [], verify_trail(source, chain)
     failed = [(path, o) for path, o in zip(checkpoint or (), outcomes, strict=True) if not o.ok]
     if result is not None and result.ok and not failed:
         console.print(
@@ -314,11 +327,12 @@ def audit_rotate_key() -> None:
     from sandbox.audit.keyring import keyring_dir, load_keyring, rotate_key
 
     settings = _settings()
-    rotation = rotate_key(settings.trail_path, settings.key_path, actor=settings.who)
+    store = _store(settings)
+    rotation = rotate_key(store, settings.key_path, actor=settings.who)
     from sandbox.audit.trail import AuditTrail
 
     checkpoint = write_checkpoint(
-        AuditTrail(settings.trail_path, rotation.signer),
+        AuditTrail(store, rotation.signer),
         rotation.signer,
         checkpoints_dir_for(settings.trail_path),
         keys=load_keyring(settings.key_path),

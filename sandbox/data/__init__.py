@@ -4,6 +4,7 @@ section.py   the manifest's `data` section: sources and how to read them, roles,
 checksums.py shipped data checked against data/SHA256SUMS before anything reads it
 reader.py    one reader for CSV and Parquet files: pilot data and predictions files alike
 limits.py    what a file may cost before it is read: rows, line length, values
+hashed.py    one read of each source: bounds and SHA-256 from the bytes the parser reads
 table.py     the pilot table: row ids, features, label and group attributes as explicit parts
 dataset.py   read and check the pilot's data files (label encoded by the task)
 roles.py     data roles: train, evaluation and score sources; the scored cases and scored.csv
@@ -11,5 +12,7 @@ split.py     the split of the labelled rows: by source, time-based, group-aware,
 coherence.py whether the data section's roles, split and id fit together (pilot.yaml checks)
 adequacy.py  whether rows can be assessed at all (rows, label classes, groups): one check
              for a pilot's evaluation rows and for a predictions-only audit
+supplied.py  a predictions-only audit's used columns as compact codes, a block at a time
+coded_blocks.py  those codes built block by block, within bounds on rows and values
 wall.py      write the container's inputs (features only) and stage the pilot's code
 """

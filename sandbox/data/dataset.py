@@ -7,7 +7,6 @@ may cross into the container is decided in `sandbox.data.wall`.
 from __future__ import annotations
 
 import difflib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -16,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 from sandbox.data.adequacy import Inputs, check_groups
-from sandbox.data.reader import read_table
+from sandbox.data.hashed import read_hashed
 from sandbox.data.roles import ScoreRows, check_labelled_columns, score_rows
 from sandbox.data.table import MISSING_GROUP, PilotTable, group_columns
-from sandbox.digests import file_sha256
 from sandbox.errors import DataError
 from sandbox.manifest import MANIFEST_NAME, PilotManifest
 from sandbox.tasks import get_task
@@ -170,16 +168,9 @@ def pilot_inputs(manifest: PilotManifest, manifest_path: Path) -> Inputs:
 def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     """Read the declared sources, check the schema, encode the label; DataError on any flaw.
 
-    Each file is hashed on a second thread while it is parsed (hashlib releases the GIL), so
-    the whole-file hash costs no time of its own.
+    Each file is read once: its bounds and its whole-file hash are taken from the bytes the
+    parser reads (`sandbox.data.hashed`).
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-hash") as hasher:
-        return _load_pilot_data(pilot_dir, manifest, hasher)
-
-
-def _load_pilot_data(
-    pilot_dir: Path, manifest: PilotManifest, hasher: ThreadPoolExecutor
-) -> PilotData:
     manifest_path = pilot_dir / MANIFEST_NAME
     frames: list[pd.DataFrame] = []
     infos: list[SourceInfo] = []
@@ -188,8 +179,7 @@ def _load_pilot_data(
     first = ""
     for i, source in enumerate(manifest.data.sources):
         path = _resolve_inside(pilot_dir, source.path, f"data.sources[{i}].path")
-        digest = hasher.submit(file_sha256, path)
-        frame = read_table(path, source.table_format, options=source.read_options(i))
+        frame, digest = read_hashed(path, source.table_format, options=source.read_options(i))
         if source.role == "score":
             scored.append((f"data.sources[{i}]", source.path, path, frame))
         else:
@@ -209,7 +199,7 @@ def _load_pilot_data(
             SourceInfo(
                 path=source.path,
                 format=source.resolved_format,
-                sha256=digest.result(),
+                sha256=digest,
                 rows=len(frame),
                 columns=tuple(frame.columns),
             )

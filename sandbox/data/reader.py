@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from io import RawIOBase
 from pathlib import Path
 from typing import IO, Any, Literal, get_args
 
@@ -109,7 +110,7 @@ def read_table(
 
 
 def parse_table(
-    source: Path | IO[bytes],
+    source: Path | IO[bytes] | RawIOBase,
     fmt: TableFormat,
     *,
     options: ReadOptions | None = None,
@@ -139,7 +140,7 @@ def parse_table(
     return _apply_types(frame, opts, path)
 
 
-def _read_csv(source: Path | IO[bytes], opts: ReadOptions) -> pd.DataFrame:
+def _read_csv(source: Path | IO[bytes] | RawIOBase, opts: ReadOptions) -> pd.DataFrame:
     # Declared columns are read as text and converted afterwards, so a value that does not
     # fit its type is named in the message instead of silently becoming text or a number.
     typed: dict[Any, type[str]] = (

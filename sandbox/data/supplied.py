@@ -1,10 +1,13 @@
-"""Read only the columns a predictions-only audit needs, as integer codes, at scale.
+"""Read only the columns a predictions-only audit needs, as compact integer codes, at scale.
 
 `read_table` reads a whole file into pandas, which costs seconds and gigabytes at ten million
 rows. An audit needs only its outcome, prediction and sensitive columns (each a handful of
 distinct values) and perhaps a score column. :func:`read_supplied` reads just those with
-pyarrow (CSV or Parquet): each coded column as one integer code per row into its distinct
-values, and a score column as float64 numbers.
+pyarrow, a block at a time (CSV blocks of `CSV_BLOCK_BYTES`, Parquet batches of
+`PARQUET_BATCH_ROWS` rows): each coded column as one code per row, in the narrowest integer
+type that holds its distinct values (:mod:`sandbox.data.coded_blocks`), with the rows of
+each value counted, and a score column as float64 numbers. Memory stays near a byte per
+coded cell plus eight per score, whatever the file's size.
 
 The values stay exactly what `read_table` gives: the distinct values of a column are read by
 `read_table`'s own parser (`parse_table`) from a small in-memory file holding each of them
@@ -13,7 +16,9 @@ markers are pandas' own. Whenever that equivalence cannot be shown cheaply, the 
 None and the caller reads the file with `read_table` as before: a value holding a delimiter,
 quote or line break, duplicate or unnamed columns, bytes that are not UTF-8, NUL bytes, very
 long lines, rows of the wrong width, a score that is missing or outside [0, 1], a Parquet
-column of another type. So a refusal (and its message) is always `read_table`'s.
+column of another type, more than `MAX_SUPPLIED_VALUES` distinct values (or
+`MAX_SUPPLIED_VALUE_BYTES` of them) in a coded column.
+So a refusal (and its message) is always `read_table`'s.
 """
 
 from __future__ import annotations
@@ -29,21 +34,34 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sandbox.data.coded_blocks import BuiltCodes, Collected, collect
 from sandbox.data.reader import check_table_size, parse_table, table_format
 from sandbox.errors import DataError
 
 __all__ = [
+    "CSV_BLOCK_BYTES",
     "MAX_SUPPLIED_BYTES",
     "MAX_SUPPLIED_ROWS",
+    "MAX_SUPPLIED_VALUES",
+    "MAX_SUPPLIED_VALUE_BYTES",
+    "PARQUET_BATCH_ROWS",
     "CodedColumn",
     "SuppliedColumns",
     "read_supplied",
 ]
 
-#: Bounds of the columnar reading: memory grows by about 10 bytes a row (codes of the used
-#: columns, a float64 score), so these stay within a few gigabytes.
+#: Bounds of the columnar reading: memory grows by about a byte a coded cell and eight a
+#: score, so these stay within a few gigabytes.
 MAX_SUPPLIED_ROWS: Final = 100_000_000
 MAX_SUPPLIED_BYTES: Final = 16 * 1024**3
+#: Distinct values of one coded column (outcomes and groups are a handful; more is an
+#: identifier, and merging block dictionaries costs a pass over the values seen so far).
+MAX_SUPPLIED_VALUES: Final = 1 << 16
+#: Bytes of one coded column's distinct values (each can be a long line's worth).
+MAX_SUPPLIED_VALUE_BYTES: Final = 64 * 1024**2
+#: How much of a file is held at once, besides the codes: a CSV block, a Parquet batch.
+CSV_BLOCK_BYTES: Final = 1 << 22
+PARQUET_BATCH_ROWS: Final = 1 << 20
 _SCAN_BLOCK: Final = 1 << 18  # a line longer than 1 MiB spans a whole block of this size
 _AWKWARD: Final = (",", '"', "\n", "\r", "\x00")
 _PLAIN_NUMPY: Final = frozenset(
@@ -56,9 +74,12 @@ _PLAIN_NUMPY: Final = frozenset(
 class CodedColumn:
     """One column as a code per row into its distinct values, read as `read_table` reads."""
 
-    codes: npt.NDArray[np.int32]
+    #: A code per row, in the narrowest signed integer type that holds them.
+    codes: npt.NDArray[np.signedinteger[Any]]
     #: The distinct values (position = code), typed as the whole column would be.
     values: pd.Series
+    #: Rows per code.
+    counts: npt.NDArray[np.int64]
 
     @property
     def missing(self) -> npt.NDArray[np.bool_]:
@@ -67,8 +88,18 @@ class CodedColumn:
 
     def missing_rows(self) -> int:
         """How many rows hold a missing value."""
-        counts = np.bincount(self.codes, minlength=len(self.values))
-        return int(counts[self.missing].sum())
+        return int(self.counts[self.missing].sum())
+
+    def first_row(self, flagged: npt.NDArray[np.bool_]) -> int | None:
+        """The first row whose code is flagged (a mask over the codes), None if there is none."""
+        if not flagged[: len(self.counts)][self.counts > 0].any():
+            return None
+        step = 1 << 20  # a slice at a time: no mask of every row
+        for start in range(0, len(self.codes), step):
+            hits = np.flatnonzero(flagged[self.codes[start : start + step]])
+            if len(hits):
+                return start + int(hits[0])
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,12 +114,18 @@ class SuppliedColumns:
 
 
 def read_supplied(
-    path: Path, *, coded: Sequence[str], scores: Sequence[str] = ()
+    path: Path,
+    *,
+    coded: Sequence[str],
+    scores: Sequence[str] = (),
+    block_bytes: int = CSV_BLOCK_BYTES,
+    batch_rows: int = PARQUET_BATCH_ROWS,
 ) -> SuppliedColumns | None:
     """The named columns of a CSV or Parquet file, or None to read it with `read_table`.
 
     Columns the file lacks are left out (the caller names them in its message). DataError
-    only for a file that is missing, empty or beyond `MAX_SUPPLIED_BYTES`.
+    only for a file that is missing, empty or beyond `MAX_SUPPLIED_BYTES`. `block_bytes` and
+    `batch_rows` set how much is read at once (the values never depend on them).
     """
     fmt = table_format(path)
     check_table_size(path, MAX_SUPPLIED_BYTES)
@@ -96,13 +133,29 @@ def read_supplied(
         return None
     try:
         if fmt == "parquet":
-            return _parquet(path, coded, scores)
-        return _csv(path, coded, scores)
+            return _parquet(path, coded, scores, batch_rows)
+        return _csv(path, coded, scores, block_bytes)
     except (ValueError, OSError, DataError, KeyError):  # pyarrow errors subclass these
         return None
 
 
-def _csv(path: Path, coded: Sequence[str], scores: Sequence[str]) -> SuppliedColumns | None:
+def _collect(
+    batches: Any, found: Mapping[str, str], coded: Sequence[str], scores: Sequence[str]
+) -> Collected | None:
+    """The coded and score columns of a stream of batches, within the bounds."""
+    return collect(
+        batches,
+        coded={c: found[c] for c in coded if c in found},
+        scores={c: found[c] for c in scores if c in found},
+        max_rows=MAX_SUPPLIED_ROWS,
+        max_values=MAX_SUPPLIED_VALUES,
+        max_value_bytes=MAX_SUPPLIED_VALUE_BYTES,
+    )
+
+
+def _csv(
+    path: Path, coded: Sequence[str], scores: Sequence[str], block_bytes: int
+) -> SuppliedColumns | None:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -116,30 +169,25 @@ def _csv(path: Path, coded: Sequence[str], scores: Sequence[str]) -> SuppliedCol
         return None
     found = {name: raw[stripped.index(name)] for name in (*coded, *scores) if name in names}
     text = pa.dictionary(pa.int32(), pa.string())
-    table = pcsv.read_csv(
-        path,
-        read_options=pcsv.ReadOptions(block_size=1 << 22),
-        convert_options=pcsv.ConvertOptions(
-            include_columns=list(found.values()),
-            column_types={found[c]: (pa.float64() if c in scores else text) for c in found},
-            strings_can_be_null=False,
-        ),
-    ).unify_dictionaries()
-    if table.num_rows == 0 or table.num_rows > MAX_SUPPLIED_ROWS:
+    options = pcsv.ConvertOptions(
+        include_columns=list(found.values()),
+        column_types={found[c]: (pa.float64() if c in scores else text) for c in found},
+        strings_can_be_null=False,
+    )
+    read = pcsv.ReadOptions(block_size=block_bytes)
+    with pcsv.open_csv(path, read_options=read, convert_options=options) as reader:
+        collected = _collect(reader, found, coded, scores)
+    if collected is None or collected.rows == 0:
         return None
     columns: dict[str, CodedColumn] = {}
-    for name in coded:
-        if name in found:
-            column = table.column(found[name])
-            distinct = column.chunk(0).dictionary.to_pylist() if column.num_chunks else []
-            values = _csv_values(distinct, path)
-            if values is None:
-                return None
-            columns[name] = CodedColumn(codes=_indices(column), values=values)
-    numbers = _scores(table, {c: found[c] for c in scores if c in found})
-    if numbers is None:
-        return None
-    return SuppliedColumns(columns=names, rows=table.num_rows, coded=columns, scores=numbers)
+    for name, built in collected.codes.items():
+        values = _csv_values(built.dictionary.to_pylist(), path)
+        if values is None:
+            return None
+        columns[name] = CodedColumn(codes=built.codes, values=values, counts=built.counts)
+    return SuppliedColumns(
+        columns=names, rows=collected.rows, coded=columns, scores=collected.scores
+    )
 
 
 def _plain_text(path: Path) -> bool:
@@ -176,59 +224,32 @@ def _csv_values(distinct: list[str], path: Path) -> pd.Series | None:
     return values if len(values) == len(distinct) else None
 
 
-def _indices(column: Any) -> npt.NDArray[np.int32]:
-    """The codes of a dictionary column whose chunks share one dictionary."""
-    parts = [
-        (chunk.indices.fill_null(0) if chunk.null_count else chunk.indices).to_numpy()
-        for chunk in column.chunks
-    ]
-    return np.concatenate(parts).astype(np.int32, copy=False) if parts else np.zeros(0, np.int32)
-
-
-def _scores(table: Any, found: Mapping[str, str]) -> dict[str, npt.NDArray[np.float64]] | None:
-    """Score columns as float64; None unless every value is present, finite and in [0, 1]."""
-    out: dict[str, npt.NDArray[np.float64]] = {}
-    for name, raw in found.items():
-        column = table.column(raw)
-        if column.null_count:
-            return None
-        values = np.asarray(column.to_numpy(), dtype=np.float64)
-        if not bool(((values >= 0.0) & (values <= 1.0)).all()):  # NaN fails both
-            return None
-        out[name] = values
-    return out
-
-
-def _parquet(path: Path, coded: Sequence[str], scores: Sequence[str]) -> SuppliedColumns | None:
-    import pyarrow as pa
+def _parquet(
+    path: Path, coded: Sequence[str], scores: Sequence[str], batch_rows: int
+) -> SuppliedColumns | None:
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path) as handle:
         schema = handle.schema_arrow
         rows = handle.metadata.num_rows
-    if rows == 0 or rows > MAX_SUPPLIED_ROWS:
+        if rows == 0 or rows > MAX_SUPPLIED_ROWS:
+            return None
+        names = tuple(str(c).strip() for c in schema.empty_table().to_pandas().columns)
+        if len(set(names)) != len(names):
+            return None
+        raw = {str(f).strip(): f for f in schema.names}
+        found = {name: raw[name] for name in (*coded, *scores) if name in names and name in raw}
+        if not all(_plain_type(schema, found[c], c in scores) for c in found):
+            return None
+        batches = handle.iter_batches(batch_size=batch_rows, columns=list(found.values()))
+        collected = _collect(batches, found, coded, scores)
+    if collected is None or collected.rows != rows:
         return None
-    names = tuple(str(c).strip() for c in schema.empty_table().to_pandas().columns)
-    if len(set(names)) != len(names):
-        return None
-    raw = {str(f).strip(): f for f in schema.names}
-    found = {name: raw[name] for name in (*coded, *scores) if name in names and name in raw}
-    if not all(_plain_type(schema, found[c], c in scores) for c in found):
-        return None
-    table = pq.read_table(path, columns=list(found.values()))
-    columns: dict[str, CodedColumn] = {}
-    for name in coded:
-        if name in found:
-            column = table.column(found[name])
-            decoded = not pa.types.is_dictionary(column.type)
-            if decoded:
-                column = column.dictionary_encode()
-            column = pa.table({"v": column}).unify_dictionaries().column("v")
-            columns[name] = _parquet_column(column, path, decoded=decoded)
-    numbers = _scores(table, {c: found[c] for c in scores if c in found})
-    if numbers is None:
-        return None
-    return SuppliedColumns(columns=names, rows=rows, coded=columns, scores=numbers)
+    columns = {
+        name: _parquet_column(built, schema.field(found[name]).type, path)
+        for name, built in collected.codes.items()
+    }
+    return SuppliedColumns(columns=names, rows=rows, coded=columns, scores=collected.scores)
 
 
 def _plain_type(schema: Any, name: str, score: bool) -> bool:
@@ -254,23 +275,20 @@ def _plain_type(schema: Any, name: str, score: bool) -> bool:
     return bool(plain) and (numpy_type is None or numpy_type in _PLAIN_NUMPY)
 
 
-def _parquet_column(column: Any, path: Path, *, decoded: bool) -> CodedColumn:
-    """Codes of a dictionary column; its distinct values read back by `read_table`'s reader."""
+def _parquet_column(built: BuiltCodes, kind: Any, path: Path) -> CodedColumn:
+    """A column's codes; its distinct values read back by `read_table`'s reader."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    dictionary = column.chunk(0).dictionary if column.num_chunks else pa.array([], pa.string())
-    count = len(dictionary)
-    positions = [*range(count), *([None] if column.null_count else [])]
-    mini = pa.DictionaryArray.from_arrays(pa.array(positions, column.type.index_type), dictionary)
+    decoded = not pa.types.is_dictionary(kind)
+    index_type = pa.int32() if decoded else kind.index_type
+    count = len(built.dictionary)
+    positions = [*range(count), *([None] if built.nulls else [])]
+    mini = pa.DictionaryArray.from_arrays(pa.array(positions, index_type), built.dictionary)
     if decoded:
         mini = mini.dictionary_decode()
     buffer = io.BytesIO()
     pq.write_table(pa.table({"v": mini}), buffer)
     buffer.seek(0)
     values = parse_table(buffer, "parquet", path=path)["v"]
-    codes = _indices(column)
-    if column.null_count:
-        nulls = [chunk.is_null().to_numpy(zero_copy_only=False) for chunk in column.chunks]
-        codes[np.concatenate(nulls)] = count
-    return CodedColumn(codes=codes, values=values.reset_index(drop=True))
+    return CodedColumn(codes=built.codes, values=values.reset_index(drop=True), counts=built.counts)

@@ -1,8 +1,14 @@
 """The numbers of a run: performance and group fairness, with intervals and warnings.
 
+    groups.py       rows split into groups by sensitive attributes, each attribute coded once
     fairness.py     per-group confusion counts (equal to fairlearn's MetricFrame), bootstrap
     performance.py  task performance metrics
     binary.py       the evaluation of a binary classifier: result model and `evaluate_binary`
+    classes.py      a multiclass evaluation's classes and each row's class code
+    multiclass.py   the evaluation of a multiclass classifier: `evaluate_multiclass`
+    group_errors.py per-group regression errors from one sort (equal to MetricFrame's)
+    regression.py   the evaluation of a regression model: `evaluate_regression`
+    ranking.py      the evaluation of a top-k list: `evaluate_ranking`
 
 Nothing here reads files, talks to MLflow or knows about policies: inputs are arrays.
 """

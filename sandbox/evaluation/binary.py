@@ -24,9 +24,9 @@ from sandbox.evaluation.fairness import (
     METRICS,
     confusion_counts,
     group_metrics,
-    partition,
     rate_parts,
 )
+from sandbox.evaluation.groups import GroupCoder
 from sandbox.evaluation.intervals import wilson
 from sandbox.evaluation.performance import binary_performance
 from sandbox.evaluation.result import (
@@ -86,14 +86,14 @@ def _rate(
 
 def _assess_set(
     attributes: tuple[str, ...],
-    sensitive: pd.DataFrame,
+    coder: GroupCoder,
     y_true: Any,
     y_pred: Any,
     *,
     min_group_size: int,
     confidence: float | None,
 ) -> AttributeSetResult:
-    groups = partition(sensitive, attributes)
+    groups = coder.partition(attributes)
     counts = confusion_counts(y_true, y_pred, groups.codes, groups.n_groups)
     labels = [" & ".join(key) for key in groups.keys]
     point = group_metrics(counts)
@@ -226,17 +226,17 @@ def evaluate_binary(
     frame.columns = [str(c) for c in frame.columns]
     truth, pred = np.asarray(y_true), np.asarray(y_pred)
     performance = binary_performance(truth, pred, y_score=y_score)
-    finest = partition(frame)
+    coder = GroupCoder(frame)  # each attribute factorised once for all its sets
     results = tuple(
         _assess_set(
             attributes,
-            frame,
+            coder,
             truth,
             pred,
             min_group_size=min_group_size,
             confidence=confidence if n_bootstrap else None,
         )
-        for attributes in attribute_sets(finest.attributes)
+        for attributes in attribute_sets(coder.attributes)
     )
     return Evaluation(
         task=BINARY,

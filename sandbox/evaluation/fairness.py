@@ -11,6 +11,7 @@ convention (scikit-learn's: a rate whose denominator is empty is reported as ``0
 conventional zeros are flagged by :func:`undefined_mask`; the evaluation reports them as
 undefined (no value), never as a measured 0.
 
+:func:`partition` (from :mod:`sandbox.evaluation.groups`) gives the group codes.
 :func:`rate_parts` gives each rate's numerator and denominator, from which
 :mod:`sandbox.evaluation.intervals` computes score intervals.
 """
@@ -27,6 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sandbox.errors import DataError
+from sandbox.evaluation.groups import MISSING, Partition, partition
 
 __all__ = [
     "CELLS",
@@ -56,23 +58,6 @@ CELLS = ("tn", "fp", "fn", "tp")
 METRICS = ("selection_rate", "tpr", "fpr", "fnr", "precision", "accuracy")
 #: Selection-rate ratio below which the four-fifths rule flags a disparity.
 FOUR_FIFTHS = 0.8
-#: Label given to rows whose sensitive attribute is missing (fairlearn refuses such rows; an
-#: audit keeps them visible as their own group instead).
-MISSING = "(missing)"
-
-
-@dataclass(frozen=True)
-class Partition:
-    """Rows split into groups: one code per row, and each group's attribute values."""
-
-    attributes: tuple[str, ...]
-    codes: npt.NDArray[np.intp]
-    keys: tuple[tuple[str, ...], ...]
-
-    @property
-    def n_groups(self) -> int:
-        """Number of (non-empty) groups."""
-        return len(self.keys)
 
 
 @dataclass(frozen=True)
@@ -96,55 +81,13 @@ class GroupTable:
         return out
 
 
-def _codes(column: pd.Series) -> tuple[npt.NDArray[np.intp], list[str]]:
-    """Integer code per row, and the sorted labels they stand for (missing values last)."""
-    codes, uniques = pd.factorize(column, sort=True, use_na_sentinel=True)
-    labels = [str(u) for u in uniques]
-    codes = np.asarray(codes, dtype=np.intp)
-    missing = codes < 0
-    if missing.any():
-        codes = np.where(missing, len(labels), codes)
-        labels.append(MISSING)
-    return codes, labels
-
-
-def partition(sensitive: pd.DataFrame, attributes: Sequence[str] | None = None) -> Partition:
-    """Split rows by the combined values of ``attributes`` (default: every column).
-
-    Groups are ordered as ``MetricFrame.by_group`` orders them (sorted values, the first
-    attribute varying slowest); combinations with no rows are left out.
-    """
-    names = tuple(attributes) if attributes is not None else tuple(str(c) for c in sensitive)
-    if not names:
-        raise DataError("no sensitive attributes given: name at least one column to audit")
-    unknown = [a for a in names if a not in sensitive.columns]
-    if unknown:
-        raise DataError(f"sensitive attributes {unknown} are not columns of the audit data")
-    per_attribute = [_codes(sensitive[a]) for a in names]
-    shape = tuple(len(labels) for _, labels in per_attribute)
-    combined = np.ravel_multi_index(tuple(c for c, _ in per_attribute), shape)
-    size = int(np.prod(shape))
-    if size <= max(len(combined), 1 << 16):
-        # the same as np.unique(..., return_inverse=True) in one pass instead of a sort
-        present = np.bincount(combined, minlength=size) > 0
-        observed = np.flatnonzero(present)
-        codes = (np.cumsum(present) - 1)[combined]
-    else:
-        observed, codes = np.unique(combined, return_inverse=True)
-    keys = tuple(
-        tuple(per_attribute[i][1][j] for i, j in enumerate(index))
-        for index in zip(*np.unravel_index(observed, shape), strict=True)
-    )
-    return Partition(attributes=names, codes=codes.astype(np.intp), keys=keys)
-
-
-def _binary(values: Any, name: str) -> npt.NDArray[np.intp]:
-    """Labels as 0/1 integers; anything else is a data error."""
+def _binary(values: Any, name: str) -> npt.NDArray[np.int8]:
+    """Labels as 0/1 integers (a byte a row); anything else is a data error."""
     array = np.asarray(values)
     if array.ndim != 1:
         raise DataError(f"{name} must be one-dimensional, got shape {array.shape}")
     if array.dtype == np.bool_:
-        return array.astype(np.intp)
+        return array.astype(np.int8)
     if array.dtype.kind in "iu":  # the same test as isin's, without its passes
         valid = not len(array) or (int(array.min()) >= 0 and int(array.max()) <= 1)
     else:
@@ -152,7 +95,7 @@ def _binary(values: Any, name: str) -> npt.NDArray[np.intp]:
     if not valid:
         found = sorted({str(v) for v in pd.unique(array)[:5]})
         raise DataError(f"{name} must hold binary labels 0/1; found values such as {found}")
-    return array.astype(np.intp)
+    return array.astype(np.int8, copy=False)
 
 
 def confusion_counts(

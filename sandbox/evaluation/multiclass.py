@@ -28,7 +28,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from sandbox.errors import DataError
-from sandbox.evaluation.fairness import partition
+from sandbox.evaluation.classes import class_codes
+from sandbox.evaluation.groups import GroupCoder
 from sandbox.evaluation.intervals import pair_level, wilson
 from sandbox.evaluation.result import (
     AttributeSetResult,
@@ -286,20 +287,17 @@ def evaluate_multiclass(
     so no other value changes them). Rows whose sensitive value is missing form their own group.
     """
     rows = _checked(y_true, y_pred, sensitive, confidence, min_group_size)
-    truth_text = np.asarray(y_true).astype(str)
-    pred_text = np.asarray(y_pred).astype(str)
-    classes = tuple(str(c) for c in np.unique(np.concatenate([truth_text, pred_text])))
+    classes, truth, pred = class_codes(y_true, y_pred)
     keys = class_keys(classes)
-    truth = np.searchsorted(classes, truth_text).astype(np.intp)
-    pred = np.searchsorted(classes, pred_text).astype(np.intp)
     k = len(classes)
     frame = sensitive.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     overall = class_counts(truth, pred, np.zeros(rows, dtype=np.intp), 1, k)[0]
 
+    coder = GroupCoder(frame)  # each attribute factorised once for all its sets
     sets = []
-    for attributes in attribute_sets(partition(frame).attributes):
-        groups = partition(frame, attributes)
+    for attributes in attribute_sets(coder.attributes):
+        groups = coder.partition(attributes)
         counts = class_counts(truth, pred, groups.codes, groups.n_groups, k)
         sets.append((attributes, groups, _rates(counts, classes, keys)))
     family_pairs = {

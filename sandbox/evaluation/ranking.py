@@ -32,7 +32,15 @@ from sandbox.evaluation.result import (
 )
 from sandbox.evaluation.topk import BudgetPoint, TopK
 
-__all__ = ["GROUP_METRICS", "INTERVALS", "RANKING", "evaluate_ranking", "lift_interval", "top_k"]
+__all__ = [
+    "GROUP_METRICS",
+    "INTERVALS",
+    "RANKING",
+    "evaluate_ranking",
+    "lift_interval",
+    "ranked",
+    "top_k",
+]
 
 RANKING = "ranking"
 
@@ -65,15 +73,28 @@ INTERVALS = (
 FloatArray = npt.NDArray[np.float64]
 
 
-def top_k(scores: Any, k: int) -> npt.NDArray[np.bool_]:
-    """Which rows are among the `k` highest scores; equal scores keep the input order."""
+def ranked(scores: Any) -> npt.NDArray[np.intp]:
+    """Rows from the highest score down; equal scores keep the input order.
+
+    One stable sort serves every budget and the k-th score: the top k rows of any k are a
+    prefix of this order.
+    """
     values = np.asarray(scores, dtype=np.float64)
     if not np.isfinite(values).all():
         raise DataError("scores must be finite numbers to rank the rows")
-    order = np.argsort(-values, kind="stable")
-    chosen = np.zeros(len(values), dtype=np.bool_)
-    chosen[order[: max(0, min(k, len(values)))]] = True
+    return np.argsort(-values, kind="stable")
+
+
+def _chosen(order: npt.NDArray[np.intp], k: int) -> npt.NDArray[np.bool_]:
+    """Which rows are among the first `k` of `order`."""
+    chosen = np.zeros(len(order), dtype=np.bool_)
+    chosen[order[: max(0, min(k, len(order)))]] = True
     return chosen
+
+
+def top_k(scores: Any, k: int) -> npt.NDArray[np.bool_]:
+    """Which rows are among the `k` highest scores; equal scores keep the input order."""
+    return _chosen(ranked(scores), k)
 
 
 def lift_interval(
@@ -117,10 +138,10 @@ def _pair(low: Any, high: Any) -> tuple[float | None, float | None]:
 
 
 def _point(
-    label: str, k: int, truth: npt.NDArray[np.intp], scores: Any, confidence: float
+    label: str, k: int, truth: npt.NDArray[np.intp], order: npt.NDArray[np.intp], confidence: float
 ) -> BudgetPoint:
-    chosen = top_k(scores, k)
-    tp, positives, rows = int(truth[chosen].sum()), int(truth.sum()), len(truth)
+    # an integer count: the same whichever order the selected rows are summed in
+    tp, positives, rows = int(truth[order[:k]].sum()), int(truth.sum()), len(truth)
     (p_low,), (p_high,) = wilson([tp], [k], confidence)
     (r_low,), (r_high,) = wilson([tp], [positives], confidence)
     lift, l_low, l_high = (
@@ -248,7 +269,8 @@ def evaluate_ranking(
             f"The budget ({budget}) exceeds the {rows:,} evaluation rows: every row is selected."
         )
         k = rows
-    chosen = top_k(scores, k)
+    order = ranked(scores)
+    chosen = _chosen(order, k)
     binary = evaluate_binary(
         y_true=truth,
         y_pred=chosen.astype(np.int8),
@@ -263,11 +285,11 @@ def evaluate_ranking(
     sets = tuple(_groups(s, k, rows, level, min_group_size) for s in binary.attribute_sets)
     budgets = {"k/2": max(1, k // 2), "k": k, "2k": min(rows, 2 * k)}
     curve = tuple(
-        _point(label, size, labels, scores, confidence)
+        _point(label, size, labels, order, confidence)
         for label, size in budgets.items()
         if label == "k" or size != k
     )
-    kth = scores[np.argsort(-scores, kind="stable")[k - 1]]
+    kth = scores[order[k - 1]]
     tied = scores == kth
     top = TopK(
         k=k,

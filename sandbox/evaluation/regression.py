@@ -17,7 +17,6 @@ Bonferroni-adjusted level, exactly as the binary task does with Wilson limits.
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any, Final
 
 import numpy as np
@@ -25,7 +24,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from sandbox.errors import DataError
-from sandbox.evaluation.fairness import between_groups, partition
+from sandbox.evaluation.fairness import between_groups
+from sandbox.evaluation.group_errors import group_errors, grouped_errors
+from sandbox.evaluation.groups import GroupCoder
 from sandbox.evaluation.intervals import (
     Pairs,
     newcombe_difference,
@@ -85,30 +86,6 @@ def t_interval(
         half = quantile * s / np.sqrt(size)
     half = np.where(size >= 2, half, np.nan)
     return m - half, m + half
-
-
-def group_errors(truth: FloatArray, pred: FloatArray) -> dict[str, tuple[float, float]]:
-    """Each group metric of one group's rows: (value, sd of the per-row terms it averages).
-
-    The values are scikit-learn's functions on the rows as given (as ``MetricFrame`` calls
-    them); the RMSE's sd is that of the squared errors, whose mean is the MSE.
-    """
-    error = pred - truth
-    n = len(truth)
-
-    def sd(terms: FloatArray) -> float:
-        return float(np.std(terms, ddof=1)) if n >= 2 else float("nan")
-
-    from sklearn.metrics import mean_absolute_error, mean_squared_error
-
-    mse = float(mean_squared_error(truth, pred))
-    return {
-        "mae": (float(mean_absolute_error(truth, pred)), sd(np.abs(error))),
-        "mean_error": (float(np.mean(error)), sd(error)),
-        "rmse": (float(np.sqrt(mse)), sd(error**2)),
-        "mean_label": (float(np.mean(truth)), sd(truth)),
-        "mean_prediction": (float(np.mean(pred)), sd(pred)),
-    }
 
 
 def _limits(metric: str, value: float, sd: float, n: int, confidence: float) -> tuple[float, float]:
@@ -192,20 +169,17 @@ def _disparity(
 
 def _assess_set(
     attributes: tuple[str, ...],
-    sensitive: pd.DataFrame,
+    coder: GroupCoder,
     truth: FloatArray,
     pred: FloatArray,
     *,
     min_group_size: int,
     confidence: float | None,
 ) -> AttributeSetResult:
-    groups = partition(sensitive, attributes)
+    groups = coder.partition(attributes)
     labels = [" & ".join(key) for key in groups.keys]
-    # a stable sort keeps each group's rows in their original order, as MetricFrame has them
-    order = np.argsort(groups.codes, kind="stable")
     counts = np.bincount(groups.codes, minlength=groups.n_groups).astype(np.int64)
-    starts = np.concatenate(([0], np.cumsum(counts)))
-    per_group = [group_errors(truth[order[a:b]], pred[order[a:b]]) for a, b in pairwise(starts)]
+    per_group = grouped_errors(truth, pred, groups.codes, counts)
     table = {
         m: (
             np.array([g[m][0] for g in per_group], dtype=np.float64),
@@ -318,9 +292,10 @@ def evaluate_regression(
     else:
         notes.append("R² not computed: every evaluation row has the same label.")
     level = confidence if n_bootstrap else None  # no intervals when switched off
+    coder = GroupCoder(frame)  # each attribute factorised once for all its sets
     results = tuple(
-        _assess_set(names, frame, truth, pred, min_group_size=min_group_size, confidence=level)
-        for names in attribute_sets(partition(frame).attributes)
+        _assess_set(names, coder, truth, pred, min_group_size=min_group_size, confidence=level)
+        for names in attribute_sets(coder.attributes)
     )
     return Evaluation(
         task=REGRESSION,

@@ -89,7 +89,7 @@ def shown_location(location: str | None, home: Path | None) -> str | None:
 
 
 def build_report(
-    record: RunRecord, *, trail_path: Path, tracking_uri: str | None, home: Path | None = None
+    record: RunRecord, *, trail_path: Path | str, tracking_uri: str | None, home: Path | None = None
 ) -> AuditReport:
     """The versioned report of one run, from everything its record holds."""
     manifest, verdict = record.manifest, record.verdict

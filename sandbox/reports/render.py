@@ -25,6 +25,7 @@ from sandbox.reports.answers import (
     overall_answer_rates,
 )
 from sandbox.reports.disclosure import disparity_hidden, publishable
+from sandbox.reports.template_cache import template_cache
 from sandbox.tasks import get_task, registered_tasks
 from sandbox.tasks.binary import VOCABULARY as BINARY_VOCABULARY
 
@@ -311,10 +312,17 @@ def key_findings(report: AuditReport, *, publication: bool = False) -> list[Find
     return findings
 
 
-def template_environment(folder: Path = _TEMPLATES) -> Environment:
-    """A Jinja environment over ``folder`` with the report's filters and wording tables."""
+def template_environment(
+    folder: Path = _TEMPLATES, *, cache_dir: Path | None = None
+) -> Environment:
+    """A Jinja environment over ``folder`` with the report's filters and wording tables.
+
+    With ``cache_dir``, compiled templates are kept there for the next process
+    (:mod:`sandbox.reports.template_cache`).
+    """
     env = Environment(
         loader=FileSystemLoader(folder),
+        bytecode_cache=template_cache(cache_dir),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "svg.j2")),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -334,8 +342,8 @@ def template_environment(folder: Path = _TEMPLATES) -> Environment:
     return env
 
 
-def _environment() -> Environment:
-    return template_environment(_TEMPLATES)
+def _environment(cache_dir: Path | None) -> Environment:
+    return template_environment(_TEMPLATES, cache_dir=cache_dir)
 
 
 #: Public names of the text helpers the transparency documents share with the report.
@@ -381,11 +389,11 @@ def _context(report: AuditReport) -> dict[str, Any]:
     }
 
 
-def render_html(report: AuditReport) -> str:
-    """The report as one self-contained HTML page."""
-    return _environment().get_template("report.html.j2").render(_context(report))
+def render_html(report: AuditReport, *, cache_dir: Path | None = None) -> str:
+    """The report as one self-contained HTML page (``cache_dir``: compiled templates)."""
+    return _environment(cache_dir).get_template("report.html.j2").render(_context(report))
 
 
-def render_markdown(report: AuditReport) -> str:
-    """A concise Markdown summary of the report."""
-    return _environment().get_template("report.md.j2").render(_context(report))
+def render_markdown(report: AuditReport, *, cache_dir: Path | None = None) -> str:
+    """A concise Markdown summary of the report (``cache_dir``: compiled templates)."""
+    return _environment(cache_dir).get_template("report.md.j2").render(_context(report))

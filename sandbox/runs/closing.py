@@ -101,7 +101,7 @@ def finish_run(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
     s = rec.services
     with rec.stage("reports"):
         report = build_report(
-            rec.record, trail_path=s.trail.path, tracking_uri=s.tracking_uri, home=s.home
+            rec.record, trail_path=s.trail.location, tracking_uri=s.tracking_uri, home=s.home
         )
         reports = rec.write_reports(report, out_dir)
         if out_dir is not None and rec.record.scored is not None:

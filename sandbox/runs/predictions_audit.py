@@ -224,6 +224,7 @@ def audit_predictions(
                 c: coded.coded[c].missing_rows() if c in coded.coded else 0
                 for c in _used(record.columns)
             }
+            coded = None  # its codes are spread into the outcomes: free them before evaluating
         else:
             frame = cast("pd.DataFrame", frame)
             outcomes = _outcomes(
@@ -402,7 +403,7 @@ def _report(rec: RunRecorder, sources: Sequence[Any], missing: Mapping[str, int]
             policy_pack_sha256=",".join(p.sha256 for p in record.packs),
             mlflow_run_id=record.tracker_run_id,
             mlflow_tracking_uri=shown_location(rec.services.tracking_uri, rec.services.home),
-            trail_path=shown_location(str(rec.services.trail.path), rec.services.home),
+            trail_path=shown_location(rec.services.trail.location, rec.services.home),
             trail_seq=submitted.seq,
             trail_record_hash=submitted.hash,
         ),

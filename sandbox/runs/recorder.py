@@ -237,7 +237,9 @@ class RunRecorder:
             if attest:
                 write_attestation(self.record.run_dir, self.records, s.trail.signer)
             keys = load_keyring(s.key_path) if s.key_path else None
-            write_checkpoint(s.trail, s.trail.signer, checkpoints_dir_for(s.trail.path), keys=keys)
+            # A trail in a database has no file to keep its checkpoints beside.
+            folder = s.checkpoints_dir or checkpoints_dir_for(s.trail.path)
+            write_checkpoint(s.trail, s.trail.signer, folder, keys=keys)
         except SandboxError as exc:
             self.note(f"audit: {exc}")
 
@@ -296,9 +298,11 @@ class RunRecorder:
 
     def write_reports(self, report: AuditReport, out_dir: Path | None) -> dict[str, Path]:
         """Write every report into the run folder (and copy them to `out_dir`)."""
+        from sandbox.reports.template_cache import home_cache_dir
         from sandbox.reports.writer import write_reports
 
-        reports = write_reports(report, self.record.run_dir / "reports")
+        cache_dir = home_cache_dir(self.services.home)  # compiled templates, kept for next time
+        reports = write_reports(report, self.record.run_dir / "reports", cache_dir=cache_dir)
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             reports = {k: Path(shutil.copy2(p, out_dir / p.name)) for k, p in reports.items()}

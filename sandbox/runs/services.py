@@ -36,6 +36,8 @@ class RunServices:
     hardening: Hardening = field(default_factory=Hardening)
     tracking_uri: str | None = None
     key_path: Path | None = None  # the signing key; its keyring verifies checkpoints
+    # Where a run's closing checkpoint goes; None: beside the trail file.
+    checkpoints_dir: Path | None = None
     # The tenant every run is recorded for (see sandbox.runs.tenant); None: served to nobody.
     tenant: str | None = None
     shared_read: bool = False  # run folders readable by the owner's group (SANDBOX_SHARED_READ)
@@ -44,8 +46,11 @@ class RunServices:
 
 
 def default_hardening(settings: Settings) -> Hardening:
-    """The sandbox's hardening with the deployment's resource defaults."""
+    """The sandbox's hardening with the deployment's resource defaults and OCI runtime."""
+    from sandbox.runtime.backends import oci_runtime
+
     return Hardening(
+        runtime=oci_runtime(settings.runtime),
         memory_mb=settings.memory_mb,
         cpus=settings.cpus,
         pids_limit=settings.pids_limit,
@@ -63,11 +68,14 @@ def runner_image(settings: Settings) -> str:
 
 
 def open_trail(settings: Settings) -> AuditTrail:
-    """The audit trail under the sandbox home, signing with its key (created on first use)."""
+    """The audit trail (the file under the home, or SANDBOX_TRAIL_URL's database), signing
+    with the home's key (created on first use)."""
     from sandbox.audit.signing import Signer
+    from sandbox.audit.store import open_store
     from sandbox.audit.trail import AuditTrail
 
-    return AuditTrail(settings.trail_path, Signer.load_or_create(settings.key_path))
+    store = open_store(settings.trail_url, default=settings.trail_path)
+    return AuditTrail(store, Signer.load_or_create(settings.key_path))
 
 
 def build_services(settings: Settings) -> RunServices:
@@ -94,6 +102,7 @@ def build_services(settings: Settings) -> RunServices:
         hardening=default_hardening(settings),
         tracking_uri=settings.tracking_uri,
         key_path=settings.key_path,
+        checkpoints_dir=settings.checkpoints_dir,
         tenant=tenant,
         shared_read=settings.shared_read,
         home=settings.home,

@@ -4,7 +4,8 @@ A predictions-only audit of a binary classifier reads its columns with
 :func:`sandbox.data.supplied.read_supplied` when it can: labels and predictions are encoded
 once per distinct value (by the task's own `encode_supplied`) and spread to the rows by their
 codes; sensitive attributes become categorical columns whose texts are `group_columns`' own.
-No object column of millions of rows is built, and the outcomes, and every message about
+No object column of millions of rows is built: every per-row array is a byte a row (0/1
+outcomes, group codes), filled a slice at a time, and the outcomes, and every message about
 them, are the same as when the file is read whole (`read_table`).
 """
 
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from sandbox.data.coded_blocks import code_type
 from sandbox.errors import DataError
 
 if TYPE_CHECKING:
@@ -29,12 +32,15 @@ __all__ = [
     "check_columns",
     "coded_outcomes",
     "read_coded",
+    "spread",
     "supplied_inputs",
     "wanted_columns",
 ]
 
 #: How to avoid a sensitive value that reads as the missing group.
 GROUP_FIX = "rename that value in the file, or leave those cells empty if it means missing"
+#: Rows spread at a time: bounds the index arrays numpy makes from narrow codes.
+_SLICE: Final = 1 << 20
 
 
 def check_columns(columns: Sequence[str], path: Path, wanted: dict[str, str]) -> None:
@@ -132,15 +138,13 @@ def _encoded(
     task: Task, column: CodedColumn, name: str, source: str, positive: str | None
 ) -> np.ndarray:
     """`encode_supplied` of each distinct value, spread to the rows by their codes."""
-    missing = column.missing
-    if missing.any():
+    first = column.first_row(column.missing)
+    if first is not None:
         # the rows up to the first missing one: the task's message names that data row
-        first = int(np.argmax(missing[column.codes]))
         head = column.values.iloc[column.codes[: first + 1]].reset_index(drop=True)
         task.encode_supplied(head, column=name, source=source, positive=positive)
     each = task.encode_supplied(column.values, column=name, source=source, positive=positive)
-    encoded: np.ndarray = np.asarray(each)[column.codes]
-    return encoded
+    return spread(np.asarray(each), column.codes)
 
 
 def _groups(column: CodedColumn, name: str, source: str) -> Any:
@@ -152,10 +156,19 @@ def _groups(column: CodedColumn, name: str, source: str) -> Any:
     held = (texts == MISSING_GROUP).fillna(False).to_numpy(dtype=bool)
     if held.any():
         # only the rows holding it: the message counts them as the whole column would
-        rows = column.values[held].repeat(np.bincount(column.codes, minlength=len(held))[held])
+        rows = column.values[held].repeat(column.counts[held])
         group_columns(pd.DataFrame({name: rows}), [name], source=source, fix=GROUP_FIX)
     each = group_columns(frame, [name], source=source, fix=GROUP_FIX)[name].to_numpy(dtype=object)
     categories = sorted(set(each.tolist()))
     position = {text: i for i, text in enumerate(categories)}
-    code_of = np.array([position[text] for text in each], dtype=np.int32)
-    return pd.Categorical.from_codes(code_of[column.codes], categories=categories)
+    code_of = np.array([position[text] for text in each], dtype=np.int64)
+    codes = spread(code_of.astype(code_type(len(categories))), column.codes)
+    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
+
+
+def spread(table: npt.NDArray[Any], codes: npt.NDArray[np.signedinteger[Any]]) -> np.ndarray:
+    """`table[codes]` in `table`'s type, a slice at a time (no full-length index array)."""
+    out = np.empty(len(codes), dtype=table.dtype)
+    for start in range(0, len(codes), _SLICE):
+        np.take(table, codes[start : start + _SLICE], out=out[start : start + _SLICE])
+    return out

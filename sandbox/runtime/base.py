@@ -41,6 +41,9 @@ class Hardening:
     tmp_inodes: int = 4096  # files and folders in /tmp: no inode exhaustion by a million files
     nofile: int = 1024  # open file descriptors (soft = hard limit)
     log_max_bytes: int = 1_000_000
+    # The OCI runtime the engine starts the container with: "runc" (namespaces and cgroups on
+    # the host kernel) or "runsc" (gVisor: a user-space kernel between the pilot and the host).
+    runtime: str = "runc"
 
     def tightened(self, other: Hardening) -> Hardening:
         """The stricter of both settings, field by field."""
@@ -53,6 +56,8 @@ class Hardening:
             tmp_inodes=min(self.tmp_inodes, other.tmp_inodes),
             nofile=min(self.nofile, other.nofile),
             log_max_bytes=min(self.log_max_bytes, other.log_max_bytes),
+            # gVisor is the stronger wall: once either side asks for it, it stays
+            runtime="runsc" if "runsc" in {self.runtime, other.runtime} else self.runtime,
         )
 
 

@@ -6,6 +6,8 @@ members are refused with `OutputRejected`, and a refused stream leaves nothing b
 `read_predictions` and `read_explanations` then check the two files the host reads, with every
 cost bounded before it is paid (file size, line length, field size, columns, rows, JSON depth):
 whatever a container wrote, reading it ends in values or in `OutputRejected`, never in a crash.
+A regular predictions file is parsed vectorised (:mod:`sandbox.runtime.predictions_file`);
+anything else goes through the line-by-line reader, whose refusals name the line and the rule.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sandbox.errors import OutputRejected
 from sandbox.runtime.base import OutputLimits
+from sandbox.runtime.predictions_file import row_order, split_regular, string_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -234,34 +237,68 @@ def read_predictions(
     from sandbox.tasks import get_task
 
     schema = get_task(task)
-    expected = [str(row_id) for row_id in expected_row_ids]
+    expected = list(map(str, expected_row_ids))
     expected_set = set(expected)
     if len(expected_set) != len(expected):
         raise ValueError("expected_row_ids holds duplicates")
     _check_size(path, max_bytes)
-    columns, rows = _read_csv(path, allowed=schema.predictions.allowed, max_rows=len(expected))
+    columns, frame = _read_table(
+        path, allowed=schema.predictions.allowed, max_rows=len(expected), max_bytes=max_bytes
+    )
     for required in schema.predictions.required:
         if required not in columns:
             raise OutputRejected(f"{path.name}: missing column {required!r}")
-    frame = _frame(rows, columns)
-    row_ids = frame["row_id"]
-    duplicated = row_ids[row_ids.duplicated()].unique().tolist()
-    if duplicated:
-        raise OutputRejected(f"{path.name}: duplicate row_id values, e.g. {_shown(duplicated[:5])}")
-    got = set(row_ids)
-    unexpected = sorted(got - expected_set)
-    missing = sorted(expected_set - got)
-    if unexpected or missing:
-        raise OutputRejected(
-            f"{path.name}: row ids differ from the score set: {len(missing)} missing "
-            f"(e.g. {_shown(missing[:5])}), {len(unexpected)} unexpected "
-            f"(e.g. {_shown(unexpected[:5])})"
-        )
+    order = row_order(frame["row_id"], expected)
+    if order is None:
+        _check_row_ids(frame["row_id"], expected_set, path.name)
     try:
         result = schema.parse_predictions(frame, source=path.name)
     except (ValueError, TypeError, OverflowError) as exc:  # a value pandas cannot convert
         raise OutputRejected(f"{path.name}: unreadable values ({_shown(str(exc))})") from exc
+    if order is not None and len(result) == len(frame) and result["row_id"].equals(frame["row_id"]):
+        # The rows as `loc[expected]` orders them below, by position instead of by label.
+        ordered = result.iloc[order].reset_index(drop=True)
+        return ordered[["row_id", *(c for c in ordered.columns if c != "row_id")]]
     return result.set_index("row_id").loc[expected].reset_index()
+
+
+def _check_row_ids(row_ids: pd.Series, expected: set[str], name: str) -> None:
+    """Every expected row id exactly once and no other; the refusal names a few of each."""
+    duplicated = row_ids[row_ids.duplicated()].unique().tolist()
+    if duplicated:
+        raise OutputRejected(f"{name}: duplicate row_id values, e.g. {_shown(duplicated[:5])}")
+    got = set(row_ids)
+    unexpected = sorted(got - expected)
+    missing = sorted(expected - got)
+    if unexpected or missing:
+        raise OutputRejected(
+            f"{name}: row ids differ from the score set: {len(missing)} missing "
+            f"(e.g. {_shown(missing[:5])}), {len(unexpected)} unexpected "
+            f"(e.g. {_shown(unexpected[:5])})"
+        )
+
+
+def _read_table(
+    path: Path, *, allowed: Sequence[str], max_rows: int, max_bytes: int
+) -> tuple[list[str], pd.DataFrame]:
+    """The header and the rows as text columns: vectorised when the file is regular.
+
+    Anything `split_regular` or `string_frame` cannot vouch for is read by `_read_csv`, the
+    reference, which names the line and the rule of the first thing wrong.
+    """
+    limit = max_rows + EXTRA_ROWS
+    with path.open("rb") as handle:  # the size was checked; a file grown since is read below
+        data = handle.read(max_bytes + 1)
+    # A line within the field cap holds no field over it and is within the line cap.
+    regular = split_regular(data, max_line_bytes=MAX_FIELD_CHARS, max_rows=limit)
+    if regular is not None and len(data) <= max_bytes:
+        columns = _check_header(regular.header, path.name, allowed)
+        frame = string_frame(data, regular, columns)
+        if frame is not None:
+            return columns, frame
+    del data
+    columns, rows = _read_csv(path, allowed=allowed, max_rows=max_rows)
+    return columns, _frame(rows, columns)
 
 
 def _read_csv(

@@ -25,6 +25,7 @@ from sandbox.tasks.base import (
     PredictionSchema,
     TaskConfig,
 )
+from sandbox.tasks.label_text import distinct_text, row_text
 from sandbox.tasks.registry import register_task
 
 __all__ = ["BINARY_TASK", "BinaryClassification", "BinaryConfig", "parse_scores"]
@@ -92,8 +93,10 @@ class BinaryClassification:
                 f"{source}: label column {column!r} has {missing} missing values (empty cells "
                 "or missing-value markers); fill or drop those rows"
             )
-        as_text = values.astype(str).str.strip().str.lower()
         positive = str(config.positive_label).strip().lower()
+        # The text of each distinct value, not of each row: a column has a handful of values.
+        distinct = distinct_text(values, lower=True)
+        as_text = row_text(values, lower=True) if distinct is None else distinct[1]
         found = sorted(set(as_text))
         if len(found) != 2:
             raise DataError(
@@ -106,7 +109,7 @@ class BinaryClassification:
                 f"column {column!r} (values: {', '.join(found)}); quote it in YAML, e.g. 'yes'"
             )
         encoded: np.ndarray = (as_text == positive).to_numpy(dtype=np.int8)
-        return encoded
+        return encoded if distinct is None else encoded[distinct[0]]
 
     def encode_supplied(
         self, values: pd.Series, *, column: str, source: str, positive: str | None

@@ -23,6 +23,7 @@ from sandbox.evaluation.multiclass import MULTICLASS, evaluate_multiclass
 from sandbox.evaluation.result import Evaluation
 from sandbox.evaluation.vocabulary import MetricSpec, Vocabulary
 from sandbox.tasks.base import EvaluationSettings, Outcomes, PredictionSchema, TaskConfig
+from sandbox.tasks.label_text import distinct_text
 from sandbox.tasks.registry import register_task
 
 __all__ = ["MULTICLASS_TASK", "MulticlassClassification", "MulticlassConfig", "class_names"]
@@ -103,7 +104,14 @@ class MulticlassClassification:
         """The class values as text; two or more classes, each a declared one if listed."""
         if not isinstance(config, MulticlassConfig):
             raise TypeError(f"expected a MulticlassConfig, got {type(config).__name__}")
-        text = _as_text(values, column=column, source=source)
+        # The text of each distinct value, not of each row: a column has a handful of classes.
+        distinct = None if values.isna().any() else distinct_text(values, lower=False)
+        if distinct is None:
+            text = _as_text(values, column=column, source=source)
+            labels: np.ndarray = text.to_numpy(dtype=object)
+        else:
+            text = distinct[1]
+            labels = text.to_numpy(dtype=object)[distinct[0]]
         found = sorted(set(text))
         if config.classes is not None:
             declared = [str(c).strip() for c in config.classes]
@@ -119,8 +127,7 @@ class MulticlassClassification:
                 f"{source}: label column {column!r} has {len(found)} distinct values; "
                 f"multiclass classification needs from 2 to {MAX_CLASSES}"
             )
-        encoded: np.ndarray = text.to_numpy(dtype=object)
-        return encoded
+        return labels
 
     def encode_supplied(
         self, values: pd.Series, *, column: str, source: str, positive: str | None

@@ -112,5 +112,7 @@ def tracked_values(record: RunRecord) -> TrackedValues:
         tags["governance.impact_level"] = record.impact_level
     if record.image_digest is not None:
         tags["sandbox.image_digest"] = record.image_digest
+    if record.hardening is not None:  # runc, or runsc (gVisor)
+        tags["sandbox.container_runtime"] = record.hardening.runtime
     tags |= _data_tags(record)
     return TrackedValues(params=_params(record), metrics=metrics, tags=tags)

@@ -10,6 +10,8 @@ second and the CLI must start at once. The tracker talks to `MlflowClient` direc
 - Params, metrics and tags go out with one `log_batch` call per kind, split only where MLflow's
   per-request limits require it (100 params, 1000 metrics, 100 tags, 1 MB).
 - Names and values are made valid before they are sent (`sandbox.tracking.base`).
+- MLflow's usage telemetry is turned off (`MLFLOW_DISABLE_TELEMETRY`), unless the operator
+  set that variable.
 - MLflow exceptions become `TrackingError` here, at the edge: `TrackingRefused` when MLflow
   refused the call itself (an invalid value, an unknown run: HTTP 4xx), which retrying cannot
   fix, and plain `TrackingError` when it could not take the call now (no connection, a locked
@@ -135,6 +137,9 @@ class MlflowTracker:
         request unless the operator set MLflow's own variables: MLflow's defaults retry
         for minutes, and a run must not wait that long on a server that is down.
         """
+        # MLflow 3 reports usage to its vendor by default. A city's sandbox sends nothing
+        # anywhere it was not told to: off unless the operator set the variable themselves.
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         try:
             from mlflow.tracking import MlflowClient
         except ImportError as exc:  # pragma: no cover - mlflow is a dependency

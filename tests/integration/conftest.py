@@ -1,4 +1,5 @@
-"""Fixtures for tests against the real Docker engine: the runner image and the runtime.
+"""Fixtures for tests against the real Docker engine (the runner image and the runtime) and a
+real PostgreSQL server (`tests/integration/postgres.py`).
 
 `tests/conftest.py` skips these tests on a laptop with no engine and fails them in CI.
 """
@@ -15,6 +16,7 @@ import pytest
 
 from sandbox.runtime import ContainerSpec, Hardening
 from sandbox.runtime.docker.runtime import DockerRuntime
+from tests.integration.postgres import new_schema, pg_url  # noqa: F401 - fixtures for PostgreSQL
 
 PILOTS = Path(__file__).parents[1] / "data" / "pilots"
 HARNESS_COMMAND = ("python3", "/opt/sandbox/harness.py")

@@ -148,3 +148,18 @@ def test_deleted_experiment_is_reported_with_the_fix(store: tuple[str, Path]) ->
         MlflowTracker(uri, artifact_root=artifact_root).start_run(
             experiment="gone", run_name="r", tags={}
         )
+
+
+def test_usage_telemetry_is_off_unless_the_operator_chose(
+    store: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow.environment_variables import MLFLOW_DISABLE_TELEMETRY
+
+    uri, artifact_root = store
+    monkeypatch.delenv("MLFLOW_DISABLE_TELEMETRY", raising=False)
+    MlflowTracker(uri, artifact_root=artifact_root)
+    assert MLFLOW_DISABLE_TELEMETRY.get() is True
+
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "false")  # an operator's explicit choice
+    MlflowTracker(uri, artifact_root=artifact_root)
+    assert MLFLOW_DISABLE_TELEMETRY.get() is False

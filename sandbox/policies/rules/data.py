@@ -75,11 +75,14 @@ def check_pii_values(p: PiiParams, ctx: RuleContext) -> Finding:
             continue
         scanned.append(column)
         text = values.dropna().astype(str)
+        # Each distinct value is matched once (a district or status repeats over many rows).
+        codes, distinct = pd.factorize(text)
+        distinct_text = pd.Series(distinct, dtype=text.dtype)
         for kind in p.patterns:
-            hits = text.str.contains(PII_PATTERNS[kind], regex=True)
+            hits = distinct_text.str.contains(PII_PATTERNS[kind], regex=True).to_numpy()[codes]
             count = int(hits.sum())
             if count:
-                rows = table.row_ids[hits[hits].index[:MAX_ROW_IDS]]
+                rows = table.row_ids[text.index[hits][:MAX_ROW_IDS]]
                 found.append(
                     {"column": column, "pattern": kind, "matches": count, "row_ids": rows.tolist()}
                 )

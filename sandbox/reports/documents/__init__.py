@@ -56,18 +56,21 @@ DOCUMENT_FILES: dict[str, str] = {
 }
 
 
-def document_environment() -> Environment:
-    """The Jinja environment of the document templates (the report's filters and more)."""
+def document_environment(cache_dir: Path | None = None) -> Environment:
+    """The Jinja environment of the document templates (the report's filters and more).
+
+    With ``cache_dir``, compiled templates are kept there for the next process.
+    """
     from sandbox.reports.render import metric_display, template_environment
 
-    env = template_environment(_TEMPLATES)
+    env = template_environment(_TEMPLATES, cache_dir=cache_dir)
     env.filters.update(text=as_text, metric_name=metric_display)
     return env
 
 
-def render_documents(report: AuditReport) -> dict[str, str]:
-    """Every text document (all but the PDF), by kind."""
-    env = document_environment()
+def render_documents(report: AuditReport, *, cache_dir: Path | None = None) -> dict[str, str]:
+    """Every text document (all but the PDF), by kind (``cache_dir``: compiled templates)."""
+    env = document_environment(cache_dir)
     record = atrs_record(report)
     sheet = datasheet(report)
     name = record["tier_1"]["overview"]["fields"].get("name", {}).get("value")
@@ -85,14 +88,19 @@ def render_documents(report: AuditReport) -> dict[str, str]:
     return texts
 
 
-def write_transparency_documents(report: AuditReport, out_dir: Path | str) -> dict[str, Path]:
-    """Write the model card, datasheet, ATRS record, notices and ``report.pdf`` into ``out_dir``."""
+def write_transparency_documents(
+    report: AuditReport, out_dir: Path | str, *, cache_dir: Path | None = None
+) -> dict[str, Path]:
+    """Write the model card, datasheet, ATRS record, notices and ``report.pdf`` into ``out_dir``.
+
+    ``cache_dir`` keeps the compiled templates for the next process.
+    """
     from sandbox.reports.documents.pdf import render_pdf
 
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
-    for kind, text in render_documents(report).items():
+    for kind, text in render_documents(report, cache_dir=cache_dir).items():
         path = folder / DOCUMENT_FILES[kind]
         path.write_text(text, encoding="utf-8")
         paths[kind] = path

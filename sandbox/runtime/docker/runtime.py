@@ -43,7 +43,14 @@ from sandbox.runtime.base import (
     LeftoverResources,
     TerminalState,
 )
-from sandbox.runtime.docker.edge import IMAGE_FIX, TAIL_BYTES, OutputTail, map_docker_errors
+from sandbox.runtime.docker.cgroups import host_oom_kills
+from sandbox.runtime.docker.edge import (
+    IMAGE_FIX,
+    TAIL_BYTES,
+    OutputTail,
+    check_oci_runtime,
+    map_docker_errors,
+)
 from sandbox.runtime.outputs import copy_out
 
 __all__ = [
@@ -79,6 +86,7 @@ class DockerRuntime:
         self._tail_bytes = tail_bytes
         self._on_started = on_started  # called with the container id once it runs
         self._client: Any = None
+        self._verified_runtimes: set[str] = {"runc"}  # OCI runtimes the engine has
         # A local engine's cgroups can be read on this host (a remote engine's cannot).
         self._local = base_url is None or base_url.startswith("unix://")
 
@@ -132,6 +140,9 @@ class DockerRuntime:
         the image is missing, ContainerError when the engine refuses the container.
         """
         _check_spec(spec)
+        if spec.hardening.runtime not in self._verified_runtimes:
+            check_oci_runtime(self.api, spec.hardening.runtime, run_id=spec.run_id)
+            self._verified_runtimes.add(spec.hardening.runtime)
         digest = self.image_digest(spec.image)
         safe_id = re.sub(r"[^A-Za-z0-9_.-]", "-", spec.run_id)[:40]
         volume = f"ai-commons-sandbox-output-{safe_id}-{uuid.uuid4().hex[:8]}"
@@ -224,6 +235,7 @@ class DockerRuntime:
         fsize = spec.output_limits.max_file_bytes
         host_config = self.api.create_host_config(
             network_mode=hardening.network,
+            runtime=hardening.runtime,  # runc, or runsc: gVisor's kernel under the same limits
             read_only=hardening.read_only_root,
             cap_drop=["ALL"] if hardening.cap_drop_all else None,
             security_opt=["no-new-privileges:true"] if hardening.no_new_privileges else None,
@@ -293,13 +305,21 @@ class DockerRuntime:
         timed_out = False
         with map_docker_errors(f"watching run {spec.run_id}", image_digest=digest):
             while True:
-                info = self.api.exec_inspect(exec_id)
+                try:
+                    info = self.api.exec_inspect(exec_id)
+                except docker.errors.NotFound:  # gone with its container: see below
+                    info = {"Running": False, "ExitCode": None}
                 if not info["Running"] and info["ExitCode"] is not None:
                     exit_code = int(info["ExitCode"])
                     break
+                # The exec's stream ended but the engine still says it runs: the container
+                # itself may have died (under gVisor an OOM kill ends its whole kernel).
+                if not reader.is_alive() and not self._running(container_id):
+                    break
                 if time.monotonic() >= deadline:
-                    timed_out = True
-                    self.api.kill(container_id)
+                    timed_out = self._running(container_id)
+                    if timed_out:
+                        self.api.kill(container_id)
                     break
                 time.sleep(self._poll_interval_s)
             duration = time.monotonic() - started
@@ -314,6 +334,9 @@ class DockerRuntime:
             else:
                 state = "failed"
         return state, exit_code, duration, out, err
+
+    def _running(self, container_id: str) -> bool:
+        return bool(self.api.inspect_container(container_id)["State"].get("Running"))
 
     def _drain(self, exec_id: str, out: OutputTail, err: OutputTail) -> None:
         # Runs in a thread; the stream ends when the command exits or the container is killed.
@@ -336,7 +359,7 @@ class DockerRuntime:
         # read the kernel's counter with a trusted command, never the pilot's own output.
         # A pilot may have exhausted the pids limit with processes that outlive it, so the
         # probe may fail to start: then the exit code alone decides (failed, not a crash).
-        from_host = _host_oom_kills(container_id) if self._local else None
+        from_host = host_oom_kills(container_id) if self._local else None
         if from_host is not None:
             return from_host > 0
         # The probe gets a few seconds: in a memory cgroup starved by the pilot even `cat`
@@ -400,30 +423,6 @@ class DockerRuntime:
 
 def _tmp_options(hardening: Hardening) -> str:
     return f"rw,noexec,nosuid,nodev,size={hardening.tmp_size_mb}m,nr_inodes={hardening.tmp_inodes}"
-
-
-def _host_oom_kills(container_id: str) -> int | None:
-    """The kernel's OOM-kill count of a local container's memory cgroup, read on the host.
-
-    Instant and immune to the container's own memory starvation; None when the engine's
-    cgroup layout is not one of the usual ones (then the in-container probe decides).
-    """
-    root = Path("/sys/fs/cgroup")
-    for candidate in (
-        root / "memory" / "docker" / container_id / "memory.oom_control",  # v1, cgroupfs
-        root / "memory" / "system.slice" / f"docker-{container_id}.scope" / "memory.oom_control",
-        root / "docker" / container_id / "memory.events",  # v2, cgroupfs
-        root / "system.slice" / f"docker-{container_id}.scope" / "memory.events",  # v2, systemd
-    ):
-        try:
-            text = candidate.read_text()
-        except OSError:
-            continue
-        for line in text.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill" and value.strip().isdigit():
-                return int(value)
-    return None
 
 
 def _check_spec(spec: ContainerSpec) -> None:

@@ -1,4 +1,4 @@
-"""Both trail stores: appends verify, tampering shows, and the run index finds a run's records."""
+"""The file and memory stores: the store contract (`store_contract.py`) and the file's run index."""
 
 from __future__ import annotations
 
@@ -7,121 +7,50 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from sandbox.audit.record import GENESIS_HASH, TrailRecord
+from sandbox.audit.record import TrailRecord
 from sandbox.audit.signing import Signer
 from sandbox.audit.store import FileTrailStore, MemoryTrailStore, TrailStore
 from sandbox.audit.store import file as file_store
 from sandbox.audit.store.index import RunIndex
 from sandbox.audit.trail import AuditTrail
-from sandbox.audit.verify import verify_lines, verify_trail
+from sandbox.audit.verify import verify_trail
 from sandbox.errors import AuditError
+from tests.unit.audit import store_contract as contract
+from tests.unit.audit.store_contract import SIGNER, NewStore, fill
 
-SIGNER = Signer.generate()
 VERIFIER = SIGNER.verifier()
 Kind = Literal["file", "memory"]
 STORES: tuple[Kind, ...] = ("file", "memory")
-JSON_INTS = st.integers(-(2**53) + 1, 2**53 - 1)
 
-appends = st.lists(
-    st.tuples(
-        st.sampled_from(["run.submitted", "run.started", "run.finished", "run.lost"]),
-        st.sampled_from(["r1", "r2", "r3", None]),
-        st.dictionaries(
-            st.text(max_size=6),
-            st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=8),
-            max_size=3,
-        ),
-    ),
-    min_size=1,
-    max_size=12,
+# The store contract, collected here for the file and memory stores.
+test_append_then_verify_holds = contract.test_append_then_verify_holds
+test_kinds_and_merkle_tree_follow_the_appends = (
+    contract.test_kinds_and_merkle_tree_follow_the_appends
+)
+test_any_flipped_byte_is_detected = contract.test_any_flipped_byte_is_detected
+test_deleted_reordered_or_truncated_records_are_detected = (
+    contract.test_deleted_reordered_or_truncated_records_are_detected
 )
 
 
-@contextmanager
-def store_of(kind: Kind) -> Iterator[TrailStore]:
-    """A fresh, empty store (a new folder per hypothesis example)."""
-    with tempfile.TemporaryDirectory() as folder:
-        if kind == "file":
-            yield FileTrailStore(Path(folder) / "trail.jsonl")
-        else:
-            yield MemoryTrailStore()
+@pytest.fixture(params=STORES)
+def new_store(request: pytest.FixtureRequest) -> NewStore:
+    """Fresh, empty stores of one kind (a new folder for each)."""
+    kind: Kind = request.param
 
+    @contextmanager
+    def make() -> Iterator[TrailStore]:
+        with tempfile.TemporaryDirectory() as folder:
+            if kind == "file":
+                yield FileTrailStore(Path(folder) / "trail.jsonl")
+            else:
+                yield MemoryTrailStore()
 
-def fill(store: TrailStore, batch: list[tuple[str, str | None, dict[str, Any]]]) -> list[Any]:
-    trail = AuditTrail(store, SIGNER)
-    return [trail.append(k, actor="a", run_id=r, payload=p) for k, r, p in batch]
-
-
-def raw_lines(store: TrailStore) -> list[bytes]:
-    return [line for _, line, _ in store.lines()]
-
-
-def verify_raw(lines: list[bytes], *, anchor: str | None = None) -> bool:
-    numbered = [(i, line, True) for i, line in enumerate(lines, start=1)]
-    return verify_lines(numbered, VERIFIER, anchor=anchor, first_seq=0, prev=GENESIS_HASH).ok
-
-
-# --- append, verify, tamper: the same properties for every store -------------------------
-
-
-@pytest.mark.parametrize("kind", STORES)
-@settings(max_examples=25, deadline=None)
-@given(batch=appends)
-def test_append_then_verify_holds(kind: Kind, batch: list[Any]) -> None:
-    with store_of(kind) as store:
-        written = fill(store, batch)
-        result = verify_trail(store, VERIFIER)
-        assert result.ok, result.reason
-        assert result.records_checked == len(batch)
-        assert store.head().size == len(batch) and store.head().hash == written[-1].hash
-        assert list(store.records_from(0)) == written
-        for run_id in ("r1", "r2", "r3"):
-            assert store.records_for_run(run_id) == [r for r in written if r.run_id == run_id]
-
-
-@pytest.mark.parametrize("kind", STORES)
-@settings(max_examples=25, deadline=None)
-@given(batch=appends, data=st.data())
-def test_any_flipped_byte_is_detected(kind: Kind, batch: list[Any], data: st.DataObject) -> None:
-    with store_of(kind) as store:
-        fill(store, batch)
-        lines = raw_lines(store)
-    line_no = data.draw(st.integers(0, len(lines) - 1), label="line")
-    offset = data.draw(st.integers(0, len(lines[line_no]) - 1), label="byte")
-    bit = data.draw(st.integers(0, 7), label="bit")
-    edited = bytearray(lines[line_no])
-    edited[offset] ^= 1 << bit
-    lines[line_no] = bytes(edited)
-    assert not verify_raw(lines)
-
-
-@pytest.mark.parametrize("kind", STORES)
-@settings(max_examples=25, deadline=None)
-@given(batch=appends.filter(lambda b: len(b) >= 2), data=st.data())
-def test_deleted_reordered_or_truncated_records_are_detected(
-    kind: Kind, batch: list[Any], data: st.DataObject
-) -> None:
-    with store_of(kind) as store:
-        fill(store, batch)
-        lines = raw_lines(store)
-    head = store.head().hash
-    edit = data.draw(st.sampled_from(["delete", "swap", "truncate"]), label="edit")
-    if edit == "delete":
-        del lines[data.draw(st.integers(0, len(lines) - 2), label="index")]  # not the last
-        assert not verify_raw(lines)
-    elif edit == "swap":
-        i = data.draw(st.integers(0, len(lines) - 2), label="i")
-        lines[i], lines[i + 1] = lines[i + 1], lines[i]
-        assert not verify_raw(lines)
-    else:  # a clean cut is only seen against a hash known from elsewhere
-        cut = data.draw(st.integers(0, len(lines) - 1), label="keep")
-        assert not verify_raw(lines[:cut], anchor=head)
+    return make
 
 
 def test_memory_store_dump_is_what_a_file_store_holds(tmp_path: Path) -> None:

@@ -157,6 +157,7 @@ def test_effective_hardening_only_tightens() -> None:
         ("national_id", "NINO AB123456C"),
         ("phone", "llame al (555) 846-1018 por favor"),
         ("phone", "cell 555.846.1018"),
+        ("phone", "My number is 555-846-1018."),
         ("name", "Hi, my name is Ana Okafor and the light is out"),
         ("name", "MY NAME IS Ana"),
         ("name", "Me llamo Luis Hernández, hay basura"),
@@ -187,6 +188,7 @@ def test_pii_patterns_match(kind: str, text: str) -> None:
         "12",
         "1,250.00",
         "A-12",
+        "version 555-846-1018.5",  # a decimal tail: not a phone number
         # Free text without personal data: no name cue, no house number before a street type.
         "Street light out on Main St",
         "3 large potholes on the road",
