@@ -12,7 +12,8 @@ split.py     the split of the labelled rows: by source, time-based, group-aware,
 coherence.py whether the data section's roles, split and id fit together (pilot.yaml checks)
 adequacy.py  whether rows can be assessed at all (rows, label classes, groups): one check
              for a pilot's evaluation rows and for a predictions-only audit
-supplied.py  a predictions-only audit's used columns as compact codes, a block at a time
-coded_blocks.py  those codes built block by block, within bounds on rows and values
+supplied.py  a predictions-only audit's used columns, a block at a time: classes and groups
+             as compact codes, numbers and scores as float64
+coded_blocks.py  those columns built block by block, within bounds on rows and values
 wall.py      write the container's inputs (features only) and stage the pilot's code
 """

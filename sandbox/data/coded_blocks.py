@@ -6,8 +6,10 @@ merges those dictionaries into one, in order of first appearance, with Arrow's o
 `unify_dictionaries` (so which values count as one, such as 0.0 and -0.0, is Arrow's, as when
 the whole column is read at once), and keeps one code per row in the narrowest integer type
 that holds the distinct values: a byte a row for a handful of values instead of int32
-indices, and no Arrow buffer outlives its block. :func:`collect` drives the builders and the
-score columns over a stream of record batches, within bounds on rows and distinct values.
+indices, and no Arrow buffer outlives its block. :func:`collect` drives the builders, the
+number columns (a regression's label and prediction, a ranking's scores: float64, a missing
+value as NaN) and the score columns over a stream of record batches, within bounds on rows
+and distinct values.
 """
 
 from __future__ import annotations
@@ -126,10 +128,12 @@ class CodeBuilder:
 
 @dataclass(frozen=True, kw_only=True)
 class Collected:
-    """What a stream of batches held: its rows, the coded columns and the score columns."""
+    """What a stream of batches held: its rows, the coded, number and score columns."""
 
     rows: int
     codes: Mapping[str, BuiltCodes]
+    #: Number columns as float64: every value finite, a missing one NaN.
+    numbers: Mapping[str, npt.NDArray[np.float64]]
     #: Score columns as float64, every value present, finite and in [0, 1].
     scores: Mapping[str, npt.NDArray[np.float64]]
 
@@ -139,18 +143,26 @@ def collect(
     *,
     coded: Mapping[str, str],
     scores: Mapping[str, str],
+    numbers: Mapping[str, str] | None = None,
     max_rows: int,
     max_values: int,
     max_value_bytes: int,
+    capacity: int | None = None,
 ) -> Collected | None:
-    """Codes and scores of the named columns (name -> column in the batches), or None.
+    """Codes, numbers and scores of the named columns (name -> column in the batches), or None.
 
-    None as soon as the rows pass `max_rows`, a coded column passes `max_values` distinct
-    values or `max_value_bytes` bytes of them, or a score is missing or outside [0, 1]: the
-    caller then reads the file whole.
+    None as soon as the rows pass `max_rows` (or `capacity`, the most rows the caller knows
+    the stream can hold: the float columns are then filled in place, not joined from blocks),
+    a coded column passes `max_values` distinct values or `max_value_bytes` bytes of them, a
+    score is missing or outside [0, 1], or a number is infinite or NaN (rather than missing),
+    or a column of whole numbers holds -0.0 (:func:`_zero_sign_unsure`): the caller then
+    reads the file whole.
     """
+    numbered = dict(numbers or {})
     builders = {name: CodeBuilder() for name in coded}
-    parts: dict[str, list[npt.NDArray[np.float64]]] = {name: [] for name in scores}
+    floats = {name: _Floats(capacity) for name in (*scores, *numbered)}
+    readers = [(name, raw, _score_block) for name, raw in scores.items()]
+    readers += [(name, raw, _number_block) for name, raw in numbered.items()]
     rows = 0
     for batch in batches:
         rows += batch.num_rows
@@ -161,17 +173,83 @@ def collect(
             builder.add(batch.column(raw))
             if builder.distinct > max_values or builder.value_bytes > max_value_bytes:
                 return None
-        for name, raw in scores.items():
-            values = _score_block(batch.column(raw))
-            if values is None:
+        for name, raw, read in readers:
+            values = read(batch.column(raw))
+            if values is None or not floats[name].add(values):
                 return None
-            parts[name].append(values)
-    numbers = {
-        name: np.concatenate(blocks) if blocks else np.zeros(0, np.float64)
-        for name, blocks in parts.items()
-    }
+    joined = {name: column.finish() for name, column in floats.items()}
+    if any(_zero_sign_unsure(joined[name]) for name in numbered):
+        return None
     built = {name: builder.finish() for name, builder in builders.items()}
-    return Collected(rows=rows, codes=built, scores=numbers)
+    return Collected(
+        rows=rows,
+        codes=built,
+        numbers={name: joined[name] for name in numbered},
+        scores={name: joined[name] for name in scores},
+    )
+
+
+class _Floats:
+    """A float64 column a block at a time: written in place when the rows are known ahead.
+
+    In place, the column never exists twice (blocks and their join); pages of the array that
+    no row reaches are never touched, so a generous capacity costs nothing.
+    """
+
+    def __init__(self, capacity: int | None) -> None:
+        self._out = None if capacity is None else np.empty(capacity, np.float64)
+        self._blocks: list[npt.NDArray[np.float64]] = []
+        self._rows = 0
+
+    def add(self, values: npt.NDArray[np.float64]) -> bool:
+        """Append a block; False when it would pass the capacity."""
+        end = self._rows + len(values)
+        if self._out is not None:
+            if end > len(self._out):
+                return False
+            self._out[self._rows : end] = values
+        else:
+            self._blocks.append(values)
+        self._rows = end
+        return True
+
+    def finish(self) -> npt.NDArray[np.float64]:
+        if self._out is not None:
+            return self._out[: self._rows]
+        joined = np.concatenate(self._blocks) if self._blocks else np.zeros(0, np.float64)
+        self._blocks.clear()
+        return joined
+
+
+def _number_block(column: Any) -> npt.NDArray[np.float64] | None:
+    """One block of a number column as float64, a missing value as NaN.
+
+    None for a value that is infinite or NaN itself: how pandas spells it in a message is
+    not certain.
+    """
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    # integers convert as pandas converts them (numpy's cast); nulls become NaN
+    values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    finite = np.isfinite(values)
+    if int(np.count_nonzero(~finite)) != int(column.null_count):
+        return None
+    return values
+
+
+def _zero_sign_unsure(values: npt.NDArray[np.float64]) -> bool:
+    """Whether a -0.0 might be 0 to pandas: a column of whole numbers, none missing.
+
+    pandas reads such a column of text as integers ("-0" is 0), any other as floats ("-0"
+    is -0.0, as Arrow reads it). Whole numbers written "2.0" read as floats, so they are
+    unsure too, and the file is read whole.
+    """
+    zeros = values == 0.0
+    if not zeros.any() or not bool(np.signbit(values[zeros]).any()):
+        return False
+    return not bool(np.isnan(values).any()) and bool(np.array_equal(np.trunc(values), values))
 
 
 def _score_block(column: Any) -> npt.NDArray[np.float64] | None:

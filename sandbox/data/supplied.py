@@ -1,24 +1,29 @@
 """Read only the columns a predictions-only audit needs, as compact integer codes, at scale.
 
 `read_table` reads a whole file into pandas, which costs seconds and gigabytes at ten million
-rows. An audit needs only its outcome, prediction and sensitive columns (each a handful of
-distinct values) and perhaps a score column. :func:`read_supplied` reads just those with
-pyarrow, a block at a time (CSV blocks of `CSV_BLOCK_BYTES`, Parquet batches of
-`PARQUET_BATCH_ROWS` rows): each coded column as one code per row, in the narrowest integer
-type that holds its distinct values (:mod:`sandbox.data.coded_blocks`), with the rows of
-each value counted, and a score column as float64 numbers. Memory stays near a byte per
-coded cell plus eight per score, whatever the file's size.
+rows. An audit needs only its outcome, prediction and sensitive columns and perhaps a score
+column. :func:`read_supplied` reads just those with pyarrow, a block at a time (CSV blocks of
+`CSV_BLOCK_BYTES`, Parquet batches of `PARQUET_BATCH_ROWS` rows): each coded column (classes
+and groups: a handful of distinct values) as one code per row, in the narrowest integer type
+that holds its distinct values (:mod:`sandbox.data.coded_blocks`), with the rows of each
+value counted; each number column (a regression's label and prediction, a ranking's scores)
+as float64, a missing value as NaN; a score column as float64 probabilities. Memory stays
+near a byte per coded cell plus eight per number or score, whatever the file's size.
 
 The values stay exactly what `read_table` gives: the distinct values of a column are read by
 `read_table`'s own parser (`parse_table`) from a small in-memory file holding each of them
 once, so type inference (integers, floats, booleans, text), stripping and missing-value
-markers are pandas' own. Whenever that equivalence cannot be shown cheaply, the answer is
+markers are pandas' own. A number is Arrow's float64 parse of the text, which is pandas'
+value (both round correctly; tests compare the bits); a missing value is one of
+`DEFAULT_MISSING` exactly, and the column then reads as floats in pandas too, so a message
+about it is the same. Whenever that equivalence cannot be shown cheaply, the answer is
 None and the caller reads the file with `read_table` as before: a value holding a delimiter,
 quote or line break, duplicate or unnamed columns, bytes that are not UTF-8, NUL bytes, very
-long lines, rows of the wrong width, a score that is missing or outside [0, 1], a Parquet
-column of another type, more than `MAX_SUPPLIED_VALUES` distinct values (or
-`MAX_SUPPLIED_VALUE_BYTES` of them) in a coded column.
-So a refusal (and its message) is always `read_table`'s.
+long lines, rows of the wrong width, a score that is missing or outside [0, 1], a number
+that is not one (text, a marker with spaces), infinite, NaN or -0.0, a Parquet column of
+another type, more than `MAX_SUPPLIED_VALUES` distinct values (or `MAX_SUPPLIED_VALUE_BYTES`
+of them) in a coded column.
+So a refusal (and its message) is always `read_table`'s or the caller's own.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from __future__ import annotations
 import codecs
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,7 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sandbox.data.coded_blocks import BuiltCodes, Collected, collect
-from sandbox.data.reader import check_table_size, parse_table, table_format
+from sandbox.data.reader import DEFAULT_MISSING, check_table_size, parse_table, table_format
 from sandbox.errors import DataError
 
 __all__ = [
@@ -51,7 +56,7 @@ __all__ = [
 ]
 
 #: Bounds of the columnar reading: memory grows by about a byte a coded cell and eight a
-#: score, so these stay within a few gigabytes.
+#: number or score, so these stay within a few gigabytes.
 MAX_SUPPLIED_ROWS: Final = 100_000_000
 MAX_SUPPLIED_BYTES: Final = 16 * 1024**3
 #: Distinct values of one coded column (outcomes and groups are a handful; more is an
@@ -111,55 +116,85 @@ class SuppliedColumns:
     coded: Mapping[str, CodedColumn]
     #: Score columns as float64, every value finite and in [0, 1].
     scores: Mapping[str, npt.NDArray[np.float64]]
+    #: Number columns as float64, every value finite or missing (NaN).
+    numbers: Mapping[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+
+    def missing_rows(self, name: str) -> int:
+        """How many rows of a column read hold a missing value (0 for a column not read)."""
+        if name in self.coded:
+            return self.coded[name].missing_rows()
+        if name in self.numbers:
+            return int(np.count_nonzero(np.isnan(self.numbers[name])))
+        return 0
 
 
 def read_supplied(
     path: Path,
     *,
     coded: Sequence[str],
+    numbers: Sequence[str] = (),
     scores: Sequence[str] = (),
     block_bytes: int = CSV_BLOCK_BYTES,
     batch_rows: int = PARQUET_BATCH_ROWS,
 ) -> SuppliedColumns | None:
     """The named columns of a CSV or Parquet file, or None to read it with `read_table`.
 
-    Columns the file lacks are left out (the caller names them in its message). DataError
-    only for a file that is missing, empty or beyond `MAX_SUPPLIED_BYTES`. `block_bytes` and
-    `batch_rows` set how much is read at once (the values never depend on them).
+    `coded` columns come as codes, `numbers` and `scores` as float64. Columns the file lacks
+    are left out (the caller names them in its message). DataError only for a file that is
+    missing, empty or beyond `MAX_SUPPLIED_BYTES`. `block_bytes` and `batch_rows` set how much
+    is read at once (the values never depend on them).
     """
     fmt = table_format(path)
     check_table_size(path, MAX_SUPPLIED_BYTES)
-    if set(coded) & set(scores):
-        return None
+    roles = _Roles(tuple(dict.fromkeys(coded)), tuple(dict.fromkeys(numbers)), tuple(scores))
+    if len({*roles.coded, *roles.numbers, *roles.scores}) != len(roles.every):
+        return None  # a column in two roles
     try:
         if fmt == "parquet":
-            return _parquet(path, coded, scores, batch_rows)
-        return _csv(path, coded, scores, block_bytes)
+            return _parquet(path, roles, batch_rows)
+        return _csv(path, roles, block_bytes)
     except (ValueError, OSError, DataError, KeyError):  # pyarrow errors subclass these
         return None
 
 
+@dataclass(frozen=True)
+class _Roles:
+    """The columns asked for, by how each is read."""
+
+    coded: tuple[str, ...]
+    numbers: tuple[str, ...]
+    scores: tuple[str, ...]
+
+    @property
+    def every(self) -> tuple[str, ...]:
+        return (*self.coded, *self.numbers, *self.scores)
+
+    def floats(self) -> frozenset[str]:
+        return frozenset((*self.numbers, *self.scores))
+
+
 def _collect(
-    batches: Any, found: Mapping[str, str], coded: Sequence[str], scores: Sequence[str]
+    batches: Any, found: Mapping[str, str], roles: _Roles, capacity: int
 ) -> Collected | None:
-    """The coded and score columns of a stream of batches, within the bounds."""
+    """The coded, number and score columns of a stream of batches, within the bounds."""
     return collect(
         batches,
-        coded={c: found[c] for c in coded if c in found},
-        scores={c: found[c] for c in scores if c in found},
+        coded={c: found[c] for c in roles.coded if c in found},
+        numbers={c: found[c] for c in roles.numbers if c in found},
+        scores={c: found[c] for c in roles.scores if c in found},
         max_rows=MAX_SUPPLIED_ROWS,
         max_values=MAX_SUPPLIED_VALUES,
         max_value_bytes=MAX_SUPPLIED_VALUE_BYTES,
+        capacity=capacity,
     )
 
 
-def _csv(
-    path: Path, coded: Sequence[str], scores: Sequence[str], block_bytes: int
-) -> SuppliedColumns | None:
+def _csv(path: Path, roles: _Roles, block_bytes: int) -> SuppliedColumns | None:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    if not _plain_text(path):
+    lines = _plain_text(path)
+    if lines is None:
         return None
     names = tuple(parse_table(io.BytesIO(_head(path)), "csv", path=path).columns)
     with pcsv.open_csv(path) as reader:
@@ -167,16 +202,19 @@ def _csv(
     stripped = [name.strip() for name in raw]
     if tuple(stripped) != names or len(set(names)) != len(names):
         return None
-    found = {name: raw[stripped.index(name)] for name in (*coded, *scores) if name in names}
+    found = {name: raw[stripped.index(name)] for name in roles.every if name in names}
     text = pa.dictionary(pa.int32(), pa.string())
+    floats = roles.floats()
     options = pcsv.ConvertOptions(
         include_columns=list(found.values()),
-        column_types={found[c]: (pa.float64() if c in scores else text) for c in found},
+        column_types={found[c]: (pa.float64() if c in floats else text) for c in found},
+        # the markers `read_table` reads as missing, exactly (text never becomes missing)
+        null_values=list(DEFAULT_MISSING),
         strings_can_be_null=False,
     )
     read = pcsv.ReadOptions(block_size=block_bytes)
     with pcsv.open_csv(path, read_options=read, convert_options=options) as reader:
-        collected = _collect(reader, found, coded, scores)
+        collected = _collect(reader, found, roles, lines)
     if collected is None or collected.rows == 0:
         return None
     columns: dict[str, CodedColumn] = {}
@@ -186,26 +224,36 @@ def _csv(
             return None
         columns[name] = CodedColumn(codes=built.codes, values=values, counts=built.counts)
     return SuppliedColumns(
-        columns=names, rows=collected.rows, coded=columns, scores=collected.scores
+        columns=names,
+        rows=collected.rows,
+        coded=columns,
+        scores=collected.scores,
+        numbers=collected.numbers,
     )
 
 
-def _plain_text(path: Path) -> bool:
-    """UTF-8 throughout, no NUL byte, no line near `read_table`'s limit (constant memory)."""
+def _plain_text(path: Path) -> int | None:
+    """The lines of a file that is UTF-8 throughout, with no NUL byte and no line near
+    `read_table`'s limit (constant memory); None for any other file.
+
+    The count bounds the data rows, so the float columns can be filled in place.
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1  # a last line without a line break counts too
     with path.open("rb") as handle:
         while block := handle.read(_SCAN_BLOCK):
             if b"\x00" in block or b"\n" not in block:
-                return False
+                return None
+            lines += block.count(b"\n")
             try:
                 decoder.decode(block)
             except UnicodeDecodeError:
-                return False
+                return None
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
+    return lines
 
 
 def _head(path: Path) -> bytes:
@@ -224,9 +272,7 @@ def _csv_values(distinct: list[str], path: Path) -> pd.Series | None:
     return values if len(values) == len(distinct) else None
 
 
-def _parquet(
-    path: Path, coded: Sequence[str], scores: Sequence[str], batch_rows: int
-) -> SuppliedColumns | None:
+def _parquet(path: Path, roles: _Roles, batch_rows: int) -> SuppliedColumns | None:
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path) as handle:
@@ -238,29 +284,47 @@ def _parquet(
         if len(set(names)) != len(names):
             return None
         raw = {str(f).strip(): f for f in schema.names}
-        found = {name: raw[name] for name in (*coded, *scores) if name in names and name in raw}
-        if not all(_plain_type(schema, found[c], c in scores) for c in found):
+        found = {name: raw[name] for name in roles.every if name in names and name in raw}
+        kinds = {c: _kind(c, roles) for c in found}
+        if not all(_plain_type(schema, found[c], kinds[c]) for c in found):
             return None
         batches = handle.iter_batches(batch_size=batch_rows, columns=list(found.values()))
-        collected = _collect(batches, found, coded, scores)
+        collected = _collect(batches, found, roles, rows)
     if collected is None or collected.rows != rows:
         return None
     columns = {
         name: _parquet_column(built, schema.field(found[name]).type, path)
         for name, built in collected.codes.items()
     }
-    return SuppliedColumns(columns=names, rows=rows, coded=columns, scores=collected.scores)
+    return SuppliedColumns(
+        columns=names,
+        rows=rows,
+        coded=columns,
+        scores=collected.scores,
+        numbers=collected.numbers,
+    )
 
 
-def _plain_type(schema: Any, name: str, score: bool) -> bool:
-    """A column pandas reads as plain numpy or text values (or categories), with no surprise."""
+def _kind(name: str, roles: _Roles) -> str:
+    return "score" if name in roles.scores else "number" if name in roles.numbers else "coded"
+
+
+def _plain_type(schema: Any, name: str, kind_of: str) -> bool:
+    """A column pandas reads as plain numpy or text values (or categories), with no surprise.
+
+    A number column must also be plain numpy to pandas: a nullable `Int64` or `Float64`
+    column prints a missing value as `<NA>`, not `nan`.
+    """
     import pyarrow as pa
 
     kind = schema.field(name).type
-    if score:
-        return bool(pa.types.is_floating(kind) or pa.types.is_integer(kind))
     meta = {c.get("field_name"): c for c in (schema.pandas_metadata or {}).get("columns", [])}
     numpy_type = (meta.get(name) or {}).get("numpy_type")
+    if kind_of != "coded":
+        numeric = bool(pa.types.is_floating(kind) or pa.types.is_integer(kind))
+        if kind_of == "score":
+            return numeric
+        return numeric and (numpy_type is None or numpy_type in _PLAIN_NUMPY)
     if pa.types.is_dictionary(kind):
         return bool(
             pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type)

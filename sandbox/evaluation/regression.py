@@ -98,6 +98,10 @@ def _limits(metric: str, value: float, sd: float, n: int, confidence: float) -> 
     return float(np.sqrt(max(float(low), 0.0))), float(np.sqrt(max(float(high), value**2)))
 
 
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
 def mover_pairs(values: FloatArray, lows: FloatArray, highs: FloatArray, *, measure: str) -> Pairs:
     """Every pair of groups, higher value first, with its MOVER interval from group limits.
 
@@ -208,7 +212,8 @@ def _assess_set(
                 count=size,
                 small=small,
                 metrics=metrics,
-                spread={m: per_group[g][m][1] for m in GROUP_METRICS},
+                # a one-row group has no sample sd: None, as JSON and the rules expect
+                spread={m: _finite(per_group[g][m][1]) for m in GROUP_METRICS},
             )
         )
     disparities = {
@@ -241,7 +246,7 @@ def _numbers(values: Any, name: str, rows: int) -> FloatArray:
     if array.ndim != 1 or len(array) != rows:
         raise DataError(f"{name} must hold {rows} values, got shape {array.shape}")
     try:
-        numbers = array.astype(np.float64)
+        numbers = array.astype(np.float64, copy=False)  # no second copy of 10M rows
     except (TypeError, ValueError):
         raise DataError(f"{name} must hold numbers") from None
     if not np.isfinite(numbers).all():

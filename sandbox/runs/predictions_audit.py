@@ -220,10 +220,7 @@ def audit_predictions(
                 positive=positive,
             )
             columns = coded.columns
-            missing = {
-                c: coded.coded[c].missing_rows() if c in coded.coded else 0
-                for c in _used(record.columns)
-            }
+            missing = {c: coded.missing_rows(c) for c in _used(record.columns)}
             coded = None  # its codes are spread into the outcomes: free them before evaluating
         else:
             frame = cast("pd.DataFrame", frame)

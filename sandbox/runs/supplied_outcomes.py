@@ -1,12 +1,20 @@
 """The outcomes of a predictions file, from whole frames or from integer-coded columns.
 
-A predictions-only audit of a binary classifier reads its columns with
-:func:`sandbox.data.supplied.read_supplied` when it can: labels and predictions are encoded
-once per distinct value (by the task's own `encode_supplied`) and spread to the rows by their
-codes; sensitive attributes become categorical columns whose texts are `group_columns`' own.
-No object column of millions of rows is built: every per-row array is a byte a row (0/1
-outcomes, group codes), filled a slice at a time, and the outcomes, and every message about
-them, are the same as when the file is read whole (`read_table`).
+A predictions-only audit reads its columns with :func:`sandbox.data.supplied.read_supplied`
+when it can, each as its task type needs it (`READS`):
+
+- a 0/1 outcome (binary labels and predictions, a ranking's labels) and a class (multiclass
+  labels and predictions) come as codes: the task's own `encode_supplied` encodes each
+  distinct value once, and the result is spread to the rows by their codes (classes as a
+  categorical column of the class texts, which the multiclass evaluation counts by code);
+- a number (a regression's label and prediction, a ranking's scores) comes as float64, a
+  missing value as NaN, and goes through the task's own `encode_supplied` (or
+  `encode_supplied_prediction`) whole, so its checks and messages are the task's;
+- sensitive attributes become categorical columns whose texts are `group_columns`' own.
+
+No object column of millions of rows is built: a coded per-row array is a byte a row (0/1
+outcomes, class and group codes), filled a slice at a time, and the outcomes, and every
+message about them, are the same as when the file is read whole (`read_table`).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GROUP_FIX",
+    "READS",
     "check_columns",
     "coded_outcomes",
     "read_coded",
@@ -41,6 +50,14 @@ __all__ = [
 GROUP_FIX = "rename that value in the file, or leave those cells empty if it means missing"
 #: Rows spread at a time: bounds the index arrays numpy makes from narrow codes.
 _SLICE: Final = 1 << 20
+#: How each task type's label and prediction are read: as a 0/1 outcome or a class (codes),
+#: or as a number (float64). A task type not listed is read whole.
+READS: Final = {
+    "binary_classification": ("outcome", "outcome"),
+    "multiclass_classification": ("class", "class"),
+    "ranking": ("outcome", "number"),
+    "regression": ("number", "number"),
+}
 
 
 def check_columns(columns: Sequence[str], path: Path, wanted: dict[str, str]) -> None:
@@ -91,14 +108,21 @@ def read_coded(
     sensitive: Sequence[str],
     score: str | None,
 ) -> SuppliedColumns | None:
-    """The used columns of a binary task's file as codes; None to read it whole instead."""
+    """The used columns of a file, each as its task reads it (`READS`); None to read it whole."""
     from sandbox.data.supplied import read_supplied
-    from sandbox.tasks.binary import BinaryClassification
 
-    if not isinstance(task, BinaryClassification):
+    reads = READS.get(task.name)
+    if reads is None:
         return None
-    coded = list(dict.fromkeys([label, prediction, *sensitive]))
-    return read_supplied(data, coded=coded, scores=[score] if score else [])
+    named = tuple(zip((label, prediction), reads, strict=True))
+    coded = [column for column, how in named if how != "number"]
+    numbers = [column for column, how in named if how == "number"]
+    return read_supplied(
+        data,
+        coded=list(dict.fromkeys([*coded, *sensitive])),
+        numbers=list(dict.fromkeys(numbers)),
+        scores=[score] if score else [],
+    )
 
 
 def coded_outcomes(
@@ -118,8 +142,9 @@ def coded_outcomes(
 
     check_columns(supplied.columns, data, wanted_columns(label, prediction, score, sensitive))
     source = str(data)
-    y_true = _encoded(task, supplied.coded[label], label, source, positive)
-    y_pred = _encoded(task, supplied.coded[prediction], prediction, source, positive)
+    reads = READS[task.name]
+    y_true = _outcome(task, supplied, label, reads[0], source, positive, prediction=False)
+    y_pred = _outcome(task, supplied, prediction, reads[1], source, positive, prediction=True)
     groups = pd.DataFrame(
         {c: _groups(supplied.coded[c], c, source) for c in sensitive},
         index=pd.RangeIndex(supplied.rows),
@@ -132,6 +157,49 @@ def coded_outcomes(
     )
     y_score = supplied.scores[score] if score else None
     return Outcomes(labels=y_true, predictions=y_pred, scores=y_score, groups=groups)
+
+
+def _outcome(
+    task: Task,
+    supplied: SuppliedColumns,
+    name: str,
+    how: str,
+    source: str,
+    positive: str | None,
+    *,
+    prediction: bool,
+) -> Any:
+    """One label or prediction column, encoded as the task encodes it when read whole."""
+    if how == "class":
+        return _classes(task, supplied.coded[name], name, source, positive)
+    if how == "outcome":
+        return _encoded(task, supplied.coded[name], name, source, positive)
+    values = pd.Series(supplied.numbers[name], copy=False)
+    # a task whose prediction is not of its label's kind (a ranking's score) reads it its way
+    own = getattr(task, "encode_supplied_prediction", None)
+    if prediction and callable(own):
+        return own(values, column=name, source=source)
+    return task.encode_supplied(values, column=name, source=source, positive=positive)
+
+
+def _classes(task: Task, column: CodedColumn, name: str, source: str, positive: str | None) -> Any:
+    """Each row's class as a categorical of the class texts the task gives each value."""
+    from sandbox.tasks.multiclass import missing_classes
+
+    missing = column.missing_rows()
+    if missing:  # the task's own refusal, counted from the codes
+        first = column.first_row(column.missing)
+        raise missing_classes(missing, int(first or 0), column=name, source=source)
+    # only values that occur (a Parquet dictionary may hold others), each encoded once
+    used = np.flatnonzero(column.counts[: len(column.values)] > 0)
+    each = column.values.iloc[used].reset_index(drop=True)
+    texts = task.encode_supplied(each, column=name, source=source, positive=positive).tolist()
+    categories = sorted(set(texts))  # values with the same text are one class
+    position = {text: i for i, text in enumerate(categories)}
+    code_of = np.zeros(len(column.values), dtype=code_type(len(categories)))
+    code_of[used] = [position[text] for text in texts]
+    codes = spread(code_of, column.codes)
+    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
 
 
 def _encoded(

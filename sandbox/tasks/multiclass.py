@@ -26,7 +26,13 @@ from sandbox.tasks.base import EvaluationSettings, Outcomes, PredictionSchema, T
 from sandbox.tasks.label_text import distinct_text
 from sandbox.tasks.registry import register_task
 
-__all__ = ["MULTICLASS_TASK", "MulticlassClassification", "MulticlassConfig", "class_names"]
+__all__ = [
+    "MULTICLASS_TASK",
+    "MulticlassClassification",
+    "MulticlassConfig",
+    "class_names",
+    "missing_classes",
+]
 
 #: Most classes a pilot may declare or its labels may hold: beyond this, per-class group
 #: rates rest on too few rows to assess and the report becomes unreadable.
@@ -76,15 +82,23 @@ def class_names(evaluation: Evaluation) -> dict[str, str]:
     return names
 
 
+def missing_classes(count: int, first: int, *, column: str, source: str) -> DataError:
+    """The refusal of a class column with `count` missing values, the first at row `first`.
+
+    Also raised by the columnar read of a predictions file, which counts them from its codes.
+    """
+    return DataError(
+        f"{source}: column {column!r}: {count} missing values (first in data row "
+        f"{first + 1}); every row needs its class: fill or drop those rows"
+    )
+
+
 def _as_text(values: pd.Series, *, column: str, source: str) -> pd.Series:
     """Class values as stripped text; DataError on a missing value."""
     missing = values.isna()
     if missing.any():
         rows = np.flatnonzero(missing.to_numpy())
-        raise DataError(
-            f"{source}: column {column!r}: {len(rows)} missing values (first in data row "
-            f"{rows[0] + 1}); every row needs its class: fill or drop those rows"
-        )
+        raise missing_classes(len(rows), int(rows[0]), column=column, source=source)
     return values.astype(str).str.strip()
 
 

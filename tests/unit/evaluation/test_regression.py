@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -149,3 +150,14 @@ def test_a_constant_label_has_no_r2_and_says_so() -> None:
     )
     assert "r2" not in evaluation.performance
     assert any("same label" in w for w in evaluation.warnings)
+
+
+def test_a_one_row_group_has_no_spread_and_its_result_is_valid_json() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.normal(10.0, 2.0, 201)
+    sensitive = pd.DataFrame({"district": ["north"] * 100 + ["south"] * 100 + ["harbour"]})
+    result = evaluate_regression(y_true=y, y_pred=y + rng.normal(0, 1, 201), sensitive=sensitive)
+    lone = next(g for g in result.attribute_set("district").groups if g.label == "harbour")
+    assert lone.count == 1 and lone.spread is not None
+    assert all(value is None for value in lone.spread.values())
+    json.dumps(result.model_dump(), allow_nan=False)  # reports are written as strict JSON
