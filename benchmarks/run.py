@@ -11,6 +11,7 @@ import bench_audit
 import bench_concurrency
 import bench_fixed_costs
 import bench_gvisor
+import bench_hosted_workers
 import bench_kernels
 import bench_metrics
 import bench_overhead
@@ -51,6 +52,9 @@ def main() -> None:
     print()
     print("== concurrency (4 governed runs started at once vs one after the other)")
     bench_concurrency.main([])
+    print()
+    print("== hosted workers (12 small jobs through the API: 1 worker vs 2)")
+    bench_hosted_workers.main([])
 
 
 if __name__ == "__main__":

@@ -55,6 +55,30 @@ class Settings(BaseSettings):
         description="Where the audit trail is kept: postgresql://USER:PASSWORD@HOST:PORT/DB "
         "for a PostgreSQL trail shared by many workers; unset, the file under the home.",
     )
+    hosted_url: str | None = Field(
+        default=None,
+        description="The hosted sandbox's own state (organisations, tokens, jobs, sign-offs): "
+        "postgresql://USER:PASSWORD@HOST:PORT/DB. Unset, the sandbox is one machine's.",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description="The task broker that carries a hosted sandbox's jobs to its workers: "
+        "amqp://USER:PASSWORD@HOST:PORT/VHOST (RabbitMQ).",
+    )
+    archive_store: Path | None = Field(
+        default=None,
+        description="Where the hosted server keeps submitted pilot archives, by their SHA-256; "
+        "default: <home>/archives.",
+    )
+    archive_url: str | None = Field(
+        default=None,
+        description="The hosted API a worker fetches archives from (https://HOST:PORT); unset, "
+        "workers read `archive_store` directly (one machine, or a shared folder).",
+    )
+    worker_token: str | None = Field(
+        default=None,
+        description="The service token (worker role) a worker presents to fetch archives.",
+    )
     shared_read: bool = Field(
         default=False,
         description="Let the owner's group read what runs write (folders 0750, files 0640); "
@@ -98,8 +122,18 @@ class Settings(BaseSettings):
 
     @property
     def artifact_root(self) -> Path | None:
-        """Artifact folder for the embedded store; a remote server decides its own."""
-        return None if self.mlflow_tracking_uri else self.home / "mlflow" / "artifacts"
+        """Artifact folder for a store this process writes itself (the embedded SQLite store,
+        or a database URI without a server): under the home, never MLflow's `./mlruns` in
+        whatever folder the command runs from. A tracking server decides its own."""
+        uri = (self.mlflow_tracking_uri or "").strip().lower()
+        if uri.startswith(("http://", "https://", "databricks")):
+            return None
+        return self.home / "mlflow" / "artifacts"
+
+    @property
+    def archives_dir(self) -> Path:
+        """Submitted pilot archives, kept by their hash (hosted mode)."""
+        return self.archive_store or self.home / "archives"
 
     @property
     def who(self) -> str:

@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/postgres.sh >/dev/null
+bash scripts/broker.sh >/dev/null  # RabbitMQ, for the hosted workers' tests
 exec .venv/bin/python -m pytest "$@"

@@ -16,10 +16,10 @@ from sandbox.api.sessions import SessionStore
 from sandbox.api.tenants import TenantFile
 from sandbox.settings import Settings, prepare_home
 
-__all__ = ["create_app", "tenants_path"]
+__all__ = ["SECURITY_HEADERS", "create_app", "tenants_path"]
 
 # Reports are self-contained: inline styles and SVG, no scripts, nothing fetched.
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        response.headers.update(_SECURITY_HEADERS)
+        response.headers.update(SECURITY_HEADERS)
         return response
 
     app.include_router(routes.router)

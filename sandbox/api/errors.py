@@ -19,8 +19,10 @@ _CODES = {
     405: "method_not_allowed",
     409: "report_altered",
     413: "body_too_large",
+    415: "unsupported_media_type",
     422: "invalid_request",
     500: "internal_error",
+    503: "unavailable",
 }
 
 

@@ -15,8 +15,12 @@ this module, so a new kind is one class here and no list elsewhere can miss it.
      ├── AuditSubmitted             audit.submitted   predictions handed in for an audit
      ├── AuditFinished    terminal  audit.finished    the predictions-only audit ended
      ├── AuditReplayed              audit.replayed    a finished run was re-run to compare
+     ├── JobSubmitted               job.submitted     a hosted submission passed the door, queued
+     ├── JobBlocked                 job.blocked       a hosted submission blocked at the door
      ├── TrailRecovered             trail.recovered   bytes of an interrupted write set aside
-     └── TrailKeyRotated            trail.key_rotated the signing key was replaced
+     ├── TrailKeyRotated            trail.key_rotated the signing key was replaced
+     ├── RunSignedOff               run.signed_off    a person approved or rejected a run
+     └── PilotPhaseMoved            pilot.phase_moved a pilot went on to its next phase
 
 A trail accepts other dotted lower-case kinds too (`AuditTrail.append`); they are never
 terminal.
@@ -37,11 +41,15 @@ __all__ = [
     "AuditFinished",
     "AuditReplayed",
     "AuditSubmitted",
+    "JobBlocked",
+    "JobSubmitted",
+    "PilotPhaseMoved",
     "RunBlocked",
     "RunFailed",
     "RunFinished",
     "RunLost",
     "RunRejected",
+    "RunSignedOff",
     "RunStarted",
     "RunSubmitted",
     "TrailEvent",
@@ -117,12 +125,28 @@ class AuditReplayed(TrailEvent, kind="audit.replayed"):
     """A finished run was re-run from its recorded inputs and the outputs compared."""
 
 
+class JobSubmitted(TrailEvent, kind="job.submitted"):
+    """A hosted submission passed its pre-run policies and was queued as a job."""
+
+
+class JobBlocked(TrailEvent, kind="job.blocked"):
+    """A hosted submission was blocked by its pre-run policies: no job, no run."""
+
+
 class TrailRecovered(TrailEvent, kind="trail.recovered"):
     """The bytes of an interrupted write were set aside before the next record."""
 
 
 class TrailKeyRotated(TrailEvent, kind="trail.key_rotated"):
     """The signing key was replaced; signed by the old key, naming the new one."""
+
+
+class RunSignedOff(TrailEvent, kind="run.signed_off"):
+    """A person of the run's organisation approved or rejected it, in a named capacity."""
+
+
+class PilotPhaseMoved(TrailEvent, kind="pilot.phase_moved"):
+    """A pilot moved one phase on, resting on one passed run and its approvals."""
 
 
 _ALL: Final[tuple[type[TrailEvent], ...]] = (
@@ -136,8 +160,12 @@ _ALL: Final[tuple[type[TrailEvent], ...]] = (
     AuditSubmitted,
     AuditFinished,
     AuditReplayed,
+    JobSubmitted,
+    JobBlocked,
     TrailRecovered,
     TrailKeyRotated,
+    RunSignedOff,
+    PilotPhaseMoved,
 )
 
 #: Every event class the sandbox writes, by kind.

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from sandbox.audit.events import EVENTS, KINDS, TrailEvent
+from sandbox.audit.events import EVENTS, KINDS, TrailEvent, is_terminal
 from sandbox.audit.record import (
     GENESIS_HASH,
     JsonValue,
@@ -118,10 +118,22 @@ class AuditTrail:
         def seal(sealed: TrailEvent, seq: int, prev: str) -> TrailRecord:
             # The store may seal an event of its own first (trail.recovered).
             if sealed is event:
+                if event.run_id is not None and is_terminal(kind):
+                    self._refuse_second_ending(kind, event.run_id)  # under the store's lock
                 return self._seal(kind, sealed, clean, seq, prev)
             return self._seal(sealed.kind, sealed, canonical_payload(sealed.payload), seq, prev)
 
         return self.store.append(event, seal)
+
+    def _refuse_second_ending(self, kind: str, run_id: str) -> None:
+        """A run ends once: no terminal record after its first (checked under the lock, so
+        two processes closing one run cannot both succeed)."""
+        for record in self.store.records_for_run(run_id):
+            if is_terminal(record.kind):
+                raise AuditError(
+                    f"run {run_id}: cannot record {kind}, the run already ended with "
+                    f"{record.kind} (seq {record.seq}); a run has exactly one terminal record"
+                )
 
     def _seal(
         self, kind: str, event: TrailEvent, payload: dict[str, JsonValue], seq: int, prev: str

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from sandbox.audit.anchor import KeyChain
+from sandbox.audit.events import is_terminal
 from sandbox.audit.record import GENESIS_HASH, TrailRecord
 from sandbox.audit.signing import Verifier
 from sandbox.audit.store import Line, TrailStore, read_lines
@@ -105,6 +106,7 @@ def verify_lines(
     anchor_seen = anchor is None
     lookup = _lookup(keys)
     chain = keys if isinstance(keys, KeyChain) else None
+    ended: dict[str, TrailRecord] = {}  # run id -> its terminal record: a run ends once
 
     def bad(line_no: int | None, reason: str) -> TrailVerification:
         return TrailVerification(
@@ -140,6 +142,14 @@ def verify_lines(
             return bad(line_no, why)
         if not verifier.verify(record.signed_bytes(), record.sig):
             return bad(line_no, "the signature does not match the record: it was altered")
+        if record.run_id is not None and is_terminal(record.kind):
+            first = ended.setdefault(record.run_id, record)
+            if first is not record:
+                return bad(
+                    line_no,
+                    f"run {record.run_id} ends twice: {record.kind} after {first.kind} "
+                    f"(seq {first.seq}); a run has exactly one terminal record",
+                )
         digest = hashlib.sha256(line).digest()
         if chain is not None:
             chain.follow(record)

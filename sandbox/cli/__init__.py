@@ -23,7 +23,22 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from sandbox.cli import api, assess, audit, blueprint, evaluate, image, policy, run, schema
+from sandbox.cli import (
+    api,
+    assess,
+    audit,
+    blueprint,
+    evaluate,
+    image,
+    jobs,
+    policy,
+    register,
+    run,
+    schema,
+    server,
+    submit,
+    worker,
+)
 from sandbox.cli.console import errors
 from sandbox.errors import SandboxError
 
@@ -49,6 +64,11 @@ app.add_typer(schema.app, name="schema")
 app.add_typer(policy.app, name="policy")
 app.add_typer(api.app, name="api")
 app.add_typer(blueprint.app, name="blueprint")
+submit.register(app)
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(server.app, name="server")
+app.add_typer(register.app, name="register")
+worker.register(app)
 
 
 def main() -> None:

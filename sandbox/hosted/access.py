@@ -9,6 +9,8 @@ and nothing is looked up. The rules:
   when granted);
 - operators run the service (the queue, tokens, principals, organisations) for every
   organisation, and never read a city's runs or make a city's decision (a sign-off);
+- workers (the hosts that run queued jobs) fetch any organisation's job archives and do
+  nothing else: not read a run, not cancel, not submit;
 - a sign-off is a person's decision: a service principal never signs off, whatever its roles.
 
 Roles add up: a principal with two roles may do what either allows.
@@ -33,6 +35,7 @@ __all__ = [
     "OPERATOR_ACTIONS",
     "OWN_ACTIONS",
     "PEOPLE_ONLY",
+    "WORKER_ACTIONS",
     "Action",
     "allowed",
     "owner_of_submission",
@@ -52,6 +55,7 @@ class Action(StrEnum):
     MANAGE_TOKENS = "manage_tokens"  # issue, list, expire and revoke tokens
     MANAGE_PRINCIPALS = "manage_principals"  # create principals, give roles and audit grants
     MANAGE_ORGANISATIONS = "manage_organisations"  # register organisations
+    FETCH_ARCHIVE = "fetch_archive"  # download a queued job's pilot archive to run it
 
 
 _A = Action
@@ -61,6 +65,7 @@ OWN_ACTIONS: Final[Mapping[Role, frozenset[Action]]] = {
     Role.REVIEWER: frozenset({_A.READ_RUN, _A.SIGN_OFF, _A.VERIFY, _A.READ_REGISTER}),
     Role.AUDITOR: frozenset(),  # an auditor's own organisation is one it must be granted
     Role.OPERATOR: frozenset(),  # operators act through OPERATOR_ACTIONS alone
+    Role.WORKER: frozenset(),  # workers act through WORKER_ACTIONS alone
 }
 #: What an auditor may do to an organisation it is granted.
 AUDITED_ACTIONS: Final = frozenset({_A.READ_RUN, _A.VERIFY, _A.READ_REGISTER})
@@ -68,6 +73,8 @@ AUDITED_ACTIONS: Final = frozenset({_A.READ_RUN, _A.VERIFY, _A.READ_REGISTER})
 OPERATOR_ACTIONS: Final = frozenset(
     {_A.CANCEL_JOB, _A.READ_QUEUE, _A.MANAGE_TOKENS, _A.MANAGE_PRINCIPALS, _A.MANAGE_ORGANISATIONS}
 )
+#: What a worker may do to any organisation: fetch the archive of a job it runs.
+WORKER_ACTIONS: Final = frozenset({_A.FETCH_ARCHIVE})
 #: Actions only a person (kind `user`) may take.
 PEOPLE_ONLY: Final = frozenset({_A.SIGN_OFF})
 
@@ -85,6 +92,8 @@ def allowed(principal: Principal, action: Action | str, organisation: str) -> bo
     own = organisation == principal.organisation
     for role in principal.roles:
         if role == Role.OPERATOR and act in OPERATOR_ACTIONS:
+            return True
+        if role == Role.WORKER and act in WORKER_ACTIONS:
             return True
         if own and act in OWN_ACTIONS.get(Role(role), frozenset()):
             return True

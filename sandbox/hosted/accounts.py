@@ -16,18 +16,15 @@ without short cuts. Only a valid token takes a further step (recording its last 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, timedelta
 from itertools import islice
 from typing import Any, Final
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from sandbox.errors import AccessDenied, UserInputError
-from sandbox.hosted.database import SETTING, check_url, failure, open_engine
 from sandbox.hosted.identity import (
     Kind,
     Organisation,
@@ -39,6 +36,7 @@ from sandbox.hosted.identity import (
     check_principal_id,
     name_key,
 )
+from sandbox.hosted.repository import Repository
 from sandbox.hosted.rows import (
     BY_PREFIX,
     NO_TOKEN,
@@ -59,17 +57,12 @@ from sandbox.hosted.tokens import (
     secret_digest,
 )
 
-__all__ = ["REFUSED", "Accounts", "Clock"]
+__all__ = ["REFUSED", "Accounts"]
 
-Clock = Callable[[], datetime]
 #: The one answer to every token that does not authenticate, whatever the reason.
 REFUSED: Final = "the token is not valid; ask an operator of this hosted sandbox for a new one"
 _LAST_USED_EVERY: Final = timedelta(minutes=1)  # at most one write per token per minute
 _MAX_LISTED: Final = 10_000
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _roles_of(roles: Iterable[Role | str]) -> frozenset[Role]:
@@ -104,45 +97,8 @@ def _lifetime(expires_in: object) -> timedelta:
     return expires_in
 
 
-class Accounts:
+class Accounts(Repository):
     """The organisations, principals and tokens of one hosted sandbox (`migrate` first)."""
-
-    def __init__(self, url: str, *, setting: str = SETTING, clock: Clock = _utcnow) -> None:
-        self._url = check_url(url, setting=setting)
-        self._engine = open_engine(self._url)
-        self._clock = clock
-
-    def close(self) -> None:
-        """Close the pooled connections (the next call opens new ones)."""
-        self._engine.dispose()
-
-    def __enter__(self) -> Accounts:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def _now(self) -> datetime:
-        now = self._clock()
-        if now.tzinfo is None:
-            raise ValueError("the accounts clock must return an aware datetime (UTC)")
-        return now.astimezone(UTC)
-
-    @contextmanager
-    def _transaction(
-        self, doing: str, conflicts: dict[str, str] | None = None
-    ) -> Iterator[Connection]:
-        """One transaction; a broken constraint named in `conflicts` is the user's error."""
-        try:
-            with self._engine.begin() as conn:
-                yield conn
-        except IntegrityError as exc:
-            constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-            if conflicts and constraint in conflicts:
-                raise UserInputError(conflicts[constraint]) from None
-            raise failure(exc, self._url, doing) from None
-        except SQLAlchemyError as exc:
-            raise failure(exc, self._url, doing) from None
 
     # --- organisations and principals -----------------------------------------------------
 
@@ -157,7 +113,7 @@ class Accounts:
             "organisations_name_key_key": f"organisation name {name!r} is already registered "
             "(names are compared ignoring case and spacing); choose another name",
         }
-        with self._transaction("register the organisation", conflicts) as conn:
+        with self._transaction("register the organisation", conflicts=conflicts) as conn:
             conn.execute(
                 insert(organisations).values(
                     id=organisation, name=name, name_key=name_key(name), created=created
@@ -202,7 +158,7 @@ class Accounts:
             "principals_organisation_id_fkey": f"organisation: {organisation!r} is not "
             "registered; register it first",
         }
-        with self._transaction("register the principal", conflicts) as conn:
+        with self._transaction("register the principal", conflicts=conflicts) as conn:
             conn.execute(
                 insert(principals).values(
                     id=principal,
@@ -265,7 +221,7 @@ class Accounts:
         for _attempt in range(3):  # a 48-bit prefix collides about never; if it does, redraw
             prefix, secret, token = new_token()
             created = self._now()
-            with self._transaction("issue the token", gone) as conn:
+            with self._transaction("issue the token", conflicts=gone) as conn:
                 row = conn.execute(
                     pg_insert(tokens)
                     .values(
@@ -342,7 +298,11 @@ class Accounts:
     def authenticate(self, token: str) -> Principal:
         """The principal a valid token belongs to; AccessDenied(REFUSED) for any other token."""
         prefix, secret = parse_token(token)
-        digest = secret_digest(secret)
+        return self.authenticate_digest(prefix, secret_digest(secret))
+
+    def authenticate_digest(self, prefix: str, digest: bytes) -> Principal:
+        """`authenticate` for a token known by its prefix and secret's SHA-256 (a browser
+        session keeps these, never the secret); AccessDenied(REFUSED) for any other."""
         now = self._now()
         with self._transaction("check the token") as conn:
             row = conn.execute(BY_PREFIX, {"prefix": prefix}).one_or_none() or NO_TOKEN

@@ -41,6 +41,7 @@ class Role(StrEnum):
     REVIEWER = "reviewer"  # sign off its own organisation's runs
     AUDITOR = "auditor"  # read and verify the organisations it is granted
     OPERATOR = "operator"  # run the service: queue, tokens, organisations; never a city's decision
+    WORKER = "worker"  # a worker host's service: fetch queued jobs' archives, nothing else
 
 
 class Kind(StrEnum):

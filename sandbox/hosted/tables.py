@@ -9,6 +9,17 @@
     tokens            id, principal_id, prefix (unique, shown in listings), secret_sha256 (the
                       SHA-256 of the secret: never the secret), created, expires, revoked,
                       last_used
+    jobs              id (`job_` + 26 base32 characters), organisation_id, principal_id (who
+                      submitted it), archive_sha256, pilot_name, state, attempts, run_id (the
+                      current attempt's run), verdict, error, cancel_requested, worker,
+                      created, started, finished, heartbeat (the running attempt's lease,
+                      renewed by its worker on the database's clock)
+    sign_offs         id, organisation_id, run_id, pilot, phase (the phase the decision is for),
+                      principal_id, capacity, decision (approved or rejected), reason,
+                      publish, created, trail_seq (its run.signed_off record): one per
+                      (run, person)
+    pilots            (organisation_id, name), phase, updated, trail_seq (the
+                      pilot.phase_moved record that set the phase)
 
 The schema itself changes only through `migrations/`: a test compares a migrated database
 with these definitions. Names are plural nouns and foreign keys `<table in the singular>_id`,
@@ -21,12 +32,14 @@ from typing import Final
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
     Identity,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
@@ -35,20 +48,27 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "JOB_ID_SQL",
+    "JOB_STATES_SQL",
     "ORGANISATION_ID_SQL",
     "auditor_grants",
+    "jobs",
     "metadata",
     "organisations",
+    "pilots",
     "principal_roles",
     "principals",
+    "sign_offs",
     "tokens",
 ]
 
 # The same rules as `identity.py`, kept by the database too: a row written by any client obeys.
 ORGANISATION_ID_SQL: Final = "^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 PRINCIPAL_ID_SQL: Final = "^[a-z][a-z0-9.-]{1,62}[a-z0-9]$"
-ROLES_SQL: Final = "('data_team', 'reviewer', 'auditor', 'operator')"
+ROLES_SQL: Final = "('data_team', 'reviewer', 'auditor', 'operator', 'worker')"
 PREFIX_SQL: Final = "^[0-9a-f]{12}$"
+JOB_ID_SQL: Final = "^job_[a-z2-7]{26}$"
+JOB_STATES_SQL: Final = "('queued', 'running', 'finished', 'cancelled', 'lost')"
 
 metadata: Final = MetaData()
 
@@ -112,4 +132,75 @@ tokens: Final = Table(
     CheckConstraint("octet_length(secret_sha256) = 32", name="tokens_secret_sha256"),
     CheckConstraint("expires >= created", name="tokens_expiry"),
     Index("tokens_by_principal", "principal_id"),
+)
+
+jobs: Final = Table(
+    "jobs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("organisation_id", Text, ForeignKey("organisations.id"), nullable=False),
+    Column("principal_id", Text, ForeignKey("principals.id"), nullable=False),
+    Column("archive_sha256", Text, nullable=False),
+    Column("pilot_name", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("run_id", Text, nullable=True),
+    Column("verdict", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("cancel_requested", Boolean, nullable=False),
+    Column("worker", Text, nullable=True),
+    _when("created"),
+    _when("started", nullable=True),
+    _when("finished", nullable=True),
+    _when("heartbeat", nullable=True),
+    CheckConstraint(f"id ~ '{JOB_ID_SQL}'", name="jobs_id"),
+    CheckConstraint("archive_sha256 ~ '^[0-9a-f]{64}$'", name="jobs_archive_sha256"),
+    CheckConstraint(f"state IN {JOB_STATES_SQL}", name="jobs_state"),
+    CheckConstraint("attempts >= 0", name="jobs_attempts"),
+    # A terminal job has its end time, and only a terminal job has one.
+    CheckConstraint(
+        "(state IN ('finished', 'cancelled', 'lost')) = (finished IS NOT NULL)",
+        name="jobs_finished",
+    ),
+    # A running attempt has a lease from the moment it is claimed.
+    CheckConstraint("state <> 'running' OR heartbeat IS NOT NULL", name="jobs_heartbeat"),
+    Index("jobs_by_organisation", "organisation_id", "created"),
+)
+
+# Sign-offs and phases (revision 0003). Each row copies a signed trail record (`trail_seq`).
+PHASES_SQL: Final = "('prototype', 'mvp', 'scale')"
+
+sign_offs: Final = Table(
+    "sign_offs",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("organisation_id", Text, ForeignKey("organisations.id"), nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("pilot", Text, nullable=False),
+    Column("phase", Text, nullable=False),
+    Column("principal_id", Text, ForeignKey("principals.id"), nullable=False),
+    Column("capacity", Text, nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("publish", Boolean, nullable=False),
+    _when("created"),
+    Column("trail_seq", BigInteger, nullable=False, unique=True),
+    CheckConstraint(f"phase IN {PHASES_SQL}", name="sign_offs_phase"),
+    CheckConstraint("decision IN ('approved', 'rejected')", name="sign_offs_decision"),
+    CheckConstraint("decision = 'approved' OR reason IS NOT NULL", name="sign_offs_reason"),
+    # One person, one capacity, one decision per run.
+    Index("sign_offs_one_per_person", "run_id", "principal_id", unique=True),
+    Index("sign_offs_by_pilot", "organisation_id", "pilot"),
+)
+
+pilots: Final = Table(
+    "pilots",
+    metadata,
+    Column("organisation_id", Text, ForeignKey("organisations.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("phase", Text, nullable=False),
+    _when("updated"),
+    Column("trail_seq", BigInteger, nullable=False),
+    PrimaryKeyConstraint("organisation_id", "name"),
+    CheckConstraint(f"phase IN {PHASES_SQL}", name="pilots_phase"),
 )

@@ -22,6 +22,7 @@ __all__ = [
     "Stage",
     "Verdict",
     "VerdictStatus",
+    "verdict_disparities",
     "verdict_metrics",
     "verdict_record",
     "verdict_tags",
@@ -146,3 +147,49 @@ def verdict_record(verdict: Verdict) -> dict[str, Any]:
         "rules": {o.rule_id: f"{o.outcome}:{o.severity}" for o in verdict.outcomes},
         "sha256": "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
     }
+
+
+def _values(row: dict[str, Any]) -> tuple[object, ...]:
+    return (row.get("value"), row.get("ratio"))
+
+
+def _plain(value: object) -> str | float | None:
+    """A value the signed record can hold: text, a finite number, or None."""
+    if isinstance(value, str):
+        return value[:200]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def verdict_disparities(verdict: Verdict) -> list[dict[str, Any]]:
+    """The headline disparity of each fairness rule that was checked, for the signed record.
+
+    Per rule: its outcome, the metric and measure, the worst value with its interval, the
+    threshold and the attribute set it was found in; what a run's journey shows at a glance.
+    """
+    found = []
+    for o in verdict.outcomes:
+        e = o.evidence
+        if o.outcome == "not_applicable" or "fairness" not in o.rule_id:
+            continue
+        value = e.get("value")
+        checked = e.get("checked")
+        rows = [r for r in checked if isinstance(r, dict)] if isinstance(checked, list) else []
+        # The attribute set whose value is the headline (the rule's worst).
+        where = next(
+            (r.get("attribute_set") for r in rows if value is not None and value in _values(r)),
+            None,
+        )
+        found.append(
+            {
+                "rule_id": o.rule_id,
+                "outcome": o.outcome,
+                "severity": o.severity,
+                "metric": _plain(e.get("metric", "selection_rate" if "min_ratio" in e else None)),
+                "measure": _plain(e.get("measure", "ratio" if "min_ratio" in e else None)),
+                "attribute_set": _plain(where),
+                **{key: _plain(e.get(key)) for key in HEADLINE_KEYS},
+            }
+        )
+    return found

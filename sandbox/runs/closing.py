@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from sandbox.errors import SandboxError
 from sandbox.manifest import MANIFEST_NAME
 from sandbox.policies.rules import RuleContext
-from sandbox.policies.verdict import Verdict, verdict_record
+from sandbox.policies.verdict import Verdict, verdict_disparities, verdict_record
 from sandbox.runs.record import RunRecord
 from sandbox.runs.recorder import RunRecorder
 
@@ -133,6 +133,7 @@ def finish_run(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
                 "verdict": verdict.status,
                 "failed_rules": [o.rule_id for o in verdict.failures],
                 "governance": verdict_record(verdict),
+                "disparities": verdict_disparities(verdict),
                 "container_state": result.state if result else None,
                 "outputs": dict(result.output_files) if result else {},
                 "reports": rec.report_hashes(),

@@ -43,9 +43,10 @@ from sandbox.runs.services import RunServices
 from sandbox.runtime.base import ContainerSpec, Hardening
 
 if TYPE_CHECKING:
-    pass
+    from sandbox.tracking.base import Tracker
 
 __all__ = [
+    "REJECTED_EXPERIMENT",
     "STAGES",
     "Progress",
     "RunOutcome",
@@ -53,6 +54,7 @@ __all__ = [
     "StageStatus",
     "new_run_id",
     "run_pilot",
+    "track_rejection",
 ]
 
 STAGES = (
@@ -85,14 +87,18 @@ def run_pilot(
     *,
     out_dir: Path | None = None,
     progress: Progress = quiet,
+    run_id: str | None = None,
 ) -> RunOutcome:
     """Run one pilot under governance and return its outcome.
+
+    `run_id` is the run's id when the caller noted it somewhere first (a hosted job); by
+    default a new one.
 
     Raises UserInputError for a bad manifest, policy pack or data file (recorded as rejected
     or failed), and other SandboxErrors for failures of the sandbox itself (recorded as failed).
     A blocked, failed or crashed model is not an exception: it is an outcome with a verdict.
     """
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()
     manifest_path = pilot_dir / MANIFEST_NAME
     try:
         with stage(progress, "manifest"):
@@ -142,14 +148,15 @@ def _rejected(
             "error": writable_text(str(exc)),
         },
     )
-    tracker = services.tracker
+    tags = {"sandbox.run_id": run_id, "sandbox.state": "rejected"}
+    track_rejection(services.tracker, run_id, tags, str(exc))
+
+
+def track_rejection(tracker: Tracker, run_name: str, tags: dict[str, str], error: str) -> None:
+    """A failed MLflow run in the rejected-pilots experiment for a pilot that never ran."""
     try:
-        key = tracker.start_run(
-            experiment=REJECTED_EXPERIMENT,
-            run_name=run_id,
-            tags={"sandbox.run_id": run_id, "sandbox.state": "rejected"},
-        )
-        tracker.set_tags(key, {"sandbox.error": writable_text(str(exc))[:4000]})
+        key = tracker.start_run(experiment=REJECTED_EXPERIMENT, run_name=run_name, tags=tags)
+        tracker.set_tags(key, {"sandbox.error": writable_text(error)[:4000]})
         tracker.end_run(key, "FAILED")
     except TrackingError:
         pass  # the trail holds the rejection; the tracker is a convenience

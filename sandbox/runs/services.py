@@ -18,6 +18,7 @@ __all__ = [
     "build_services",
     "configured_tenant",
     "default_hardening",
+    "open_tracker",
     "open_trail",
     "runner_image",
 ]
@@ -78,11 +79,21 @@ def open_trail(settings: Settings) -> AuditTrail:
     return AuditTrail(store, Signer.load_or_create(settings.key_path))
 
 
+def open_tracker(settings: Settings) -> Tracker:
+    """The MLflow tracker of the settings; calls that fail (MLflow down) wait in a durable
+    outbox under the home and are delivered later."""
+    from sandbox.tracking.mlflow import MlflowTracker
+    from sandbox.tracking.outbox import QueuedTracker
+
+    return QueuedTracker(
+        MlflowTracker(settings.tracking_uri, artifact_root=settings.artifact_root),
+        settings.outbox_dir,
+    )
+
+
 def build_services(settings: Settings) -> RunServices:
     """The configured runtime, the MLflow tracker and the signed trail, as the settings say."""
     from sandbox.runtime.backends import open_runtime
-    from sandbox.tracking.mlflow import MlflowTracker
-    from sandbox.tracking.outbox import QueuedTracker
 
     tenant = configured_tenant(settings)  # a bad name is refused before anything starts
     prepare_home(settings)  # nothing under it is reachable by other users unless configured
@@ -90,11 +101,7 @@ def build_services(settings: Settings) -> RunServices:
     settings.runs_dir.chmod(0o777 & ~settings.umask)
     return RunServices(
         runtime=open_runtime(settings.runtime),
-        # Tracking calls that fail (MLflow down) wait in a durable outbox, delivered later.
-        tracker=QueuedTracker(
-            MlflowTracker(settings.tracking_uri, artifact_root=settings.artifact_root),
-            settings.outbox_dir,
-        ),
+        tracker=open_tracker(settings),
         trail=open_trail(settings),
         image=runner_image(settings),
         runs_dir=settings.runs_dir,

@@ -11,7 +11,9 @@ second and the CLI must start at once. The tracker talks to `MlflowClient` direc
   per-request limits require it (100 params, 1000 metrics, 100 tags, 1 MB).
 - Names and values are made valid before they are sent (`sandbox.tracking.base`).
 - MLflow's usage telemetry is turned off (`MLFLOW_DISABLE_TELEMETRY`), unless the operator
-  set that variable.
+  set that variable, even when something imported mlflow before the tracker was built.
+- For a tracking server, MLflow would print a "View run" link on stdout as each run ends;
+  the sandbox prints its own (`run_url`), and stdout may be JSON, so that print is off.
 - MLflow exceptions become `TrackingError` here, at the edge: `TrackingRefused` when MLflow
   refused the call itself (an invalid value, an unknown run: HTTP 4xx), which retrying cannot
   fix, and plain `TrackingError` when it could not take the call now (no connection, a locked
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -72,6 +75,19 @@ def _fail_fast_http(retries: int, timeout_s: int) -> None:
         os.environ.setdefault(name, value)
 
 
+def _recheck_telemetry() -> None:
+    """Drop MLflow's telemetry client if telemetry is now off.
+
+    `import mlflow` decides on telemetry once; a worker or a test may have imported it before
+    MLFLOW_DISABLE_TELEMETRY was set.
+    """
+    from mlflow.telemetry import get_telemetry_client, set_telemetry_client
+    from mlflow.telemetry.utils import is_telemetry_disabled
+
+    if get_telemetry_client() is not None and is_telemetry_disabled():
+        set_telemetry_client()  # type: ignore[no-untyped-call]  # re-reads the switch: none
+
+
 @contextmanager
 def _mlflow_errors(action: str) -> Iterator[None]:
     """Translate what MLflow (or the artifact copy beneath it) raises into TrackingError."""
@@ -83,7 +99,12 @@ def _mlflow_errors(action: str) -> Iterator[None]:
         error = TrackingRefused if _refused(exc) else TrackingError
         raise error(f"MLflow could not {action}: {str(exc.message)[:2000]}") from exc
     except OSError as exc:
-        raise TrackingError(f"MLflow could not {action}: {exc}") from exc
+        # An artifact upload to a tracking server fails as requests' HTTPError (an OSError):
+        # a 4xx there (a proxy's size limit, a bad path) is a refusal like any other.
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        refused = isinstance(status, int) and 400 <= status < 500 and status not in _RETRYABLE_4XX
+        error = TrackingRefused if refused else TrackingError
+        raise error(f"MLflow could not {action}: {str(exc)[:2000]}") from exc
 
 
 def _refused(exc: MlflowException) -> bool:
@@ -140,15 +161,19 @@ class MlflowTracker:
         # MLflow 3 reports usage to its vendor by default. A city's sandbox sends nothing
         # anywhere it was not told to: off unless the operator set the variable themselves.
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        already_imported = "mlflow" in sys.modules
         try:
             from mlflow.tracking import MlflowClient
         except ImportError as exc:  # pragma: no cover - mlflow is a dependency
             raise TrackingError(
                 f"cannot import mlflow ({exc}); install it with `pip install mlflow`"
             ) from exc
+        if already_imported:
+            _recheck_telemetry()
         self.tracking_uri = tracking_uri
         if urlsplit(tracking_uri).scheme in {"http", "https"}:
             _fail_fast_http(http_retries, http_timeout_s)
+            os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
         self.artifact_root = artifact_root.resolve() if artifact_root is not None else None
         self.ui_url = ui_url
         with _mlflow_errors(f"open the tracking store {tracking_uri}"):

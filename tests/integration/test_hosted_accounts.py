@@ -108,9 +108,9 @@ def test_migrate_creates_the_tables_once_and_again_changes_nothing(
     new_schema: Callable[[], str],
 ) -> None:
     url = new_schema()
-    assert migrate(url) == head_revision() == "0001"
+    assert migrate(url) == head_revision()
     first = _rows_as_text(url)
-    assert migrate(url) == "0001"
+    assert migrate(url) == head_revision()
     assert _rows_as_text(url) == first
     with psycopg.connect(url) as conn:
         tables = {
@@ -121,8 +121,8 @@ def test_migrate_creates_the_tables_once_and_again_changes_nothing(
             )
         }
         versions = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}".encode()).fetchall()
-    assert tables == TABLES | {VERSION_TABLE}
-    assert versions == [("0001",)]
+    assert tables >= TABLES | {VERSION_TABLE}  # later revisions add their own tables
+    assert versions == [(head_revision(),)]
 
 
 def test_the_migrated_tables_are_the_tables_the_code_uses(url: str) -> None:
@@ -154,10 +154,11 @@ def test_concurrent_start_ups_migrate_once(new_schema: Callable[[], str]) -> Non
     for worker in workers:
         worker.join(timeout=300)
     assert [w.exitcode for w in workers] == [0] * processes
-    assert sorted(results.get(timeout=10) for _ in range(processes)) == ["0001"] * processes
+    head = head_revision()
+    assert sorted(results.get(timeout=10) for _ in range(processes)) == [head] * processes
     with psycopg.connect(url) as conn:
         versions = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}".encode()).fetchall()
-    assert versions == [("0001",)]
+    assert versions == [(head,)]
 
 
 def test_a_database_from_a_newer_sandbox_is_refused(url: str) -> None:

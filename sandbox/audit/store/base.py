@@ -3,7 +3,9 @@
 A store keeps records; it does not sign them. `append` hands the store an event and a `Seal`,
 a function that turns the event into a signed record chained to a given (seq, prev): the
 store calls it under its own lock, after reading its head, so two writers never chain onto
-the same record. Verification reads a store's raw lines (`lines`), so it checks any store
+the same record. A seal may read the store (`records_for_run`: the trail refuses a second
+terminal record for a run), so the lock is re-entrant within the appending thread.
+Verification reads a store's raw lines (`lines`), so it checks any store
 the same way (`sandbox.audit.verify`). A store also keeps the Merkle tree over its records
 (`merkle`), so checkpoints and inclusion proofs never rehash the whole trail.
 """

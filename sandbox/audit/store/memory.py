@@ -20,7 +20,7 @@ class MemoryTrailStore:
     """Keeps a trail's lines in a list, with an index of each run's positions."""
 
     def __init__(self, lines: Iterable[bytes] = ()) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a seal may read the run it closes
         self._lines: list[bytes] = []
         self._runs: defaultdict[str, list[int]] = defaultdict(list)
         self._tree = MerkleLevels()

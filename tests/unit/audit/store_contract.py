@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox.audit import merkle
+from sandbox.audit.events import is_terminal
 from sandbox.audit.record import GENESIS_HASH
 from sandbox.audit.signing import Signer
 from sandbox.audit.store import TrailStore
@@ -35,6 +36,20 @@ VERIFIER = SIGNER.verifier()
 NewStore: TypeAlias = Callable[[], AbstractContextManager[TrailStore]]
 Batch: TypeAlias = list[tuple[str, str | None, dict[str, Any]]]
 
+
+def _ending_once(batch: Batch) -> Batch:
+    """A run ends once (the trail refuses a second terminal record): a later ending of a run
+    that has ended becomes a progress record."""
+    ended: set[str] = set()
+    kept: Batch = []
+    for kind, run_id, payload in batch:
+        if run_id is not None and is_terminal(kind):
+            kind = "run.started" if run_id in ended else kind
+            ended.add(run_id)
+        kept.append((kind, run_id, payload))
+    return kept
+
+
 appends = st.lists(
     st.tuples(
         st.sampled_from(["run.submitted", "run.started", "run.finished", "run.lost"]),
@@ -47,7 +62,9 @@ appends = st.lists(
     ),
     min_size=1,
     max_size=12,
-)
+).map(_ending_once)
+
+
 # The factory fixture is built once per test and makes a fresh store per example.
 contract = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -95,10 +95,10 @@ def test_the_index_catches_up_after_a_torn_last_line_is_recovered(tmp_path: Path
     with path.open("ab") as handle:  # a writer killed mid-line
         handle.write(b'{"actor":"a","kind":"run.started","run_id":"r2"')
     assert len(trail.records_for_run("r2")) == 3  # the torn line is not a record
-    after = trail.append("run.failed", actor="a", run_id="r2", payload={})
+    after = trail.append("tracking.delivered", actor="a", run_id="r2", payload={})
 
     kinds = [r.kind for r in trail.records_for_run("r2")]
-    assert kinds == ["run.submitted", "run.started", "run.finished", "run.failed"]
+    assert kinds == ["run.submitted", "run.started", "run.finished", "tracking.delivered"]
     assert trail.records_for_run("r2")[-1] == after
     assert next(trail.records_from(after.seq - 1)).kind == "trail.recovered"
     assert verify_trail(path, VERIFIER).ok
@@ -108,8 +108,8 @@ def test_the_index_notices_a_trail_restored_from_a_backup(tmp_path: Path) -> Non
     path = tmp_path / "trail.jsonl"
     trail = _trail(path, runs=2)
     backup = path.read_bytes()
-    trail.append("run.lost", actor="a", run_id="r1", payload={})
-    assert trail.records_for_run("r1")[-1].kind == "run.lost"
+    trail.append("tracking.delivered", actor="a", run_id="r1", payload={})
+    assert trail.records_for_run("r1")[-1].kind == "tracking.delivered"
 
     path.write_bytes(backup)  # the index still remembers the later record
     assert [r.kind for r in trail.records_for_run("r1")][-1] == "run.finished"

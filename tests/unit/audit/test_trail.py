@@ -18,6 +18,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sandbox.audit.events import RunFailed
 from sandbox.audit.signing import Signer
 from sandbox.audit.store import FileTrailStore
 from sandbox.audit.trail import (
@@ -441,3 +442,66 @@ def test_two_fragments_get_two_files(tmp_path: Path) -> None:
 
     assert len(list(FileTrailStore(path).fragments_dir.iterdir())) == 2
     assert verify_trail(path, VERIFIER).ok
+
+
+# --- a run ends once ---------------------------------------------------------------------
+
+
+def test_a_second_terminal_record_for_a_run_is_refused(tmp_path: Path) -> None:
+    trail = AuditTrail(tmp_path / "trail.jsonl", SIGNER)
+    trail.append("run.submitted", actor="a", run_id="r1", payload={})
+    trail.append("run.lost", actor="recovery", run_id="r1", payload={})
+    with pytest.raises(AuditError, match=r"run r1: cannot record run.finished.*run.lost \(seq 1\)"):
+        trail.append("run.finished", actor="a", run_id="r1", payload={})
+    # what follows an ending is still recorded, and other runs end as usual
+    trail.append("tracking.delivered", actor="a", run_id="r1", payload={})
+    trail.append("run.finished", actor="a", run_id="r2", payload={})
+    assert [r.kind for r in trail.records_for_run("r1")] == [
+        "run.submitted",
+        "run.lost",
+        "tracking.delivered",
+    ]
+    assert trail.verify().ok
+
+
+def test_two_trails_on_one_file_cannot_both_end_a_run(tmp_path: Path) -> None:
+    # Two writers (as two processes would be): the check runs under the trail's lock.
+    path = tmp_path / "trail.jsonl"
+    first, second = AuditTrail(path, SIGNER), AuditTrail(path, SIGNER)
+    first.append("run.submitted", actor="a", run_id="r1", payload={})
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def end(trail: AuditTrail, kind: str) -> None:
+        barrier.wait()
+        try:
+            trail.append(kind, actor="a", run_id="r1", payload={})
+            outcomes.append(kind)
+        except AuditError:
+            outcomes.append("refused")
+
+    threads = [
+        threading.Thread(target=end, args=(first, "run.finished")),
+        threading.Thread(target=end, args=(second, "run.lost")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes).count("refused") == 1
+    assert sum(r.kind in {"run.finished", "run.lost"} for r in first.records_for_run("r1")) == 1
+
+
+def test_the_verifier_names_a_run_that_ends_twice(tmp_path: Path) -> None:
+    # Written by a store alone, bypassing the trail's check (as an older version could have).
+    store = FileTrailStore(tmp_path / "trail.jsonl")
+    trail = AuditTrail(store, SIGNER)
+    trail.append("run.finished", actor="a", run_id="r1", payload={})
+    seal = trail._seal  # the signing step alone, without the refusal
+    store.append(
+        RunFailed(actor="a", run_id="r1", payload={}),
+        lambda event, seq, prev: seal(event.kind, event, {}, seq, prev),
+    )
+    result = verify_trail(tmp_path / "trail.jsonl", VERIFIER)
+    assert not result.ok and result.first_bad_seq == 1
+    assert "run r1 ends twice: run.failed after run.finished (seq 0)" in (result.reason or "")

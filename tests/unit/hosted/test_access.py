@@ -23,19 +23,20 @@ DOCS = Path(__file__).resolve().parents[3] / "docs" / "hosted.md"
 # own: its own organisation; granted: organisations it is granted as an auditor;
 # any: every organisation; -: none. sign_off is further limited to people (kind user).
 MATRIX = """
-| action               | data_team | reviewer | auditor | operator |
-| submit               | own       | -        | -       | -        |
-| read_run             | own       | own      | granted | -        |
-| cancel_job           | own       | -        | -       | any      |
-| sign_off             | -         | own      | -       | -        |
-| verify               | own       | own      | granted | -        |
-| read_register        | own       | own      | granted | -        |
-| read_queue           | -         | -        | -       | any      |
-| manage_tokens        | -         | -        | -       | any      |
-| manage_principals    | -         | -        | -       | any      |
-| manage_organisations | -         | -        | -       | any      |
+| action               | data_team | reviewer | auditor | operator | worker |
+| submit               | own       | -        | -       | -        | -      |
+| read_run             | own       | own      | granted | -        | -      |
+| cancel_job           | own       | -        | -       | any      | -      |
+| sign_off             | -         | own      | -       | -        | -      |
+| verify               | own       | own      | granted | -        | -      |
+| read_register        | own       | own      | granted | -        | -      |
+| read_queue           | -         | -        | -       | any      | -      |
+| manage_tokens        | -         | -        | -       | any      | -      |
+| manage_principals    | -         | -        | -       | any      | -      |
+| manage_organisations | -         | -        | -       | any      | -      |
+| fetch_archive        | -         | -        | -       | -        | any    |
 """
-ROLES = [Role.DATA_TEAM, Role.REVIEWER, Role.AUDITOR, Role.OPERATOR]
+ROLES = [Role.DATA_TEAM, Role.REVIEWER, Role.AUDITOR, Role.OPERATOR, Role.WORKER]
 # Where the organisation acted on stands to the principal (own = northtown).
 SCOPES = {
     "own": ("northtown", frozenset()),
@@ -113,7 +114,7 @@ def test_the_docs_show_the_same_matrix() -> None:
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("### The access matrix", 1)[1].split("\n### ", 1)[0]
     table = "\n".join(line for line in section.splitlines() if line.startswith("| `"))
-    header = "| action | data_team | reviewer | auditor | operator |\n"
+    header = "| action | data_team | reviewer | auditor | operator | worker |\n"
     assert _table(header + table) == SPEC
 
 
@@ -150,7 +151,7 @@ ACTIONS = st.one_of(st.sampled_from(list(Action)), st.text(max_size=30))
 
 @settings(max_examples=2000, derandomize=True, deadline=None)
 @given(PRINCIPALS, ACTIONS, st.one_of(ORGS, st.text(max_size=40)))
-def test_another_organisation_is_reached_only_by_a_granted_auditor_or_an_operator(
+def test_another_organisation_is_reached_only_by_a_granted_auditor_an_operator_or_a_worker(
     who: Principal, action: str, organisation: str
 ) -> None:
     if not allowed(who, action, organisation) or organisation == who.organisation:
@@ -158,8 +159,11 @@ def test_another_organisation_is_reached_only_by_a_granted_auditor_or_an_operato
     act = Action(action)
     as_auditor = Role.AUDITOR in who.roles and organisation in who.audits
     as_operator = Role.OPERATOR in who.roles and act in OPERATOR_ACTIONS
-    assert as_operator or (
-        as_auditor and act in {Action.READ_RUN, Action.VERIFY, Action.READ_REGISTER}
+    as_worker = Role.WORKER in who.roles and act is Action.FETCH_ARCHIVE
+    assert (
+        as_operator
+        or as_worker
+        or (as_auditor and act in {Action.READ_RUN, Action.VERIFY, Action.READ_REGISTER})
     )
 
 
