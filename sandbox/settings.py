@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         default=None,
         description="The service token (worker role) a worker presents to fetch archives.",
     )
+    tracking_sidecar: bool = Field(
+        default=True,
+        description="Load MLflow in a sidecar process while a command's run goes on (its "
+        "start-up takes about 2 s); false: in the command's own process.",
+    )
     shared_read: bool = Field(
         default=False,
         description="Let the owner's group read what runs write (folders 0750, files 0640); "

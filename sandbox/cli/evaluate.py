@@ -160,7 +160,6 @@ def _audit_predictions(
     out: Path | None,
     **options: Any,
 ) -> PredictionsAudit:
-    from sandbox.runs.predictions_audit import audit_predictions
     from sandbox.runs.services import build_services
 
     label, prediction, score = options["label"], options["prediction"], options["score"]
@@ -171,6 +170,11 @@ def _audit_predictions(
         prediction, score = score or prediction, None
     if prediction is None:
         raise UserInputError("--prediction: name the column of the predicted outcome")
+    # After the options are checked (no state yet), and before the audit's own imports:
+    # the tracker's sidecar loads MLflow while they happen.
+    services = build_services(settings)
+    from sandbox.runs.predictions_audit import audit_predictions
+
     return audit_predictions(
         data,
         label=label,
@@ -182,7 +186,7 @@ def _audit_predictions(
         positive=options["positive"],
         name=options["name"],
         policy_packs=packs,
-        services=build_services(settings),  # after the options are checked: no state yet
+        services=services,
         out_dir=out,
     )
 

@@ -84,27 +84,43 @@ def _rate(
     )
 
 
+def _set_counts(
+    coder: GroupCoder, y_true: Any, y_pred: Any
+) -> dict[tuple[str, ...], tuple[tuple[tuple[str, ...], ...], Any]]:
+    """Each attribute set's groups and confusion counts, from one pass over the rows.
+
+    The rows are counted once, by their finest group (every attribute); a coarser set's
+    counts are sums of those, so every set costs a few operations per group, not per row.
+    """
+    fine = coder.partition(coder.attributes)
+    fine_counts = confusion_counts(y_true, y_pred, fine.codes, fine.n_groups)
+    found = {}
+    for attributes in attribute_sets(coder.attributes):
+        merged = coder.coarsen(fine, attributes)
+        counts = np.zeros((len(merged.keys), len(CELLS)), dtype=np.int64)
+        np.add.at(counts, merged.group, fine_counts)
+        found[attributes] = (merged.keys, counts)
+    return found
+
+
 def _assess_set(
     attributes: tuple[str, ...],
-    coder: GroupCoder,
-    y_true: Any,
-    y_pred: Any,
+    keys: tuple[tuple[str, ...], ...],
+    counts: Any,
     *,
     min_group_size: int,
     confidence: float | None,
 ) -> AttributeSetResult:
-    groups = coder.partition(attributes)
-    counts = confusion_counts(y_true, y_pred, groups.codes, groups.n_groups)
-    labels = [" & ".join(key) for key in groups.keys]
+    labels = [" & ".join(key) for key in keys]
     point = group_metrics(counts)
     parts = rate_parts(counts)
-    nan = np.full(groups.n_groups, np.nan)
+    nan = np.full(len(keys), np.nan)
     limits = {
         name: (nan, nan) if confidence is None else wilson(num, den, confidence)
         for name, (num, den) in parts.items()
     }
     results = []
-    for g, (key, label) in enumerate(zip(groups.keys, labels, strict=True)):
+    for g, (key, label) in enumerate(zip(keys, labels, strict=True)):
         size = int(counts[g].sum())
         metrics = {
             name: _rate(
@@ -230,13 +246,12 @@ def evaluate_binary(
     results = tuple(
         _assess_set(
             attributes,
-            coder,
-            truth,
-            pred,
+            keys,
+            counts,
             min_group_size=min_group_size,
             confidence=confidence if n_bootstrap else None,
         )
-        for attributes in attribute_sets(coder.attributes)
+        for attributes, (keys, counts) in _set_counts(coder, truth, pred).items()
     )
     return Evaluation(
         task=BINARY,

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sandbox.errors import DataError
 
-__all__ = ["MISSING", "GroupCoder", "Partition", "partition"]
+__all__ = ["MISSING", "Coarsening", "GroupCoder", "Partition", "partition"]
 
 #: Label given to rows whose sensitive attribute is missing (fairlearn refuses such rows; an
 #: audit keeps them visible as their own group instead).
@@ -39,11 +39,23 @@ class Partition:
     attributes: tuple[str, ...]
     codes: Codes
     keys: tuple[tuple[str, ...], ...]
+    # Per group, the index of its value in each attribute's labels: shape (groups, attributes).
+    levels: Codes | None = None
 
     @property
     def n_groups(self) -> int:
         """Number of (non-empty) groups."""
         return len(self.keys)
+
+
+@dataclass(frozen=True)
+class Coarsening:
+    """A partition's groups merged into those of fewer attributes: `group[g]` is the coarse
+    group of fine group `g`; `keys` are the coarse groups, in partition order."""
+
+    attributes: tuple[str, ...]
+    group: Codes
+    keys: tuple[tuple[str, ...], ...]
 
 
 def _with_missing(codes: Codes, labels: list[str]) -> tuple[Codes, list[str]]:
@@ -118,7 +130,9 @@ class GroupCoder:
         if len(per_attribute) == 1:
             # one attribute's codes are already dense and in group order
             codes, labels = per_attribute[0]
-            return Partition(attributes=names, codes=codes, keys=tuple((v,) for v in labels))
+            keys = tuple((v,) for v in labels)
+            levels = np.arange(len(labels), dtype=np.intp).reshape(-1, 1)
+            return Partition(attributes=names, codes=codes, keys=keys, levels=levels)
         shape = tuple(len(labels) for _, labels in per_attribute)
         combined = np.ravel_multi_index(tuple(c for c, _ in per_attribute), shape)
         size = int(np.prod(shape))
@@ -129,11 +143,36 @@ class GroupCoder:
             codes = (np.cumsum(present) - 1)[combined]
         else:
             observed, codes = np.unique(combined, return_inverse=True)
-        keys = tuple(
-            tuple(per_attribute[i][1][j] for i, j in enumerate(index))
-            for index in zip(*np.unravel_index(observed, shape), strict=True)
+        levels = np.stack(np.unravel_index(observed, shape), axis=1).astype(np.intp)
+        return Partition(
+            attributes=names,
+            codes=codes.astype(np.intp, copy=False),
+            keys=self._keys(names, levels),
+            levels=levels,
         )
-        return Partition(attributes=names, codes=codes.astype(np.intp, copy=False), keys=keys)
+
+    def coarsen(self, fine: Partition, attributes: Sequence[str]) -> Coarsening:
+        """Merge `fine`'s groups into the groups `partition(attributes)` would give, without
+        touching the rows: the same groups, in the same order, for a subset of its attributes.
+
+        Counts made once per fine group then add up to each coarser set's counts exactly.
+        """
+        names = tuple(attributes)
+        if fine.levels is None or not set(names) <= set(fine.attributes):
+            raise ValueError(f"cannot coarsen {fine.attributes} into {names}")
+        columns = [fine.attributes.index(a) for a in names]
+        shape = tuple(len(self.column(a)[1]) for a in names)
+        sub = fine.levels[:, columns]
+        combined = np.ravel_multi_index(tuple(sub.T), shape) if len(sub) else np.zeros(0, int)
+        observed, group = np.unique(combined, return_inverse=True)
+        levels = np.stack(np.unravel_index(observed, shape), axis=1).astype(np.intp)
+        keys = self._keys(names, levels)
+        return Coarsening(attributes=names, group=group.astype(np.intp).ravel(), keys=keys)
+
+    def _keys(self, names: tuple[str, ...], levels: Codes) -> tuple[tuple[str, ...], ...]:
+        """Each group's attribute values, from its level indices."""
+        labels = [self.column(a)[1] for a in names]
+        return tuple(tuple(labels[i][j] for i, j in enumerate(row)) for row in levels.tolist())
 
 
 def partition(sensitive: pd.DataFrame, attributes: Sequence[str] | None = None) -> Partition:

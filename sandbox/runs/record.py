@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from sandbox.tracking.base import PROVISIONAL_PREFIX
 from sandbox.tracking.outbox import LOCAL_ID_PREFIX
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from sandbox.policies.verdict import Verdict
     from sandbox.runtime.base import ContainerResult, Hardening
 
-__all__ = ["RunMode", "RunRecord", "new_run_id"]
+__all__ = ["RunMode", "RunRecord", "is_provisional", "new_run_id"]
 
 #: container: a pilot's model ran; predictions-only: supplied predictions were assessed;
 #: replay: a recorded run's container ran again.
@@ -79,5 +80,11 @@ class RunRecord:
 
     @property
     def tracker_run_id(self) -> str | None:
-        """The tracker's own run id; None while tracking is pending or off."""
-        return None if self.tracking_pending else self.tracker_key
+        """The tracker's own run id; None while tracking is pending, provisional or off."""
+        key = self.tracker_key
+        return None if self.tracking_pending or is_provisional(key) else key
+
+
+def is_provisional(tracker_key: str | None) -> bool:
+    """Whether the tracker has yet to answer the run's own id (`Tracker.resolve` waits for it)."""
+    return tracker_key is not None and tracker_key.startswith(PROVISIONAL_PREFIX)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from sandbox.errors import SandboxError, TrackingError, TrackingRefused
 from sandbox.plain_data import writable_text
-from sandbox.runs.record import RunRecord
+from sandbox.runs.record import RunRecord, is_provisional
 from sandbox.runs.state import RunLock, close_run_folder, make_run_folder, write_state
 
 if TYPE_CHECKING:
@@ -198,6 +198,7 @@ class RunRecorder:
         self._end_tracking("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
 
     def _close(self, kind: str, payload: dict[str, Any], *, status: str) -> TrailRecord:
+        self._settle_tracking()
         r = self.record
         if self.kinds.tracked:
             payload = {**payload, **self._tracking_fields()}
@@ -264,12 +265,24 @@ class RunRecorder:
             lambda: tracker.start_run(experiment=experiment, run_name=r.run_id, tags=tags)
         )
         self.update(tracker_key=key)
-        write_state(r.run_dir, tracker_run_id=key)
+        if not is_provisional(key):  # recovery must never be handed a provisional key
+            write_state(r.run_dir, tracker_run_id=key)
         if self.record.tracking_pending:
             self.note(
                 "tracking: the tracker was unreachable; the run's tracking data is queued and "
                 "delivered when it is back (the trail then records its MLflow run id)"
             )
+
+    def _settle_tracking(self) -> None:
+        """Wait for the tracker's own id of a run it answered provisionally (a sidecar)."""
+        key = self.record.tracker_key
+        if not is_provisional(key):
+            return
+        tracker = self.services.tracker
+        settled = self.track(lambda: tracker.resolve(str(key)))
+        self.update(tracker_key=settled)  # None: the tracked run could not be started
+        if settled:
+            write_state(self.record.run_dir, tracker_run_id=settled)
 
     def log(self, values: TrackedValues, files: Mapping[Path, str] = {}) -> None:
         """Params, metrics and tags in one batch each, then the reports and `files`."""

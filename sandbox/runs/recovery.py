@@ -182,13 +182,14 @@ def settle(services: RunServices) -> list[str]:
     Returns one line per thing done, for the user to read.
     """
     from sandbox.tracking.outbox import QueuedTracker
+    from sandbox.tracking.sidecar import SidecarTracker
 
     done = [
         f"closed run {r.run_id}, abandoned by a runner that died, as lost"
         for r in recover_abandoned_runs(services)
     ]
     tracker = services.tracker
-    if isinstance(tracker, QueuedTracker):
+    if isinstance(tracker, QueuedTracker | SidecarTracker):
         delivery = tracker.deliver_pending()
         if delivery.delivered_calls:
             done.append(f"delivered {delivery.delivered_calls} queued tracking calls to MLflow")

@@ -79,16 +79,28 @@ def open_trail(settings: Settings) -> AuditTrail:
     return AuditTrail(store, Signer.load_or_create(settings.key_path))
 
 
-def open_tracker(settings: Settings) -> Tracker:
+def open_tracker(settings: Settings, *, sidecar: bool = False) -> Tracker:
     """The MLflow tracker of the settings; calls that fail (MLflow down) wait in a durable
-    outbox under the home and are delivered later."""
-    from sandbox.tracking.mlflow import MlflowTracker
-    from sandbox.tracking.outbox import QueuedTracker
+    outbox under the home and are delivered later.
 
-    return QueuedTracker(
-        MlflowTracker(settings.tracking_uri, artifact_root=settings.artifact_root),
-        settings.outbox_dir,
+    With `sidecar` (and `settings.tracking_sidecar`), MLflow is loaded in a sidecar process
+    while the run goes on, unless this process has loaded it already (then nothing would
+    overlap: a worker or a server keeps one tracker in-process).
+    """
+    import sys
+
+    from sandbox.tracking.target import TrackingTarget
+
+    target = TrackingTarget(
+        tracking_uri=settings.tracking_uri,
+        artifact_root=settings.artifact_root,
+        outbox_dir=settings.outbox_dir,
     )
+    if sidecar and settings.tracking_sidecar and "mlflow" not in sys.modules:
+        from sandbox.tracking.sidecar import SidecarTracker
+
+        return SidecarTracker(target)
+    return target.open()
 
 
 def build_services(settings: Settings) -> RunServices:
@@ -101,7 +113,7 @@ def build_services(settings: Settings) -> RunServices:
     settings.runs_dir.chmod(0o777 & ~settings.umask)
     return RunServices(
         runtime=open_runtime(settings.runtime),
-        tracker=open_tracker(settings),
+        tracker=open_tracker(settings, sidecar=True),
         trail=open_trail(settings),
         image=runner_image(settings),
         runs_dir=settings.runs_dir,

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_KEY_LENGTH",
     "MAX_PARAM_VALUE_LENGTH",
     "MAX_TAG_VALUE_LENGTH",
+    "PROVISIONAL_PREFIX",
     "MetricValues",
     "RunStatus",
     "Tracker",
@@ -50,6 +51,9 @@ MAX_KEY_LENGTH: Final = 250  # MAX_ENTITY_KEY_LENGTH: param, metric and tag name
 # tracking server on Windows refuses.
 _NOT_KEY_CHAR = re.compile(r"[^\w./\- ]")
 _HEAD = 160  # of a name cut to MAX_KEY_LENGTH: its start, a hash, and its end
+
+#: A run key a tracker answers before the tracker itself has the run (`Tracker.resolve`).
+PROVISIONAL_PREFIX: Final = "starting:"
 
 #: Tag listing the metrics dropped because their value was NaN or infinite.
 DROPPED_METRICS_TAG: Final = "sandbox.dropped_metrics"
@@ -161,4 +165,9 @@ class Tracker(Protocol):
 
     def run_url(self, run_id: str) -> str:
         """Where a person can look at the run (a web page, or a folder for a local store)."""
+        ...
+
+    def resolve(self, run_id: str) -> str:
+        """The tracker's own id of a run `start_run` answered with `run_id` (a tracker that
+        answers at once returns it unchanged; one that answers later waits for it here)."""
         ...

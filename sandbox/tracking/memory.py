@@ -96,6 +96,10 @@ class InMemoryTracker:
         """Record the final status."""
         self._run(run_id).status = status
 
+    def resolve(self, run_id: str) -> str:
+        """Run ids are final when `start_run` answers."""
+        return run_id
+
     def run_url(self, run_id: str) -> str:
         """A memory:// address naming the experiment and the run."""
         return f"memory://{self._run(run_id).experiment}/{run_id}"

@@ -281,6 +281,10 @@ class MlflowTracker:
         with _mlflow_errors(f"end run {run_id}"):
             self._client.set_terminated(run_id, status=status)
 
+    def resolve(self, run_id: str) -> str:
+        """Run ids are final when `start_run` answers."""
+        return run_id
+
     def run_url(self, run_id: str) -> str:
         """The run's page in the MLflow UI, or for a local store without a UI, its artifacts."""
         base = self.ui_url

@@ -43,7 +43,14 @@ from typing import Any, cast
 from sandbox.errors import TrackingError, TrackingRefused
 from sandbox.tracking.base import RunStatus, Tracker
 
-__all__ = ["LOCAL_ID_PREFIX", "REFUSED_DIR", "Delivery", "QueuedTracker", "StartedRun"]
+__all__ = [
+    "LOCAL_ID_PREFIX",
+    "REFUSED_DIR",
+    "Delivery",
+    "QueuedTracker",
+    "StartedRun",
+    "pending_runs",
+]
 
 LOCAL_ID_PREFIX = "queued:"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -139,14 +146,15 @@ class QueuedTracker:
             return self._outbox(run_id).as_uri()
         return self.inner.run_url(run_id)
 
+    def resolve(self, run_id: str) -> str:
+        """A queued run keeps its local id until delivery; any other id is the inner tracker's."""
+        return run_id if run_id.startswith(LOCAL_ID_PREFIX) else self.inner.resolve(run_id)
+
     # --- delivery ----------------------------------------------------------------------
 
     def pending(self) -> list[str]:
         """Outbox keys with calls waiting, oldest first."""
-        if not self.outbox_dir.is_dir():
-            return []
-        files = sorted(self.outbox_dir.glob("*.jsonl"), key=lambda p: p.stat().st_mtime_ns)
-        return [_unkey(p.stem) for p in files]
+        return pending_runs(self.outbox_dir)
 
     def deliver_pending(self) -> Delivery:
         """Replay every outbox in order; stop an outbox at its first failure (kept for later)."""
@@ -317,6 +325,14 @@ class QueuedTracker:
 
     def _blobs(self, key: str) -> Path:
         return self.outbox_dir / f"{_key(key)}.files"
+
+
+def pending_runs(outbox_dir: Path) -> list[str]:
+    """The outbox keys under `outbox_dir` with calls waiting, oldest first."""
+    if not outbox_dir.is_dir():
+        return []
+    files = sorted(outbox_dir.glob("*.jsonl"), key=lambda p: p.stat().st_mtime_ns)
+    return [_unkey(p.stem) for p in files]
 
 
 def _key(run_id: str) -> str:

@@ -174,7 +174,9 @@ def handle_delivery(job_id: str, settings: Settings, *, worker: str) -> Handled:
 
 def _services(job: Job, settings: Settings) -> RunServices:
     """The run services of the job's organisation (the tenant), never the pilot's claim."""
-    return build_services(settings.model_copy(update={"tenant": job.organisation_id}))
+    # A worker runs job after job: MLflow stays loaded in its process, no sidecar per job.
+    update = {"tenant": job.organisation_id, "tracking_sidecar": False}
+    return build_services(settings.model_copy(update=update))
 
 
 def _close(services: RunServices, job: Job, delivery: Delivery) -> str | None:

@@ -4,7 +4,6 @@ outbox and is delivered once the server is up (a real `mlflow server`, on 127.0.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import signal
@@ -76,10 +75,10 @@ def test_a_run_completes_while_mlflow_is_down_and_is_delivered_later(
     port = _free_port()
     uri = f"http://127.0.0.1:{port}"
     home = tmp_path / "home"
-    services = build_services(Settings(home=home, image=runner_image, mlflow_tracking_uri=uri))
-    if not isinstance(services.tracker, QueuedTracker):  # until build_services wraps it
-        queued = QueuedTracker(services.tracker, home / "mlflow-outbox")
-        services = dataclasses.replace(services, tracker=queued)
+    settings = Settings(
+        home=home, image=runner_image, mlflow_tracking_uri=uri, tracking_sidecar=False
+    )
+    services = build_services(settings)
     tracker = services.tracker
     assert isinstance(tracker, QueuedTracker)
     pilot = tmp_path / "pilot"

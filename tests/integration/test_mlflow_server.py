@@ -112,7 +112,8 @@ def server(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
 
 
 def _services(home: Path, image: str, uri: str | None) -> RunServices:
-    return build_services(Settings(home=home, image=image, mlflow_tracking_uri=uri))
+    settings = Settings(home=home, image=image, mlflow_tracking_uri=uri, tracking_sidecar=False)
+    return build_services(settings)
 
 
 def _artifacts(uri: str, run_id: str, into: Path) -> dict[str, str]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -29,6 +30,24 @@ def _wait_for_container(runtime: DockerRuntime, runs_dir: Path, deadline_s: floa
                 return run_dir.name
         time.sleep(0.2)
     raise AssertionError("the run never started its container")
+
+
+def _tracked_status(client: Any, run_id: str, state: dict[str, Any]) -> str:
+    """The run's MLflow status once it has left RUNNING (found by its tag when its id never
+    reached the run folder: the tracking sidecar ends such a run itself)."""
+    deadline = time.monotonic() + 60
+    while True:
+        if state.get("tracker_run_id"):
+            info = client.get_run(state["tracker_run_id"]).info
+        else:
+            (found,) = client.search_runs(
+                [e.experiment_id for e in client.search_experiments()],
+                f"tags.`sandbox.run_id` = '{run_id}'",
+            )
+            info = found.info
+        if info.status != "RUNNING" or time.monotonic() > deadline:
+            return str(info.status)
+        time.sleep(0.5)
 
 
 def test_a_run_killed_mid_container_is_recovered_as_lost(tmp_path: Path, runner_image: str) -> None:
@@ -77,8 +96,7 @@ def test_a_run_killed_mid_container_is_recovered_as_lost(tmp_path: Path, runner_
     assert verify_trail(services.trail.path, services.trail.signer.verifier()).ok
     state = read_state(home / "runs" / run_id)
     assert state["status"] == "lost"
-    tracked = MlflowClient(services.tracking_uri).get_run(state["tracker_run_id"]).info
-    assert tracked.status == "KILLED"
+    assert _tracked_status(MlflowClient(services.tracking_uri), run_id, state) == "KILLED"
     assert runtime.api.containers(all=True, filters=selector) == []
     assert not runtime.api.volumes(filters=selector).get("Volumes")
     assert recover_abandoned_runs(services) == []  # idempotent
