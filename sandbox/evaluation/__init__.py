@@ -1,6 +1,7 @@
 """The numbers of a run: performance and group fairness, with intervals and warnings.
 
     groups.py       rows split into groups by sensitive attributes, each attribute coded once
+    set_counts.py   every attribute set's group counts from one pass over the rows
     fairness.py     per-group confusion counts (equal to fairlearn's MetricFrame), bootstrap
     performance.py  task performance metrics
     binary.py       the evaluation of a binary classifier: result model and `evaluate_binary`

@@ -10,6 +10,7 @@ Group numbers equal fairlearn's ``MetricFrame`` (see :mod:`sandbox.evaluation.fa
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,12 +36,12 @@ from sandbox.evaluation.result import (
     Evaluation,
     FourFifths,
     GroupResult,
-    attribute_sets,
     estimate,
     rate_disparity,
     set_pair_level,
     slug,
 )
+from sandbox.evaluation.set_counts import set_counts
 
 __all__ = ["BINARY", "INTERVALS", "evaluate_binary"]
 
@@ -82,25 +83,6 @@ def _rate(
             ),
         }
     )
-
-
-def _set_counts(
-    coder: GroupCoder, y_true: Any, y_pred: Any
-) -> dict[tuple[str, ...], tuple[tuple[tuple[str, ...], ...], Any]]:
-    """Each attribute set's groups and confusion counts, from one pass over the rows.
-
-    The rows are counted once, by their finest group (every attribute); a coarser set's
-    counts are sums of those, so every set costs a few operations per group, not per row.
-    """
-    fine = coder.partition(coder.attributes)
-    fine_counts = confusion_counts(y_true, y_pred, fine.codes, fine.n_groups)
-    found = {}
-    for attributes in attribute_sets(coder.attributes):
-        merged = coder.coarsen(fine, attributes)
-        counts = np.zeros((len(merged.keys), len(CELLS)), dtype=np.int64)
-        np.add.at(counts, merged.group, fine_counts)
-        found[attributes] = (merged.keys, counts)
-    return found
 
 
 def _assess_set(
@@ -251,7 +233,7 @@ def evaluate_binary(
             min_group_size=min_group_size,
             confidence=confidence if n_bootstrap else None,
         )
-        for attributes, (keys, counts) in _set_counts(coder, truth, pred).items()
+        for attributes, keys, counts in set_counts(coder, partial(confusion_counts, truth, pred))
     )
     return Evaluation(
         task=BINARY,

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sandbox.errors import DataError
 
-__all__ = ["MISSING", "Coarsening", "GroupCoder", "Partition", "partition"]
+__all__ = ["MISSING", "Coarsening", "Codes", "GroupCoder", "Partition", "partition"]
 
 #: Label given to rows whose sensitive attribute is missing (fairlearn refuses such rows; an
 #: audit keeps them visible as their own group instead).

@@ -21,6 +21,7 @@ every attribute set (Bonferroni), as the class gates decide (``docs/statistics.m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -37,11 +38,11 @@ from sandbox.evaluation.result import (
     Estimate,
     Evaluation,
     GroupResult,
-    attribute_sets,
     estimate,
     rate_disparity,
     slug,
 )
+from sandbox.evaluation.set_counts import set_counts
 
 __all__ = [
     "CLASS_METRICS",
@@ -87,6 +88,13 @@ def class_counts(
     """Per-group confusion matrices, shape ``(n_groups, k, k)``: ``[g, actual, predicted]``."""
     cells = (np.asarray(codes, dtype=np.intp) * k + truth) * k + pred
     return np.bincount(cells, minlength=n_groups * k * k).astype(np.int64).reshape(n_groups, k, k)
+
+
+def _counts(
+    truth: npt.NDArray[np.intp], pred: npt.NDArray[np.intp], k: int, codes: Any, n: int
+) -> IntArray:
+    """`class_counts` with the classes bound first, as `set_counts` calls it."""
+    return class_counts(truth, pred, codes, n, k)
 
 
 def _share(numerator: Any, denominator: Any) -> FloatArray:
@@ -205,21 +213,21 @@ def _set_warnings(name: str, groups: list[GroupResult], minimum: int) -> list[st
 
 def _assess(
     attributes: tuple[str, ...],
-    groups: Any,
+    keys: tuple[tuple[str, ...], ...],
     rates: list[_Rate],
     *,
     minimum: int,
     confidence: float | None,
     family_pairs: dict[str, int],
 ) -> AttributeSetResult:
-    labels = [" & ".join(key) for key in groups.keys]
-    nan = np.full(groups.n_groups, np.nan)
+    labels = [" & ".join(key) for key in keys]
+    nan = np.full(len(keys), np.nan)
     limits = {
         r.name: (nan, nan) if confidence is None else wilson(r.successes, r.trials, confidence)
         for r in rates
     }
     results = []
-    for g, key in enumerate(groups.keys):
+    for g, key in enumerate(keys):
         size = int(rates[0].trials[g])
         results.append(
             GroupResult(
@@ -295,11 +303,11 @@ def evaluate_multiclass(
     overall = class_counts(truth, pred, np.zeros(rows, dtype=np.intp), 1, k)[0]
 
     coder = GroupCoder(frame)  # each attribute factorised once for all its sets
-    sets = []
-    for attributes in attribute_sets(coder.attributes):
-        groups = coder.partition(attributes)
-        counts = class_counts(truth, pred, groups.codes, groups.n_groups, k)
-        sets.append((attributes, groups, _rates(counts, classes, keys)))
+    count = partial(_counts, truth, pred, k)
+    sets = [
+        (attributes, groups, _rates(counts, classes, keys))
+        for attributes, groups, counts in set_counts(coder, count)
+    ]
     family_pairs = {
         family: sum(_pairs_of(r) for _, _, rates in sets for r in rates if r.family == family)
         for family in CLASS_METRICS
