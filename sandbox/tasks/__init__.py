@@ -15,6 +15,10 @@
 A new task type is one module that defines a `TaskConfig` subclass and a `Task` and calls
 `register_task`; the manifest, the harness spec, the predictions reader, the evaluation, the
 policy rules and the reports find it through the registry.
+
+Importing the registry is cheap (pydantic, no numerical library): a task module imports numpy,
+pandas and its evaluation inside the methods that use them, and names them for annotations
+under TYPE_CHECKING only.
 """
 
 from sandbox.tasks import assistant as _assistant

@@ -13,21 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Annotated, Any, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sandbox.assistant.knowledge import glob_matcher, no_knowledge
-from sandbox.assistant.records import Answer, Reference
-from sandbox.assistant.scoring import assess_answers
 from sandbox.confinement import PilotPath, relative_path
 from sandbox.errors import DataError, OutputRejected
-from sandbox.evaluation.assistant import ASSISTANT, VOCABULARY, evaluate_assistant
-from sandbox.evaluation.result import Evaluation
 from sandbox.tasks.base import EvaluationSettings, Outcomes, PredictionSchema, TaskConfig
 from sandbox.tasks.registry import register_task
+
+# The scoring of answers (and numpy, pandas) loads when an assistant is first evaluated:
+# importing the registry stays cheap for every other task type.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from sandbox.evaluation.result import Evaluation
+    from sandbox.evaluation.vocabulary import Vocabulary
 
 __all__ = [
     "ASSISTANT",
@@ -39,6 +41,8 @@ __all__ = [
     "check_assistant_data",
 ]
 
+#: The manifest's `task.type` (`sandbox.evaluation.assistant.ASSISTANT`, kept equal by a test).
+ASSISTANT: Final = "assistant"
 DEFAULT_MAX_ANSWER_CHARS: Final = 2_000
 #: An ISO 639 code with an optional region or script, as a reference's `language`.
 _LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
@@ -72,6 +76,8 @@ class KnowledgeBaseSection(BaseModel):
     @field_validator("restricted")
     @classmethod
     def _globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from sandbox.assistant.knowledge import glob_matcher
+
         for glob in value:
             if len(glob) > 500:
                 raise ValueError(f"{glob[:40]!r}...: a glob has at most 500 characters")
@@ -178,13 +184,19 @@ class Assistant:
 
     name = ASSISTANT
     config: type[TaskConfig] = AssistantConfig
-    vocabulary = VOCABULARY
     #: The fields of one line of the container's `answers.jsonl`.
     predictions = PredictionSchema(
         required=("row_id", "answer"), optional=("citations", "declined")
     )
     #: An answer has no (label, prediction) cells: a suite sample declares its own counts.
     sample_cells: Mapping[str, tuple[Any, Any]] = MappingProxyType({})
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The assistant's metrics (`sandbox.evaluation.assistant.VOCABULARY`), loaded on use."""
+        from sandbox.evaluation.assistant import VOCABULARY
+
+        return VOCABULARY
 
     def encode_labels(
         self, values: pd.Series, config: TaskConfig, *, column: str, source: str, manifest: str
@@ -227,6 +239,11 @@ class Assistant:
         `outcomes.labels` holds the references and `outcomes.predictions` the answers, in the
         same order; `outcomes.knowledge` the knowledge base and canaries (None: neither).
         """
+        from sandbox.assistant.knowledge import no_knowledge
+        from sandbox.assistant.records import Answer, Reference
+        from sandbox.assistant.scoring import assess_answers
+        from sandbox.evaluation.assistant import evaluate_assistant
+
         references: Sequence[Reference] = _records(outcomes.labels, Reference, what="labels")
         answers: Sequence[Answer] = _records(outcomes.predictions, Answer, what="predictions")
         if len(references) != len(answers):

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from sandbox.evaluation.result import Evaluation
-from sandbox.evaluation.vocabulary import Vocabulary
+if TYPE_CHECKING:  # annotations only: the registry imports no numerical library
+    import numpy as np
+    import pandas as pd
+
+    from sandbox.evaluation.result import Evaluation
+    from sandbox.evaluation.vocabulary import Vocabulary
 
 __all__ = [
     "EvaluationSettings",
@@ -98,12 +100,18 @@ class Task(Protocol):
     name: str
     #: The pydantic model of this task type's manifest section.
     config: type[TaskConfig]
-    #: Overall performance metrics and per-group metrics: names, display names, direction.
-    vocabulary: Vocabulary
     #: The columns of a predictions file.
     predictions: PredictionSchema
     #: Suite samples give each group's counts by cell; a cell is a (label, prediction) pair.
     sample_cells: Mapping[str, tuple[Any, Any]]
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """Overall performance metrics and per-group metrics: names, display names, direction.
+
+        Read-only: a task type may give it as a class attribute or compute it on first use.
+        """
+        ...
 
     def encode_labels(
         self, values: pd.Series, config: TaskConfig, *, column: str, source: str, manifest: str

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from sandbox.errors import DataError, OutputRejected, SandboxError
-from sandbox.evaluation.binary import BINARY, evaluate_binary
-from sandbox.evaluation.result import Evaluation
 from sandbox.evaluation.vocabulary import MetricSpec, Vocabulary
 from sandbox.tasks.base import (
     EvaluationSettings,
@@ -25,10 +21,20 @@ from sandbox.tasks.base import (
     PredictionSchema,
     TaskConfig,
 )
-from sandbox.tasks.label_text import distinct_text, row_text
 from sandbox.tasks.registry import register_task
 
+# numpy, pandas and the evaluation load when a method first needs them, so that importing the
+# registry (every command line start, every manifest) stays cheap.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from sandbox.evaluation.result import Evaluation
+
 __all__ = ["BINARY_TASK", "BinaryClassification", "BinaryConfig", "parse_scores"]
+
+#: The manifest's `task.type` (`sandbox.evaluation.binary.BINARY`, kept equal by a test).
+BINARY: Final = "binary_classification"
 
 _TRUE: Final = frozenset({"1", "true", "yes"})
 _FALSE: Final = frozenset({"0", "false", "no"})
@@ -85,6 +91,10 @@ class BinaryClassification:
         self, values: pd.Series, config: TaskConfig, *, column: str, source: str, manifest: str
     ) -> np.ndarray:
         """1 for the positive label, 0 for the other; exactly two label values."""
+        import numpy as np
+
+        from sandbox.tasks.label_text import distinct_text, row_text
+
         if not isinstance(config, BinaryConfig):
             raise TypeError(f"expected a BinaryConfig, got {type(config).__name__}")
         missing = int(values.isna().sum())
@@ -115,6 +125,8 @@ class BinaryClassification:
         self, values: pd.Series, *, column: str, source: str, positive: str | None
     ) -> np.ndarray:
         """0/1 outcomes from a column: 0/1, booleans, or `positive` against everything else."""
+        import numpy as np
+
         if values.isna().any():
             row = int(np.flatnonzero(values.isna().to_numpy())[0])
             raise DataError(f"{source}: column {column!r}: missing value in data row {row + 1}")
@@ -138,6 +150,8 @@ class BinaryClassification:
 
     def parse_predictions(self, frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
         """`prediction` as 0/1 integers and `score` (when present) as floats in [0, 1]."""
+        import pandas as pd
+
         bad = frame.loc[~frame["prediction"].isin(["0", "1"]), "prediction"].unique().tolist()
         if bad:
             raise OutputRejected(f"{source}: prediction must be 0 or 1, found {bad[:5]}")
@@ -152,6 +166,8 @@ class BinaryClassification:
 
     def evaluate(self, outcomes: Outcomes, settings: EvaluationSettings) -> Evaluation:
         """Performance and confusion-count group fairness, with score intervals."""
+        from sandbox.evaluation.binary import evaluate_binary
+
         return evaluate_binary(
             y_true=outcomes.labels,
             y_pred=outcomes.predictions,
@@ -177,6 +193,9 @@ def parse_scores(
     The one check of scores, for a container's predictions (OutputRejected) and for a file of
     supplied predictions (DataError) alike.
     """
+    import numpy as np
+    import pandas as pd
+
     scores = pd.to_numeric(values, errors="coerce").astype("float64")
     invalid = ~(scores.between(0.0, 1.0) & scores.notna())
     if invalid.any():

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from sandbox.evaluation.result import Evaluation
 from sandbox.tasks.base import EvaluationSettings, Outcomes
 from sandbox.tasks.registry import get_task
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sandbox.data.table import PilotTable
+    from sandbox.evaluation.result import Evaluation
 
 __all__ = ["evaluate_predictions", "join_predictions"]
 

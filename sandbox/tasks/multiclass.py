@@ -12,19 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import Field, field_validator
 
 from sandbox.errors import DataError, OutputRejected
-from sandbox.evaluation.multiclass import MULTICLASS, evaluate_multiclass
-from sandbox.evaluation.result import Evaluation
 from sandbox.evaluation.vocabulary import MetricSpec, Vocabulary
 from sandbox.tasks.base import EvaluationSettings, Outcomes, PredictionSchema, TaskConfig
-from sandbox.tasks.label_text import distinct_text
 from sandbox.tasks.registry import register_task
+
+# numpy, pandas and the evaluation load when a method first needs them: importing the
+# registry stays cheap.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from sandbox.evaluation.result import Evaluation
 
 __all__ = [
     "MULTICLASS_TASK",
@@ -33,6 +36,9 @@ __all__ = [
     "class_names",
     "missing_classes",
 ]
+
+#: The manifest's `task.type` (`sandbox.evaluation.multiclass.MULTICLASS`, kept equal by a test).
+MULTICLASS: Final = "multiclass_classification"
 
 #: Most classes a pilot may declare or its labels may hold: beyond this, per-class group
 #: rates rest on too few rows to assess and the report becomes unreadable.
@@ -95,6 +101,8 @@ def missing_classes(count: int, first: int, *, column: str, source: str) -> Data
 
 def _as_text(values: pd.Series, *, column: str, source: str) -> pd.Series:
     """Class values as stripped text; DataError on a missing value."""
+    import numpy as np
+
     missing = values.isna()
     if missing.any():
         rows = np.flatnonzero(missing.to_numpy())
@@ -116,6 +124,8 @@ class MulticlassClassification:
         self, values: pd.Series, config: TaskConfig, *, column: str, source: str, manifest: str
     ) -> np.ndarray:
         """The class values as text; two or more classes, each a declared one if listed."""
+        from sandbox.tasks.label_text import distinct_text
+
         if not isinstance(config, MulticlassConfig):
             raise TypeError(f"expected a MulticlassConfig, got {type(config).__name__}")
         # The text of each distinct value, not of each row: a column has a handful of classes.
@@ -156,6 +166,8 @@ class MulticlassClassification:
 
     def parse_predictions(self, frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
         """`prediction` as class values (text); an empty prediction is refused."""
+        import pandas as pd
+
         predicted = frame["prediction"]
         empty = predicted.isna() | (predicted.astype(str).str.strip() == "")
         if empty.any():
@@ -169,6 +181,8 @@ class MulticlassClassification:
 
     def evaluate(self, outcomes: Outcomes, settings: EvaluationSettings) -> Evaluation:
         """Performance, the confusion matrix, and per-class group fairness with intervals."""
+        from sandbox.evaluation.multiclass import evaluate_multiclass
+
         return evaluate_multiclass(
             y_true=outcomes.labels,
             y_pred=outcomes.predictions,

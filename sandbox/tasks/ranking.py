@@ -12,21 +12,28 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sandbox.errors import DataError, OutputRejected
-from sandbox.evaluation.ranking import RANKING, evaluate_ranking
-from sandbox.evaluation.result import Evaluation
 from sandbox.evaluation.vocabulary import MetricSpec, Vocabulary
 from sandbox.tasks.base import EvaluationSettings, Outcomes, PredictionSchema, TaskConfig
 from sandbox.tasks.binary import BINARY_TASK, BinaryConfig
 from sandbox.tasks.registry import register_task
 
+# numpy, pandas and the evaluation load when a method first needs them: importing the
+# registry stays cheap.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from sandbox.evaluation.result import Evaluation
+
 __all__ = ["RANKING_TASK", "Budget", "Ranking", "RankingConfig", "parse_ranking_scores"]
+
+#: The manifest's `task.type` (`sandbox.evaluation.ranking.RANKING`, kept equal by a test).
+RANKING: Final = "ranking"
 
 
 class Budget(BaseModel):
@@ -99,6 +106,9 @@ def parse_ranking_scores(
     values: pd.Series, *, source: str, column: str, error: type[Exception]
 ) -> np.ndarray:
     """Ranking scores as floats, every one a finite number; `error` names the file and rows."""
+    import numpy as np
+    import pandas as pd
+
     scores: np.ndarray = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
     bad = values[~np.isfinite(scores)]
     if len(bad):
@@ -152,6 +162,8 @@ class Ranking:
 
     def parse_predictions(self, frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
         """`prediction` as finite float scores."""
+        import pandas as pd
+
         scores = parse_ranking_scores(
             frame["prediction"], source=source, column="prediction", error=OutputRejected
         )
@@ -159,6 +171,8 @@ class Ranking:
 
     def evaluate(self, outcomes: Outcomes, settings: EvaluationSettings) -> Evaluation:
         """The top-k list of the scores against the labels, overall and per group."""
+        from sandbox.evaluation.ranking import evaluate_ranking
+
         config = settings.config
         if not isinstance(config, RankingConfig):
             raise DataError(

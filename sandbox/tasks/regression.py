@@ -11,20 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from sandbox.errors import DataError, OutputRejected, SandboxError
-from sandbox.evaluation.regression import REGRESSION, evaluate_regression
-from sandbox.evaluation.result import Evaluation
 from sandbox.evaluation.vocabulary import MetricSpec, Vocabulary
 from sandbox.tasks.base import EvaluationSettings, Outcomes, PredictionSchema, TaskConfig
 from sandbox.tasks.registry import register_task
 
+# numpy, pandas and the evaluation load when a method first needs them: importing the
+# registry stays cheap.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from sandbox.evaluation.result import Evaluation
+
 __all__ = ["REGRESSION_TASK", "Regression", "RegressionConfig", "parse_numbers"]
+
+#: The manifest's `task.type` (`sandbox.evaluation.regression.REGRESSION`, kept equal by a test).
+REGRESSION: Final = "regression"
 
 #: The scikit-learn scoring the harness ranks feature importance by.
 SCORING: Final = "neg_mean_absolute_error"
@@ -65,6 +72,9 @@ def parse_numbers(
     values: pd.Series, *, source: str, column: str, error: type[SandboxError], fix: str
 ) -> np.ndarray:
     """Values as finite floats; `error` names the file, the column and the first bad rows."""
+    import numpy as np
+    import pandas as pd
+
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     invalid = ~np.isfinite(numbers.to_numpy())
     if invalid.any():
@@ -106,6 +116,8 @@ class Regression:
         self, values: pd.Series, config: TaskConfig, *, column: str, source: str, manifest: str
     ) -> np.ndarray:
         """The label as finite floats; a label with a single value cannot be assessed."""
+        import numpy as np
+
         if not isinstance(config, RegressionConfig):
             raise TypeError(f"expected a RegressionConfig, got {type(config).__name__}")
         missing = int(values.isna().sum())
@@ -151,6 +163,8 @@ class Regression:
 
     def parse_predictions(self, frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
         """`prediction` as finite floats."""
+        import pandas as pd
+
         numbers = parse_numbers(
             frame["prediction"],
             source=source,
@@ -162,6 +176,8 @@ class Regression:
 
     def evaluate(self, outcomes: Outcomes, settings: EvaluationSettings) -> Evaluation:
         """Overall and group errors, with t-intervals and simultaneous disparity intervals."""
+        from sandbox.evaluation.regression import evaluate_regression
+
         return evaluate_regression(
             y_true=outcomes.labels,
             y_pred=outcomes.predictions,

@@ -1,0 +1,100 @@
+"""Help pages: the cheap top-level listing shows what the full command tree shows, once."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+
+import sandbox.cli
+from sandbox.cli import _top_level_listing, app, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _command_line(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fixed width, no settings read, and the test process's collector back as it was."""
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setattr(sandbox.cli, "_private_files", lambda: None)
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+def _main(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of `sandbox ARGV`."""
+    monkeypatch.setattr(sys, "argv", ["sandbox", *argv])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    out, err = capsys.readouterr()
+    assert isinstance(stopped.value.code, int)
+    return stopped.value.code, out, err
+
+
+def _full_tree_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """The help the command tree typer builds in full shows for `sandbox ARGS --help`."""
+    command = typer.main.get_command(app)
+    assert command.main([*args, "--help"], prog_name="sandbox", standalone_mode=False) == 0
+    return capsys.readouterr().out
+
+
+def test_the_top_level_listing_is_used_and_lists_every_command() -> None:
+    listing = _top_level_listing()
+    assert listing is not None  # no entry needed the full build
+    full = typer.main.get_command(app)
+    assert isinstance(full, typer.core.TyperGroup)
+    assert list(listing.commands) == list(full.commands)
+    assert all(not entry.params for entry in listing.commands.values())
+
+
+@pytest.mark.parametrize("argv", [["--help"], []])
+def test_top_level_help_is_what_the_full_command_tree_shows(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = _full_tree_help([], capsys)
+    code, out, err = _main(argv, monkeypatch, capsys)
+    assert (code, err) == (0, "")
+    assert out == expected
+    assert out.count("Usage: sandbox [OPTIONS] COMMAND") == 1
+    assert "audit" in out and "Run PILOT end to end" in out
+
+
+@pytest.mark.parametrize("group", ["audit", "policy", "server"])
+def test_a_command_group_alone_shows_its_help_once(
+    group: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = _full_tree_help([group], capsys)
+    code, out, err = _main([group], monkeypatch, capsys)
+    assert (code, err) == (0, "")
+    assert out == expected
+    assert out.count(f"Usage: sandbox {group} [OPTIONS] COMMAND") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--bogus"], "No such option: --bogus"),
+        (["nosuch"], "No such command 'nosuch'"),
+        (["audit", "nosuch"], "No such command 'nosuch'"),
+        (["run", "--bogus"], "No such option: --bogus"),
+        (["audit", "evaluate"], "Missing option '--data'"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(
+    argv: list[str],
+    fragment: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = _main(argv, monkeypatch, capsys)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err
