@@ -51,7 +51,10 @@ _HIDDEN = "suppressed"
 
 def pdf_text(text: Any) -> str:
     """Text as the PDF prints it: as written, a character the font lacks as its code point."""
-    return shown_text(str(text))
+    written = str(text)
+    if written.isascii() and written.isprintable():  # the font draws all of printable ASCII
+        return written
+    return shown_text(written)
 
 
 def _cell(text: str, limit: int = 240) -> str:

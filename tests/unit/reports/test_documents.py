@@ -26,6 +26,7 @@ from sandbox.reports.documents import (
 )
 from sandbox.reports.documents._facts import lookup
 from sandbox.reports.documents.atrs import ATRS_FIELDS, ATRS_SECTIONS
+from sandbox.reports.documents.fonts import shown_text
 from sandbox.reports.documents.pdf import pdf_text, render_pdf
 from sandbox.reports.writer import write_reports
 
@@ -484,6 +485,14 @@ def test_pdf_text_keeps_unicode_and_spells_what_the_font_lacks():
     # it has no CJK glyphs: each becomes its code point, so two names never print alike
     assert pdf_text("北京") == "U+5317U+4EAC"
     assert pdf_text("北京") != pdf_text("上海")
+
+
+def test_pdf_text_prints_printable_ascii_as_the_font_check_would() -> None:
+    # pdf_text skips the font's check for printable ASCII: the font draws all of it
+    ascii_text = "".join(map(chr, range(0x20, 0x7F)))
+    assert pdf_text(ascii_text) == shown_text(ascii_text) == ascii_text
+    assert pdf_text("\x07 bell") == shown_text("\x07 bell") == "U+0007 bell"
+    assert pdf_text(1234) == "1234"
 
 
 def test_older_reports_still_validate(report):
