@@ -66,6 +66,9 @@ MAX_SUPPLIED_VALUES: Final = 1 << 16
 MAX_SUPPLIED_VALUE_BYTES: Final = 64 * 1024**2
 #: How much of a file is held at once, besides the codes: a CSV block, a Parquet batch.
 CSV_BLOCK_BYTES: Final = 1 << 22
+# A CSV file up to this size is parsed whole, on every core (about 2x faster on 2 cores);
+# a larger one block by block, so that memory stays bounded at 50M rows and more.
+CSV_WHOLE_BYTES: Final = 512 * 1024**2
 PARQUET_BATCH_ROWS: Final = 1 << 20
 _SCAN_BLOCK: Final = 1 << 18  # a line longer than 1 MiB spans a whole block of this size
 _AWKWARD: Final = (",", '"', "\n", "\r", "\x00")
@@ -136,13 +139,15 @@ def read_supplied(
     scores: Sequence[str] = (),
     block_bytes: int = CSV_BLOCK_BYTES,
     batch_rows: int = PARQUET_BATCH_ROWS,
+    whole_bytes: int = CSV_WHOLE_BYTES,
 ) -> SuppliedColumns | None:
     """The named columns of a CSV or Parquet file, or None to read it with `read_table`.
 
     `coded` columns come as codes, `numbers` and `scores` as float64. Columns the file lacks
     are left out (the caller names them in its message). DataError only for a file that is
     missing, empty or beyond `MAX_SUPPLIED_BYTES`. `block_bytes` and `batch_rows` set how much
-    is read at once (the values never depend on them).
+    is read at once, and a CSV file of up to `whole_bytes` is parsed whole on every core (the
+    values never depend on them).
     """
     fmt = table_format(path)
     check_table_size(path, MAX_SUPPLIED_BYTES)
@@ -152,7 +157,7 @@ def read_supplied(
     try:
         if fmt == "parquet":
             return _parquet(path, roles, batch_rows)
-        return _csv(path, roles, block_bytes)
+        return _csv(path, roles, block_bytes, whole_bytes)
     except (ValueError, OSError, DataError, KeyError):  # pyarrow errors subclass these
         return None
 
@@ -189,7 +194,7 @@ def _collect(
     )
 
 
-def _csv(path: Path, roles: _Roles, block_bytes: int) -> SuppliedColumns | None:
+def _csv(path: Path, roles: _Roles, block_bytes: int, whole_bytes: int) -> SuppliedColumns | None:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -213,8 +218,13 @@ def _csv(path: Path, roles: _Roles, block_bytes: int) -> SuppliedColumns | None:
         strings_can_be_null=False,
     )
     read = pcsv.ReadOptions(block_size=block_bytes)
-    with pcsv.open_csv(path, read_options=read, convert_options=options) as reader:
-        collected = _collect(reader, found, roles, lines)
+    if path.stat().st_size <= whole_bytes:
+        # Parsed on every core at once; the blocks then go through the same checks.
+        whole = pcsv.read_csv(path, read_options=read, convert_options=options)
+        collected = _collect(whole.to_batches(), found, roles, lines)
+    else:
+        with pcsv.open_csv(path, read_options=read, convert_options=options) as reader:
+            collected = _collect(reader, found, roles, lines)
     if collected is None or collected.rows == 0:
         return None
     columns: dict[str, CodedColumn] = {}

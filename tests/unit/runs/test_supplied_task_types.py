@@ -95,7 +95,7 @@ def _both(
         "score": None,
     }
     # blocks of a few rows: every value crosses block boundaries
-    small = partial(supplied.read_supplied, block_bytes=256, batch_rows=7)
+    small = partial(supplied.read_supplied, block_bytes=256, batch_rows=7, whole_bytes=0)
     monkeypatch.setattr(supplied, "read_supplied", small)
     coded = read_coded(path, kind, **options)
     assert coded is not None, "the columnar read fell back"
