@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-__all__ = ["MlflowTracker"]
+__all__ = ["MlflowTracker", "preload_sql_store"]
 
 # MLflow's LogBatch request limits (mlflow.utils.validation, 3.x).
 MAX_PARAMS_PER_BATCH: Final = 100
@@ -57,6 +57,14 @@ _RETRYABLE_4XX: Final = frozenset({401, 403, 408, 429})
 _HTTP_STATUS = re.compile(r"failed with error code (\d{3})")
 
 _T = TypeVar("_T")
+
+
+def preload_sql_store() -> None:
+    """Import MLflow's client and its SQL store (about 2 s) ahead of opening a store, so that
+    only the opening itself runs under a lock that other commands wait on."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # as `MlflowTracker` does
+    import mlflow.store.tracking.sqlalchemy_store
+    import mlflow.tracking  # noqa: F401
 
 
 def _fail_fast_http(retries: int, timeout_s: int) -> None:

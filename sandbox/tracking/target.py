@@ -40,6 +40,9 @@ class TrackingTarget:
         if not self.tracking_uri.startswith(_SQLITE):
             yield
             return
+        from sandbox.tracking.mlflow import preload_sql_store
+
+        preload_sql_store()  # outside the lock: concurrent commands import in parallel
         database = Path(self.tracking_uri.removeprefix(_SQLITE))
         database.parent.mkdir(parents=True, exist_ok=True)
         with open(database.with_name(database.name + ".lock"), "a") as handle:

@@ -159,3 +159,27 @@ def test_an_audit_from_the_command_line_signs_the_sidecars_run_id(tmp_path: Path
     assert run.data.tags["sandbox.run_id"] == finished["run_id"]
     artifacts = {f.path for f in MlflowClient(tracking_uri=uri).list_artifacts(run_id)}
     assert {"audit", "reports"} <= artifacts
+
+
+def test_commands_opening_a_new_store_at_once_all_succeed(tmp_path: Path) -> None:
+    target = _target(tmp_path)
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from sandbox.tracking.target import TrackingTarget
+        tracker = TrackingTarget.from_dict({json.dumps(target.to_dict())}).open()
+        run_id = tracker.start_run(experiment="pilot", run_name=sys.argv[1], tags={{}})
+        tracker.end_run(run_id, "FINISHED")
+        """
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, f"r{i}"], stderr=subprocess.PIPE)
+        for i in range(3)
+    ]
+    errors = [proc.communicate(timeout=180)[1].decode() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], errors
+    runs = _client(target).search_runs(
+        [e.experiment_id for e in _client(target).search_experiments()]
+    )
+    assert sorted(run.info.run_name for run in runs) == ["r0", "r1", "r2"]
