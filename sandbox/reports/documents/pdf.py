@@ -51,10 +51,8 @@ _HIDDEN = "suppressed"
 
 def pdf_text(text: Any) -> str:
     """Text as the PDF prints it: as written, a character the font lacks as its code point."""
-    written = str(text)
-    if written.isascii() and written.isprintable():  # the font draws all of printable ASCII
-        return written
-    return shown_text(written)
+    written = str(text)  # the font draws all of printable ASCII: nothing to look up
+    return written if written.isascii() and written.isprintable() else shown_text(written)
 
 
 def _cell(text: str, limit: int = 240) -> str:
