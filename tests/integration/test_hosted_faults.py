@@ -265,6 +265,14 @@ def _tracked(uri: str, run_id: str) -> list[str]:
     return [run.info.status for run in runs]
 
 
+def _tracked_once_settled(uri: str, run_id: str, within_s: float = 60.0) -> list[str]:
+    """`_tracked`, once no run of `run_id` is RUNNING any more (or the time is up)."""
+    deadline = time.monotonic() + within_s
+    while "RUNNING" in (statuses := _tracked(uri, run_id)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return statuses
+
+
 def test_mlflow_stopped_during_a_run_the_verdict_stands_and_tracking_arrives_later(
     stack: HostedStack,  # noqa: F811
     mlflow_server: tuple[str, dict[str, str]],
@@ -294,8 +302,12 @@ def test_mlflow_stopped_during_a_run_the_verdict_stands_and_tracking_arrives_lat
     after = _queued(stack, small_pilot(tmp_path / "next", city="Northtown", name="next", seed=4))
     (next_job,) = stack.wait_jobs([after])
     assert next_job.state is JobState.FINISHED and next_job.run_id is not None
-    assert _tracked(uri, run_id) == ["FINISHED"]
-    assert _tracked(uri, next_job.run_id) == ["FINISHED"]
+    # The worker settles after it has ended the job: the delivery may still be under way.
+    assert _tracked_once_settled(uri, run_id) == ["FINISHED"]
+    assert _tracked_once_settled(uri, next_job.run_id) == ["FINISHED"]
+    deadline = time.monotonic() + 30
+    while list(outbox.glob("*.jsonl")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the outbox file goes once its last call is delivered
     assert not list(outbox.glob("*.jsonl"))
     assert len(stack.terminal_kinds(run_id)) == 1
     _verified(stack)
