@@ -11,6 +11,16 @@ import os
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _mlflow_loaded() -> None:
+    """The test process keeps MLflow loaded, as a worker or a server does, so the commands it
+    runs in-process track in-process (`open_tracker`): one import, not a tracking sidecar
+    loading MLflow again for each command. Commands run as subprocesses use the sidecar as a
+    user's do; `tests/integration/test_tracking_sidecar.py` tests it directly."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # as the tracker sets it
+    import mlflow.tracking  # noqa: F401
+
+
 def _engine_reachable() -> bool:
     try:
         import docker
