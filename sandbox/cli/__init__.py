@@ -81,10 +81,6 @@ worker.register(app)
 def main() -> None:
     """Console entry point: map the error tree onto exit codes."""
     gc.set_threshold(*_GC_THRESHOLDS)
-    # Before numpy is imported: its huge-page advice on large arrays makes a kernel that
-    # compacts memory on demand (defrag "madvise", Debian's default) stall a first touch of a
-    # new array for a quarter second or more; a 10M-row audit makes dozens of them.
-    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
     args = sys.argv[1:]
     if args and "--help" not in args:  # help writes nothing: no settings read
         _private_files()

@@ -135,7 +135,6 @@ def test_host_files_environment_and_proc_leaks(lab: Lab) -> None:
         "PYTHONPATH",
         "PYTHONDONTWRITEBYTECODE",
         "LANG",
-        "NUMPY_MADVISE_HUGEPAGE",  # the image's: no huge-page advice (stalls on first touch)
         "HOME",
         "LC_CTYPE",
         "KMP_DUPLICATE_LIB_OK",  # set by scikit-learn when imported

@@ -97,9 +97,6 @@ _IMAGE_CHANGES = (
     "ENV PYTHONPATH=/opt/sandbox/lib",
     "ENV PYTHONDONTWRITEBYTECODE=1",
     "ENV LANG=C.UTF-8",
-    # numpy asks for transparent huge pages on large arrays; where the kernel compacts memory
-    # to honour that (defrag "madvise", Debian's default) a first touch can stall ~0.3 s.
-    "ENV NUMPY_MADVISE_HUGEPAGE=0",
     "USER 65534:65534",
     "WORKDIR /",
     'CMD ["python3", "/opt/sandbox/harness.py"]',
