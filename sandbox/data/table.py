@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sandbox.data.reader import stripped
 from sandbox.errors import DataError
 
 __all__ = ["MISSING_GROUP", "PilotTable", "group_columns"]
@@ -35,7 +36,7 @@ def group_columns(
     """
     groups = {}
     for column in columns:
-        text = frame[column].astype("string").str.strip()
+        text = stripped(frame[column].astype("string"))
         if bool((text == MISSING_GROUP).any()):
             count = int((text == MISSING_GROUP).sum())
             raise DataError(

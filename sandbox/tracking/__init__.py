@@ -1,12 +1,12 @@
 """Experiment tracking behind one `Tracker` protocol.
 
-    base.py          the `Tracker` protocol and the value rules every tracker shares
-    memory.py        `InMemoryTracker`, for tests
-    mlflow.py        `MlflowTracker`, the only module that imports mlflow (lazily)
-    outbox.py        `QueuedTracker`: calls MLflow cannot take now wait in a durable outbox
-    target.py        `TrackingTarget`: where runs are tracked; opens the real tracker
-    sidecar.py       `SidecarTracker`: MLflow in a sidecar process, loaded while a run goes on
-    sidecar_main.py  the sidecar's process: requests in, answers out, in order
+base.py          the `Tracker` protocol and the value rules every tracker shares
+memory.py        `InMemoryTracker`, for tests
+mlflow.py        `MlflowTracker`, the only module that imports mlflow (lazily)
+outbox.py        `QueuedTracker`: calls MLflow cannot take now wait in a durable outbox
+target.py        `TrackingTarget`: where runs are tracked; opens the real tracker
+sidecar.py       `SidecarTracker`: MLflow in a sidecar process, loaded while a run goes on
+sidecar_main.py  the sidecar's process: requests in, answers out, in order
 """
 
 from __future__ import annotations
