@@ -24,6 +24,7 @@ from sandbox.assistant.knowledge import Knowledge
 from sandbox.assistant.records import Reference
 from sandbox.digests import bytes_sha256
 from sandbox.errors import DataError, ManifestError
+from sandbox.runtime.base import mount_folder
 
 __all__ = ["SPEC_FIELDS", "AssistantCrossing", "write_assistant_inputs"]
 
@@ -65,8 +66,7 @@ def write_assistant_inputs(
     documents = dict(sorted(knowledge.documents.items()))
     targets = _document_paths(documents)
 
-    input_dir.mkdir(parents=True, exist_ok=False)
-    input_dir.chmod(0o755)
+    mount_folder(input_dir)
     lines = [
         json.dumps(
             {"row_id": row_id, **{name: _text(reference, name) for name in features}},

@@ -38,6 +38,7 @@ from sandbox.data.table import PilotTable
 from sandbox.digests import file_sha256
 from sandbox.errors import ManifestError
 from sandbox.manifest import MANIFEST_NAME, PilotManifest
+from sandbox.runtime.base import mount_folder
 from sandbox.tasks import get_task
 
 __all__ = ["SCORE_FILE", "TRAIN_FILE", "WallCrossing", "stage_code", "write_inputs"]
@@ -119,8 +120,7 @@ def write_inputs(
         classes=label_classes(task.sample_cells),
         inputs=data.inputs,
     )
-    input_dir.mkdir(parents=True, exist_ok=False)
-    input_dir.chmod(0o755)
+    mount_folder(input_dir)
 
     _write_table(input_dir / TRAIN_FILE, train.features, last=(label, train.label))
     score_ids, score_features = evaluation.row_ids, evaluation.features
@@ -165,8 +165,7 @@ def stage_code(pilot_dir: Path, manifest: PilotManifest, dest: Path) -> dict[str
     Returns relative path -> sha256 of every staged file.
     """
     data_files = {(pilot_dir / s.path).resolve() for s in manifest.data.sources}
-    dest.mkdir(parents=True, exist_ok=False)
-    dest.chmod(0o755)
+    mount_folder(dest)
     staged: dict[str, str] = {}
     total = 0
     for current, dirs, names in os.walk(pilot_dir, followlinks=False):

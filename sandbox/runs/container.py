@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from sandbox.errors import DataError, OutputRejected
-from sandbox.runtime.base import ContainerResult, ContainerSpec, Runtime
+from sandbox.runtime.base import ContainerResult, StartedContainer
 
 if TYPE_CHECKING:
     from sandbox.manifest import PilotManifest
@@ -45,12 +45,11 @@ def cross_wall(data: Any, manifest: PilotManifest, input_dir: Path) -> Any:
     return write_inputs(data, plan_split(data, manifest), manifest, input_dir)
 
 
-def run_container(
-    runtime: Runtime, spec: ContainerSpec
-) -> tuple[ContainerResult | None, str | None]:
-    """Run the container; outputs that break the contract become evidence, not a crash."""
+def run_container(started: StartedContainer) -> tuple[ContainerResult | None, str | None]:
+    """Run a started container to its end; outputs that break the contract become evidence,
+    not a crash."""
     try:
-        return runtime.run(spec), None
+        return started.finish(), None
     except OutputRejected as exc:
         return None, output_reason(exc)
 

@@ -10,6 +10,7 @@ goes wrong. Each stage moves the `RunRecord` on with what it found.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import shutil
 import threading
@@ -36,6 +37,7 @@ from sandbox.policies.impact import assess
 from sandbox.policies.selection import pack_files, packs_for
 from sandbox.runs.closing import RunOutcome, finish_run, rule_context
 from sandbox.runs.container import HARNESS_COMMAND, run_container
+from sandbox.runs.early_start import EarlyContainer, waiting_command
 from sandbox.runs.pilot_kinds import PilotKind, kind_of
 from sandbox.runs.record import RunRecord, new_run_id
 from sandbox.runs.recorder import PILOT, Progress, RunRecorder, StageStatus, quiet, stage
@@ -249,8 +251,27 @@ def _execute(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
     return finish_run(rec, out_dir)
 
 
+def _start_container(rec: RunRecorder) -> EarlyContainer:
+    """The run's container, started now (the pre-run policies passed); its harness loads its
+    libraries while the host writes the inputs, then waits for the go."""
+    r = rec.record
+    if r.hardening is None:
+        raise SandboxError("a pilot run needs its hardening")
+    spec = ContainerSpec(
+        run_id=r.run_id,
+        image=rec.services.image,
+        command=waiting_command(HARNESS_COMMAND),
+        input_dir=r.run_dir / "input",
+        pilot_dir=r.run_dir / "pilot",
+        output_dir=r.run_dir / "output",
+        hardening=r.hardening,
+    )
+    return EarlyContainer(rec.services.runtime, spec)
+
+
 def _launch(rec: RunRecorder, kind: PilotKind) -> None:
-    """Write what may cross the wall, record it as `run.started`, and run the container."""
+    """Start the container, write what may cross the wall, record it as `run.started`, and
+    give the container the go (`sandbox.runs.early_start`)."""
     from sandbox.data.wall import stage_code
     from sandbox.runs.model_files import model_record, stage_artifact
 
@@ -258,40 +279,36 @@ def _launch(rec: RunRecorder, kind: PilotKind) -> None:
     r = rec.record
     if r.pilot_dir is None or r.manifest is None or r.hardening is None:
         raise SandboxError("a pilot run needs its pilot folder, manifest and hardening")
-    with rec.stage("inputs"):
-        crossing = kind.cross(r.data, r.manifest, r.run_dir / "input")
-        code = stage_code(r.pilot_dir, r.manifest, r.run_dir / "pilot")
-        code |= stage_artifact(r.pilot_dir, r.manifest, r.run_dir / "pilot")
-        started = rec.append(
-            "run.started",
-            {
-                "image": s.image,
-                "image_digest": r.image_digest,
-                "inputs": crossing.files,
-                "code": code,
-                "model": model_record(r.manifest, code),
-                "data": dict(r.data_files),
-                "hardening": asdict(r.hardening),
-            },
-        )
-        rec.update(crossing=crossing, started_record=started)
+    early = _start_container(rec)
+    try:
+        with rec.stage("inputs"):
+            crossing = kind.cross(r.data, r.manifest, r.run_dir / "input")
+            code = stage_code(r.pilot_dir, r.manifest, r.run_dir / "pilot")
+            code |= stage_artifact(r.pilot_dir, r.manifest, r.run_dir / "pilot")
+            started = rec.append(
+                "run.started",
+                {
+                    "image": s.image,
+                    "image_digest": r.image_digest,
+                    "inputs": crossing.files,
+                    "code": code,
+                    "model": model_record(r.manifest, code),
+                    "data": dict(r.data_files),
+                    "hardening": asdict(r.hardening),
+                },
+            )
+            rec.update(crossing=crossing, started_record=started)
+    except BaseException:
+        # The container never got the go: it saw no input and ran none of the pilot's code.
+        with contextlib.suppress(SandboxError):  # the error that brought us here wins
+            early.discard()
+        raise
 
     with rec.stage("container"):
         # The host only waits for the container (held to its CPU quota), so the later
         # stages' imports are paid now, on a second core, rather than after it.
         threading.Thread(target=_import_quietly, name="sandbox-warm-imports", daemon=True).start()
-        output_dir = r.run_dir / "output"
-        output_dir.mkdir(parents=True)
-        spec = ContainerSpec(
-            run_id=r.run_id,
-            image=s.image,
-            command=HARNESS_COMMAND,
-            input_dir=crossing.input_dir,
-            pilot_dir=r.run_dir / "pilot",
-            output_dir=output_dir,
-            hardening=r.hardening,
-        )
-        result, rejected = run_container(s.runtime, spec)
+        result, rejected = run_container(early)
         rec.update(container=result, outputs_rejected=rejected)
 
 

@@ -18,7 +18,9 @@ __all__ = [
     "LeftoverResources",
     "OutputLimits",
     "Runtime",
+    "StartedContainer",
     "TerminalState",
+    "mount_folder",
 ]
 
 TerminalState = Literal["succeeded", "failed", "timed_out", "oom_killed"]
@@ -112,6 +114,19 @@ class LeftoverResources:
     volumes: tuple[str, ...] = ()
 
 
+class StartedContainer(Protocol):
+    """A container whose command runs (`Runtime.start`): watch it to its end, or discard it."""
+
+    def finish(self) -> ContainerResult:
+        """Watch the command to a terminal state (its timeout counts from now), copy out and
+        check its outputs, and remove the container; as `Runtime.run` does."""
+        ...
+
+    def discard(self) -> None:
+        """Kill and remove the container without reading anything from it."""
+        ...
+
+
 @runtime_checkable
 class Runtime(Protocol):
     """A container backend (Docker first; see sandbox.runtime.backends for the others)."""
@@ -128,9 +143,28 @@ class Runtime(Protocol):
         """
         ...
 
+    def start(self, spec: ContainerSpec) -> StartedContainer:
+        """Create the container and start its command, for `finish` or `discard` later.
+
+        Lets a command that first loads its libraries and then waits for its inputs (the
+        harness's `--wait-for`) start while the host still writes them.
+        """
+        ...
+
     def remove_leftovers(self, *, run_id: str | None = None) -> LeftoverResources:
         """Remove what a run whose runner died left on the engine (all runs without `run_id`).
 
         Raises RuntimeUnavailable when the engine cannot be reached.
         """
         ...
+
+
+def mount_folder(path: Path) -> Path:
+    """Create `path` for a read-only mount (mode 0755: the container's user reads it), or
+    take it as it is when it exists and is empty (a container started early mounts it before
+    the host fills it); FileExistsError when it already holds anything."""
+    path.mkdir(parents=True, exist_ok=True)
+    if any(path.iterdir()):
+        raise FileExistsError(f"{path}: not empty")
+    path.chmod(0o755)
+    return path

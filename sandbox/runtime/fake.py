@@ -82,9 +82,25 @@ class FakeRuntime:
             output_files=files,
         )
 
+    def start(self, spec: ContainerSpec) -> _Deferred:
+        """A fake container started: the handler is called when it is finished."""
+        return _Deferred(self, spec)
+
     def remove_leftovers(self, *, run_id: str | None = None) -> LeftoverResources:
         """Nothing outlives a fake run: there is never anything to remove."""
         return LeftoverResources()
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    runtime: FakeRuntime
+    spec: ContainerSpec
+
+    def finish(self) -> ContainerResult:
+        return self.runtime.run(self.spec)
+
+    def discard(self) -> None:
+        """Nothing was started."""
 
 
 def _tar_of(files: dict[str, bytes]) -> bytes:

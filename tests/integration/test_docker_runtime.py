@@ -16,6 +16,7 @@ import pytest
 from sandbox.errors import OutputRejected, RuntimeUnavailable
 from sandbox.runtime import ContainerSpec, Hardening, read_explanations, read_predictions
 from sandbox.runtime.docker.runtime import MANAGED_LABEL, RUN_ID_LABEL, DockerRuntime
+from tests.integration.conftest import HARNESS_COMMAND as HARNESS
 
 FEATURES = ["age", "income", "visits"]  # as written by conftest.write_inputs
 
@@ -236,3 +237,38 @@ def test_leftovers_are_listed_and_removed(docker_runtime: DockerRuntime, runner_
 
     assert created in removed.containers
     _assert_gone(docker_runtime, "it-leftover")
+
+
+def test_a_started_harness_waits_for_the_go_and_its_timeout_counts_from_there(
+    make_spec: MakeSpec, docker_runtime: DockerRuntime
+) -> None:
+    marker = "/input/.go"
+    spec = make_spec(
+        "tiny-logistic",
+        run_id="it-early",
+        command=(*HARNESS, "--wait-for", marker),
+        hardening=Hardening(memory_mb=512, timeout_s=4),
+    )
+    started = docker_runtime.start(spec)
+    try:
+        time.sleep(5)  # longer than the timeout: the wait before the go is not charged
+        assert list(spec.output_dir.iterdir()) == []
+        (spec.input_dir / ".go").touch()
+        result = started.finish()
+    finally:
+        started.discard()
+    # the harness fitted within its 4 s: its libraries were loaded before the go
+    assert result.state == "succeeded", result.stderr_tail
+    assert "predictions.csv" in result.output_files
+    _assert_gone(docker_runtime, spec.run_id)
+
+
+def test_a_started_container_discarded_before_the_go_ran_nothing(
+    make_spec: MakeSpec, docker_runtime: DockerRuntime
+) -> None:
+    spec = make_spec("tiny-logistic", run_id="it-discard", command=(*HARNESS, "--wait-for", "/x"))
+    started = docker_runtime.start(spec)
+    time.sleep(1)
+    started.discard()
+    assert list(spec.output_dir.iterdir()) == []
+    _assert_gone(docker_runtime, spec.run_id)

@@ -59,6 +59,7 @@ def test_only_features_cross_the_wall(tmp_path: Path, services: RunServices) -> 
     assert outcome.report.runtime is not None
     assert outcome.report.runtime.container_state == "succeeded"
     seen = json.loads((outcome.run_dir / "output" / "seen.json").read_text())
+    assert seen.pop("/input/.inputs-ready") == ""  # the host's go marker, empty
     assert set(seen) == {
         "/input/score.parquet",
         "/input/spec.json",

@@ -114,7 +114,13 @@ def test_host_files_environment_and_proc_leaks(lab: Lab) -> None:
     assert files["/pilot/secrets.txt"].startswith("denied")
     assert files["/input/../pilot/data.csv"].startswith("denied")
     assert probe["pilot_listing"] == ["model.py"]
-    assert probe["input_listing"] == ["score.parquet", "spec.json", "train.parquet"]
+    # the model's columns only, and the host's empty go marker (`sandbox.runs.early_start`)
+    assert probe["input_listing"] == [
+        ".inputs-ready",
+        "score.parquet",
+        "spec.json",
+        "train.parquet",
+    ]
     mounts = files["/proc/self/mountinfo"]
     assert "docker.sock" not in mounts
     writable = {

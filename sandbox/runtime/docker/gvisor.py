@@ -12,8 +12,8 @@ under the runtime the run had.
 from __future__ import annotations
 
 from sandbox.errors import UserInputError
-from sandbox.runtime.base import ContainerResult, ContainerSpec
-from sandbox.runtime.docker.runtime import DockerRuntime
+from sandbox.runtime.base import ContainerSpec
+from sandbox.runtime.docker.runtime import DockerRuntime, StartedDockerContainer
 
 __all__ = ["GVISOR_RUNTIME", "GVisorRuntime"]
 
@@ -23,8 +23,9 @@ GVISOR_RUNTIME = "runsc"
 class GVisorRuntime(DockerRuntime):
     """Runs pilot containers under gVisor (`runsc`) on a Docker engine."""
 
-    def run(self, spec: ContainerSpec) -> ContainerResult:
-        """As `DockerRuntime.run`; refuses a spec whose hardening names another OCI runtime.
+    def start(self, spec: ContainerSpec) -> StartedDockerContainer:
+        """As `DockerRuntime.start` (which `run` calls); refuses a spec whose hardening names
+        another OCI runtime.
 
         A silent fallback would record one runtime and run another; the settings give every
         run `hardening.runtime="runsc"` when SANDBOX_RUNTIME=runsc.
@@ -35,4 +36,4 @@ class GVisorRuntime(DockerRuntime):
                 f"but the run's hardening names runtime {spec.hardening.runtime!r}; "
                 "unset SANDBOX_RUNTIME to run it under runc"
             )
-        return super().run(spec)
+        return super().start(spec)

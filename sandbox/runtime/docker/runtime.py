@@ -7,6 +7,8 @@ One run, step by step:
    a size-capped tmpfs volume;
 2. start it and run the pilot's command with `exec`, keeping only a bounded tail of its
    stdout/stderr, polling until it ends or the wall-clock timeout passes (then: kill);
+   `start` stops after the exec, so a command can load its libraries while the host still
+   writes its inputs, and `finish` does the rest (the timeout counts from there);
 3. freeze the container (`pause`), so that no process the pilot left behind can change
    /output while it is read, and, while the container still exists (the tmpfs would vanish
    on stop), copy /output out with `get_archive` through the validating tar reader of
@@ -28,6 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +142,14 @@ class DockerRuntime:
         when the outputs break the container contract, RuntimeUnavailable when the engine or
         the image is missing, ContainerError when the engine refuses the container.
         """
+        return self.start(spec).finish()
+
+    def start(self, spec: ContainerSpec) -> StartedDockerContainer:
+        """Create and start the hardened container and its command (steps 1 and 2's exec).
+
+        The command's timeout counts from `finish`, so a command that waits for its inputs is
+        not charged for the wait. Raises as `run` does; nothing is left on the engine then.
+        """
         _check_spec(spec)
         if spec.hardening.runtime not in self._verified_runtimes:
             check_oci_runtime(self.api, spec.hardening.runtime, run_id=spec.run_id)
@@ -156,34 +167,12 @@ class DockerRuntime:
                 self.api.start(container_id)
             if self._on_started is not None:
                 self._on_started(container_id)
-            state, exit_code, duration, out, err = self._execute(spec, container_id, digest)
-            files: dict[str, str] = {}
-            if state == "succeeded":
-                with map_docker_errors(
-                    f"copying /output of run {spec.run_id}", image_digest=digest
-                ):
-                    if self._freeze(container_id):
-                        chunks, _stat = self.api.get_archive(container_id, "/output")
-                        files = copy_out(chunks, spec.output_dir, spec.output_limits, root="output")
-                    else:
-                        state = "failed"
-                        err.feed(b"\nsandbox: the container stopped before its outputs were read\n")
-            return ContainerResult(
-                state=state,
-                exit_code=exit_code,
-                image_digest=digest,
-                container_id=container_id,
-                duration_s=duration,
-                stdout_tail=out.text(),
-                stderr_tail=err.text(),
-                output_dir=spec.output_dir,
-                output_files=files,
-            )
-        finally:
-            # A failing clean-up must not hide the error that brought us here.
-            failing = sys.exc_info()[0] is not None
-            with contextlib.suppress(SandboxError) if failing else contextlib.nullcontext():
+            command = self._exec(spec, container_id, digest)
+        except BaseException:
+            with contextlib.suppress(SandboxError):  # the error that brought us here wins
                 self._discard(container_id, volume)
+            raise
+        return StartedDockerContainer(self, spec, digest, container_id, volume, command)
 
     def leftovers(self, *, run_id: str | None = None) -> LeftoverResources:
         """Managed containers and output volumes still on the engine (e.g. after a crash).
@@ -279,10 +268,8 @@ class DockerRuntime:
             host_config=host_config,
         )
 
-    def _execute(
-        self, spec: ContainerSpec, container_id: str, digest: str
-    ) -> tuple[TerminalState, int | None, float, OutputTail, OutputTail]:
-        """Run the pilot command via exec until it ends or the timeout passes."""
+    def _exec(self, spec: ContainerSpec, container_id: str, digest: str) -> _Command:
+        """Start the pilot command via exec; a thread keeps the tails of its output."""
         out, err = OutputTail(self._tail_bytes), OutputTail(self._tail_bytes)
         with map_docker_errors(f"starting the command of run {spec.run_id}", image_digest=digest):
             exec_id = self.api.exec_create(
@@ -298,15 +285,21 @@ class DockerRuntime:
             name=f"sandbox-exec-{spec.run_id}",
             daemon=True,
         )
-        started = time.monotonic()
         reader.start()
+        return _Command(exec_id=exec_id, reader=reader, out=out, err=err)
+
+    def _watch(
+        self, spec: ContainerSpec, container_id: str, digest: str, command: _Command
+    ) -> tuple[TerminalState, int | None, float]:
+        """Poll the command until it ends or the timeout (counted from now) passes."""
+        started = time.monotonic()
         deadline = started + spec.hardening.timeout_s
         exit_code: int | None = None
         timed_out = False
         with map_docker_errors(f"watching run {spec.run_id}", image_digest=digest):
             while True:
                 try:
-                    info = self.api.exec_inspect(exec_id)
+                    info = self.api.exec_inspect(command.exec_id)
                 except docker.errors.NotFound:  # gone with its container: see below
                     info = {"Running": False, "ExitCode": None}
                 if not info["Running"] and info["ExitCode"] is not None:
@@ -314,7 +307,7 @@ class DockerRuntime:
                     break
                 # The exec's stream ended but the engine still says it runs: the container
                 # itself may have died (under gVisor an OOM kill ends its whole kernel).
-                if not reader.is_alive() and not self._running(container_id):
+                if not command.reader.is_alive() and not self._running(container_id):
                     break
                 if time.monotonic() >= deadline:
                     timed_out = self._running(container_id)
@@ -323,7 +316,7 @@ class DockerRuntime:
                     break
                 time.sleep(self._poll_interval_s)
             duration = time.monotonic() - started
-            reader.join(timeout=5.0)
+            command.reader.join(timeout=5.0)
             state: TerminalState
             if timed_out:
                 state = "timed_out"
@@ -333,7 +326,7 @@ class DockerRuntime:
                 state = "succeeded"
             else:
                 state = "failed"
-        return state, exit_code, duration, out, err
+        return state, exit_code, duration
 
     def _running(self, container_id: str) -> bool:
         return bool(self.api.inspect_container(container_id)["State"].get("Running"))
@@ -419,6 +412,76 @@ class DockerRuntime:
             if volume:
                 with contextlib.suppress(docker.errors.NotFound):
                     self.api.remove_volume(volume, force=True)
+
+
+@dataclass(frozen=True)
+class _Command:
+    """The pilot command's exec, and the thread that keeps the tails of its output."""
+
+    exec_id: str
+    reader: threading.Thread
+    out: OutputTail
+    err: OutputTail
+
+
+class StartedDockerContainer:
+    """A hardened container whose command runs (`DockerRuntime.start`)."""
+
+    def __init__(
+        self,
+        runtime: DockerRuntime,
+        spec: ContainerSpec,
+        digest: str,
+        container_id: str,
+        volume: str,
+        command: _Command,
+    ) -> None:
+        self._runtime = runtime
+        self._spec = spec
+        self._digest = digest
+        self._container_id = container_id
+        self._volume = volume
+        self._command = command
+
+    def finish(self) -> ContainerResult:
+        """Watch the command to its end, freeze the container, copy out /output, remove it."""
+        runtime, spec, container_id = self._runtime, self._spec, self._container_id
+        try:
+            state, exit_code, duration = runtime._watch(
+                spec, container_id, self._digest, self._command
+            )
+            out, err = self._command.out, self._command.err
+            files: dict[str, str] = {}
+            if state == "succeeded":
+                with map_docker_errors(
+                    f"copying /output of run {spec.run_id}", image_digest=self._digest
+                ):
+                    if runtime._freeze(container_id):
+                        chunks, _stat = runtime.api.get_archive(container_id, "/output")
+                        files = copy_out(chunks, spec.output_dir, spec.output_limits, root="output")
+                    else:
+                        state = "failed"
+                        err.feed(b"\nsandbox: the container stopped before its outputs were read\n")
+            return ContainerResult(
+                state=state,
+                exit_code=exit_code,
+                image_digest=self._digest,
+                container_id=container_id,
+                duration_s=duration,
+                stdout_tail=out.text(),
+                stderr_tail=err.text(),
+                output_dir=spec.output_dir,
+                output_files=files,
+            )
+        finally:
+            # A failing clean-up must not hide the error that brought us here.
+            failing = sys.exc_info()[0] is not None
+            with contextlib.suppress(SandboxError) if failing else contextlib.nullcontext():
+                self.discard()
+
+    def discard(self) -> None:
+        """Kill and remove the container and its output volume."""
+        self._runtime._discard(self._container_id, self._volume)
 
 
 def _tmp_options(hardening: Hardening) -> str:

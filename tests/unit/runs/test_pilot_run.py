@@ -96,7 +96,14 @@ def test_a_pilot_runs_end_to_end(tmp_path: Path, services: RunServices) -> None:
     assert any(name.startswith("audit/") for name in tracked.artifacts)
     assert ("container", "done") in events and ("audit trail", "done") in events
     spec = services.runtime.specs[0]  # type: ignore[attr-defined]
-    assert spec.command == ("python3", "/opt/sandbox/harness.py")
+    # the harness loads its libraries, then waits for the go marker the host writes
+    assert spec.command == (
+        "python3",
+        "/opt/sandbox/harness.py",
+        "--wait-for",
+        "/input/.inputs-ready",
+    )
+    assert not (spec.input_dir / ".inputs-ready").exists()  # removed once the container ended
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["provenance"]["trail_record_hash"].startswith("sha256:")
 

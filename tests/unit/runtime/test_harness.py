@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +119,23 @@ def test_fits_on_the_rows_the_host_reports(
     explanations = json.loads((folders / "output" / "explanations.json").read_text())
     # no hold-back: importance is measured on the fitted rows rather than left empty
     assert explanations["rows"] == explained and explanations["features"]
+
+
+def test_a_waiting_harness_runs_once_the_go_marker_appears(folders: Path) -> None:
+    marker = folders / "input" / ".inputs-ready"
+    timer = threading.Timer(0.3, marker.touch)
+    timer.start()
+    try:
+        assert harness.main(["--wait-for", str(marker)]) == 0
+    finally:
+        timer.cancel()
+    assert marker.exists()
+    assert (folders / "output" / "predictions.csv").is_file()
+
+
+def test_a_waiting_harness_gives_up_without_inputs(folders: Path) -> None:
+    marker = folders / "input" / ".inputs-ready"
+    with pytest.raises(harness.HarnessError) as caught:
+        harness.wait_for(marker, limit_s=0.05)
+    assert caught.value.exit_code == 2
+    assert not (folders / "output" / "predictions.csv").exists()
