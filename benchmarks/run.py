@@ -21,8 +21,12 @@ import bench_trail
 
 def main() -> None:
     print("== sandbox overhead (blueprint, governed run vs bare host fit + score)")
-    bench_overhead.main([])
+    bench_overhead.main(["--repeat", "3"])
     print()
+    for rows in ("1000000", "5000000"):
+        print(f"== sandbox overhead, the blueprint scaled to {int(rows):,} rows")
+        bench_overhead.main(["--rows", rows])
+        print()
     print("== group-metric kernel vs fairlearn MetricFrame (1M rows, 5 groups)")
     bench_metrics.main()
     print()

@@ -250,15 +250,13 @@ def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
 
 def split_rows(y: np.ndarray, *, evaluation_fraction: float, seed: int, stratify: bool) -> Split:
     """A seeded train/evaluation split of row positions, stratified on the label by default."""
-    from sklearn.model_selection import train_test_split
+    from sandbox.data.shuffled import shuffle_split, stratified_shuffle_split
 
-    positions = np.arange(len(y))
     try:
-        train, evaluation = train_test_split(
-            positions,
-            test_size=evaluation_fraction,
-            random_state=seed,
-            stratify=y if stratify else None,
+        train, evaluation = (
+            stratified_shuffle_split(y, test_fraction=evaluation_fraction, seed=seed)
+            if stratify
+            else shuffle_split(len(y), test_fraction=evaluation_fraction, seed=seed)
         )
     except ValueError as exc:
         raise DataError(f"cannot split {len(y)} rows for evaluation: {exc}") from None

@@ -119,7 +119,7 @@ def group_split(
     values: pd.Series, *, evaluation_fraction: float, seed: int, where: str = "split"
 ) -> Split:
     """A seeded split of whole groups: no group has rows on both sides."""
-    from sklearn.model_selection import GroupShuffleSplit
+    from sandbox.data.shuffled import group_shuffle_split
 
     column = values.name
     if bool(values.isna().any()):
@@ -128,9 +128,8 @@ def group_split(
             "labelled rows, which would belong to no group; fill it in or remove those rows"
         )
     codes, uniques = pd.factorize(values)
-    splitter = GroupShuffleSplit(n_splits=1, test_size=evaluation_fraction, random_state=seed)
     try:
-        train, evaluation = next(splitter.split(np.zeros(len(codes)), groups=codes))
+        train, evaluation = group_shuffle_split(codes, test_fraction=evaluation_fraction, seed=seed)
     except ValueError as exc:
         raise DataError(
             f"{where}.group_by: cannot split the {len(uniques)} groups of {column!r} "

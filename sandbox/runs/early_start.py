@@ -76,4 +76,3 @@ class EarlyContainer:
         started, self._started = self._started, None
         if started is not None:
             started.discard()
-

@@ -28,9 +28,9 @@ to add a `score` column (`probability`: the probability of class 1), and the sci
 scoring name for the importances. An assistant's spec goes to `assistant_harness.py`.
 
 With `--wait-for PATH` the harness first loads its own libraries, then waits until PATH
-exists: the host starts the container while it still writes the inputs, and creates PATH once
-they are complete and recorded, so those seconds of imports overlap the host's work and the
-pilot's code runs only after the go.
+exists (`input_tables.wait_for`): the host starts the container while it still writes the
+inputs, and creates PATH once they are complete and recorded, so those seconds of imports
+overlap the host's work and the pilot's code runs only after the go.
 
 Exit codes: 0 done, 2 bad spec or input files, 3 the pilot's factory or model failed.
 """
@@ -410,47 +410,11 @@ def run() -> None:
     )
 
 
-#: Loaded while the harness waits for its inputs: its own libraries, then scikit-learn's
-#: common building blocks of a tabular model (library code of the image, never the pilot's).
-PRELOADED = (
-    "pandas",
-    "pyarrow.parquet",
-    "sklearn.model_selection",
-    "sklearn.inspection",
-    "sklearn.pipeline",
-    "sklearn.compose",
-    "sklearn.preprocessing",
-    "sklearn.impute",
-    "sklearn.linear_model",
-)
-#: How long a harness waits for its inputs; a host that died before the go leaves the
-#: container to this limit and to the recovery that removes it.
-WAIT_LIMIT_S = 3600.0
-WAIT_POLL_S = 0.01
-
-
-def wait_for(marker: Path, limit_s: float = WAIT_LIMIT_S) -> None:
-    """Load the harness's libraries, then wait until the host creates `marker`."""
-    import importlib
-    import time
-
-    for name in PRELOADED:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: S112 - the step that needs the library reports it
-            continue
-    deadline = time.monotonic() + limit_s
-    while not marker.exists():
-        if time.monotonic() > deadline:
-            raise bad_input(f"{marker} did not appear within {limit_s:.0f} s: no inputs")
-        time.sleep(WAIT_POLL_S)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     try:
         if len(args) == 2 and args[0] == "--wait-for":
-            wait_for(Path(args[1]))
+            loaders("input_tables").wait_for(Path(args[1]), bad_input)
         run()
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)

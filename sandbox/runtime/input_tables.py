@@ -15,6 +15,9 @@ columns it always saw:
 - a column declared `date` is a datetime;
 - a column with no value at all is text if declared text, else float64 of NaN;
 - other text columns are pandas text (missing values NaN).
+
+`wait_for` is the harness's wait for its inputs (`--wait-for`): it loads the libraries first,
+then polls for the host's go marker.
 """
 
 from __future__ import annotations
@@ -88,3 +91,43 @@ def _declared(frame: Any, types: dict[str, str]) -> Any:
         elif kind == "date" and not pd.api.types.is_datetime64_any_dtype(values.dtype):
             frame[column] = pd.to_datetime(values, format="ISO8601")
     return frame
+
+
+#: Loaded while the harness waits for its inputs: its own libraries, then scikit-learn's
+#: common building blocks of a tabular model (library code of the image, never the pilot's).
+PRELOADED = (
+    "pandas",
+    "pyarrow.parquet",
+    "sklearn.model_selection",
+    "sklearn.inspection",
+    "sklearn.pipeline",
+    "sklearn.compose",
+    "sklearn.preprocessing",
+    "sklearn.impute",
+    "sklearn.linear_model",
+)
+#: How long a harness waits for its inputs; a host that died before the go leaves the
+#: container to this limit and to the recovery that removes it.
+WAIT_LIMIT_S = 3600.0
+WAIT_POLL_S = 0.01
+
+
+def wait_for(
+    marker: Path, error: Callable[[str], Exception], limit_s: float = WAIT_LIMIT_S
+) -> None:
+    """Load the harness's libraries, then wait until the host creates `marker` (the go: the
+    inputs are complete and recorded); `error` makes the exception for a marker that never
+    comes (the harness's exit code 2)."""
+    import importlib
+    import time
+
+    for name in PRELOADED:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: S112 - the step that needs the library reports it
+            continue
+    deadline = time.monotonic() + limit_s
+    while not marker.exists():
+        if time.monotonic() > deadline:
+            raise error(f"{marker} did not appear within {limit_s:.0f} s: no inputs")
+        time.sleep(WAIT_POLL_S)

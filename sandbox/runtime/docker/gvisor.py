@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from sandbox.errors import UserInputError
 from sandbox.runtime.base import ContainerSpec
-from sandbox.runtime.docker.runtime import DockerRuntime, StartedDockerContainer
+from sandbox.runtime.docker.runtime import DockerRuntime
+from sandbox.runtime.docker.started import StartedDockerContainer
 
 __all__ = ["GVISOR_RUNTIME", "GVisorRuntime"]
 

@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +52,7 @@ from sandbox.runtime.docker.edge import (
     check_oci_runtime,
     map_docker_errors,
 )
-from sandbox.runtime.outputs import copy_out
+from sandbox.runtime.docker.started import Command, StartedDockerContainer
 
 __all__ = [
     "MANAGED_LABEL",
@@ -170,7 +168,7 @@ class DockerRuntime:
             command = self._exec(spec, container_id, digest)
         except BaseException:
             with contextlib.suppress(SandboxError):  # the error that brought us here wins
-                self._discard(container_id, volume)
+                self.remove(container_id, volume)
             raise
         return StartedDockerContainer(self, spec, digest, container_id, volume, command)
 
@@ -194,9 +192,9 @@ class DockerRuntime:
         """Kill and remove managed containers and output volumes; returns what was removed."""
         found = self.leftovers(run_id=run_id)
         for container_id in found.containers:
-            self._discard(container_id, None)
+            self.remove(container_id, None)
         for volume in found.volumes:
-            self._discard("", volume)
+            self.remove("", volume)
         return found
 
     # --- one run -------------------------------------------------------------------------
@@ -268,7 +266,7 @@ class DockerRuntime:
             host_config=host_config,
         )
 
-    def _exec(self, spec: ContainerSpec, container_id: str, digest: str) -> _Command:
+    def _exec(self, spec: ContainerSpec, container_id: str, digest: str) -> Command:
         """Start the pilot command via exec; a thread keeps the tails of its output."""
         out, err = OutputTail(self._tail_bytes), OutputTail(self._tail_bytes)
         with map_docker_errors(f"starting the command of run {spec.run_id}", image_digest=digest):
@@ -286,10 +284,10 @@ class DockerRuntime:
             daemon=True,
         )
         reader.start()
-        return _Command(exec_id=exec_id, reader=reader, out=out, err=err)
+        return Command(exec_id=exec_id, reader=reader, out=out, err=err)
 
-    def _watch(
-        self, spec: ContainerSpec, container_id: str, digest: str, command: _Command
+    def watch(
+        self, spec: ContainerSpec, container_id: str, digest: str, command: Command
     ) -> tuple[TerminalState, int | None, float]:
         """Poll the command until it ends or the timeout (counted from now) passes."""
         started = time.monotonic()
@@ -393,7 +391,7 @@ class DockerRuntime:
                     raise
                 time.sleep(min(2.0**attempt, 8.0))
 
-    def _freeze(self, container_id: str) -> bool:
+    def freeze(self, container_id: str) -> bool:
         """Pause the container before its outputs are read; False if it no longer runs."""
         try:
             self.api.pause(container_id)
@@ -404,7 +402,7 @@ class DockerRuntime:
             raise
         return True
 
-    def _discard(self, container_id: str, volume: str | None) -> None:
+    def remove(self, container_id: str, volume: str | None) -> None:
         """Kill and remove the container, then its output volume; never raises on absence."""
         with map_docker_errors("removing the container"):
             if container_id:
@@ -412,76 +410,6 @@ class DockerRuntime:
             if volume:
                 with contextlib.suppress(docker.errors.NotFound):
                     self.api.remove_volume(volume, force=True)
-
-
-@dataclass(frozen=True)
-class _Command:
-    """The pilot command's exec, and the thread that keeps the tails of its output."""
-
-    exec_id: str
-    reader: threading.Thread
-    out: OutputTail
-    err: OutputTail
-
-
-class StartedDockerContainer:
-    """A hardened container whose command runs (`DockerRuntime.start`)."""
-
-    def __init__(
-        self,
-        runtime: DockerRuntime,
-        spec: ContainerSpec,
-        digest: str,
-        container_id: str,
-        volume: str,
-        command: _Command,
-    ) -> None:
-        self._runtime = runtime
-        self._spec = spec
-        self._digest = digest
-        self._container_id = container_id
-        self._volume = volume
-        self._command = command
-
-    def finish(self) -> ContainerResult:
-        """Watch the command to its end, freeze the container, copy out /output, remove it."""
-        runtime, spec, container_id = self._runtime, self._spec, self._container_id
-        try:
-            state, exit_code, duration = runtime._watch(
-                spec, container_id, self._digest, self._command
-            )
-            out, err = self._command.out, self._command.err
-            files: dict[str, str] = {}
-            if state == "succeeded":
-                with map_docker_errors(
-                    f"copying /output of run {spec.run_id}", image_digest=self._digest
-                ):
-                    if runtime._freeze(container_id):
-                        chunks, _stat = runtime.api.get_archive(container_id, "/output")
-                        files = copy_out(chunks, spec.output_dir, spec.output_limits, root="output")
-                    else:
-                        state = "failed"
-                        err.feed(b"\nsandbox: the container stopped before its outputs were read\n")
-            return ContainerResult(
-                state=state,
-                exit_code=exit_code,
-                image_digest=self._digest,
-                container_id=container_id,
-                duration_s=duration,
-                stdout_tail=out.text(),
-                stderr_tail=err.text(),
-                output_dir=spec.output_dir,
-                output_files=files,
-            )
-        finally:
-            # A failing clean-up must not hide the error that brought us here.
-            failing = sys.exc_info()[0] is not None
-            with contextlib.suppress(SandboxError) if failing else contextlib.nullcontext():
-                self.discard()
-
-    def discard(self) -> None:
-        """Kill and remove the container and its output volume."""
-        self._runtime._discard(self._container_id, self._volume)
 
 
 def _tmp_options(hardening: Hardening) -> str:

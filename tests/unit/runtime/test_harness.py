@@ -136,6 +136,6 @@ def test_a_waiting_harness_runs_once_the_go_marker_appears(folders: Path) -> Non
 def test_a_waiting_harness_gives_up_without_inputs(folders: Path) -> None:
     marker = folders / "input" / ".inputs-ready"
     with pytest.raises(harness.HarnessError) as caught:
-        harness.wait_for(marker, limit_s=0.05)
+        harness.loaders("input_tables").wait_for(marker, harness.bad_input, limit_s=0.05)
     assert caught.value.exit_code == 2
     assert not (folders / "output" / "predictions.csv").exists()
