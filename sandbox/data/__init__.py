@@ -9,6 +9,7 @@ table.py     the pilot table: row ids, features, label and group attributes as e
 dataset.py   read and check the pilot's data files (label encoded by the task)
 roles.py     data roles: train, evaluation and score sources; the scored cases and scored.csv
 split.py     the split of the labelled rows: by source, time-based, group-aware, seeded random
+shuffled.py  seeded shuffle splits drawn as scikit-learn draws them, without importing it
 coherence.py whether the data section's roles, split and id fit together (pilot.yaml checks)
 adequacy.py  whether rows can be assessed at all (rows, label classes, groups): one check
              for a pilot's evaluation rows and for a predictions-only audit

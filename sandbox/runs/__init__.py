@@ -8,6 +8,7 @@ services.py           `RunServices`: the edges of a run (runtime, tracker, trail
                       from settings; `settle` closes dead runs and delivers queued tracking
 pilot_run.py          a pilot, from manifest to verdict (workflow over the recorder)
 container.py          the container stage: launch it, read and assess its outputs
+early_start.py        the container started once the policies pass; the go after run.started
 predictions_audit.py  audit a vendor's predictions alone, no container (workflow)
 replay.py             re-run a recorded run and say whether it reproduces (workflow)
 recovery.py           close the runs whose runner died, whatever kind of run they were

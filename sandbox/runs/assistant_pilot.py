@@ -30,6 +30,8 @@ ANSWERS_NAME = "answers.jsonl"
 class AssistantPilot:
     """A resident assistant's pilot."""
 
+    preload = False  # the harness loads no scikit-learn: an assistant brings its own code
+
     def load(self, pilot_dir: Path, manifest: PilotManifest) -> AssistantData:
         """The evaluation set, the knowledge base and the canaries."""
         from sandbox.assistant.pilot_data import load_assistant_data

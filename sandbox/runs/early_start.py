@@ -1,13 +1,14 @@
 """The run's container, started while the host writes its inputs.
 
 A fresh interpreter in the container spends about two seconds importing pandas, pyarrow and
-scikit-learn before it reads a row. So once the pre-run policies let a run go ahead (a blocked
-run never creates a container), its container is created and started on a second thread, and
-the harness in it (`--wait-for`) loads its libraries, then waits, while the host splits the
-data, writes the inputs, stages the code and appends `run.started`. Only then does the host
-create the go marker in /input: the pilot's code runs after the record, and its timeout counts
-from the go. The marker is removed when the container ends, so the input folder holds exactly
-the recorded files again (a replay checks that).
+scikit-learn before a tabular model reads a row. So once the pre-run policies let a run go
+ahead (a blocked run never creates a container), its container is created and started on a
+second thread, and the harness in it (`--wait-for`) loads those libraries (`--preload`; an
+assistant brings its own), then waits, while the host splits the data, writes the inputs,
+stages the code and appends `run.started`. Only then does the host create the go marker in
+/input: the pilot's code runs after the record, and its timeout counts from the go. The marker
+is removed when the container ends, so the input folder holds exactly the recorded files again
+(a replay checks that).
 
 A run that stops before the go (an error while writing the inputs) discards the container: it
 saw no input and ran none of the pilot's code. A container that could not be started early is
@@ -34,9 +35,11 @@ __all__ = ["READY_NAME", "EarlyContainer", "waiting_command"]
 READY_NAME: Final = ".inputs-ready"
 
 
-def waiting_command(command: tuple[str, ...]) -> tuple[str, ...]:
-    """The harness command that loads its libraries, then waits for the go marker."""
-    return (*command, "--wait-for", f"/input/{READY_NAME}")
+def waiting_command(command: tuple[str, ...], *, preload: bool) -> tuple[str, ...]:
+    """The harness command that waits for the go marker, having loaded a tabular model's
+    libraries first with `preload` (an assistant's code brings its own)."""
+    wait = (*command, "--wait-for", f"/input/{READY_NAME}")
+    return (*wait, "--preload") if preload else wait
 
 
 class EarlyContainer:

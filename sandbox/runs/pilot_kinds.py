@@ -25,6 +25,9 @@ ASSISTANT_TASK = "assistant"
 class PilotKind(Protocol):
     """The stages in which kinds of pilot differ."""
 
+    #: Whether the harness loads a tabular model's libraries (scikit-learn) while it waits.
+    preload: bool
+
     def load(self, pilot_dir: Path, manifest: PilotManifest) -> Any:
         """The pilot's data, read and checked on the host; it has `sources` (path, sha256)."""
         ...
@@ -40,6 +43,8 @@ class PilotKind(Protocol):
 
 class Tabular:
     """A model trained and scored on rows of a table (every task type but the assistant)."""
+
+    preload = True
 
     def load(self, pilot_dir: Path, manifest: PilotManifest) -> Any:
         """The pilot's table, read once from its sources."""

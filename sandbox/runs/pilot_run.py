@@ -253,7 +253,7 @@ def _execute(rec: RunRecorder, out_dir: Path | None) -> RunOutcome:
     return finish_run(rec, out_dir)
 
 
-def _start_container(rec: RunRecorder) -> EarlyContainer:
+def _start_container(rec: RunRecorder, kind: PilotKind) -> EarlyContainer:
     """The run's container, started now (the pre-run policies passed); its harness loads its
     libraries while the host writes the inputs, then waits for the go."""
     r = rec.record
@@ -262,7 +262,7 @@ def _start_container(rec: RunRecorder) -> EarlyContainer:
     spec = ContainerSpec(
         run_id=r.run_id,
         image=rec.services.image,
-        command=waiting_command(HARNESS_COMMAND),
+        command=waiting_command(HARNESS_COMMAND, preload=kind.preload),
         input_dir=r.run_dir / "input",
         pilot_dir=r.run_dir / "pilot",
         output_dir=r.run_dir / "output",
@@ -281,7 +281,7 @@ def _launch(rec: RunRecorder, kind: PilotKind) -> None:
     r = rec.record
     if r.pilot_dir is None or r.manifest is None or r.hardening is None:
         raise SandboxError("a pilot run needs its pilot folder, manifest and hardening")
-    early = _start_container(rec)
+    early = _start_container(rec, kind)
     try:
         with rec.stage("inputs"):
             crossing = kind.cross(r.data, r.manifest, r.run_dir / "input")

@@ -27,8 +27,9 @@ type: the kind of prediction (`binary` 0/1 labels, `label` class values, `number
 to add a `score` column (`probability`: the probability of class 1), and the scikit-learn
 scoring name for the importances. An assistant's spec goes to `assistant_harness.py`.
 
-With `--wait-for PATH` the harness first loads its own libraries, then waits until PATH
-exists (`input_tables.wait_for`): the host starts the container while it still writes the
+With `--wait-for PATH [--preload]` the harness first loads its libraries (with `--preload`:
+pandas, pyarrow and scikit-learn's common modules), then waits until PATH exists
+(`input_tables.wait_for`): the host starts the container while it still writes the
 inputs, and creates PATH once they are complete and recorded, so those seconds of imports
 overlap the host's work and the pilot's code runs only after the go.
 
@@ -413,8 +414,9 @@ def run() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     try:
-        if len(args) == 2 and args[0] == "--wait-for":
-            loaders("input_tables").wait_for(Path(args[1]), bad_input)
+        if args[:1] == ["--wait-for"] and len(args) in (2, 3):
+            preload = args[2:] == ["--preload"]
+            loaders("input_tables").wait_for(Path(args[1]), bad_input, preload=preload)
         run()
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)

@@ -16,8 +16,8 @@ columns it always saw:
 - a column with no value at all is text if declared text, else float64 of NaN;
 - other text columns are pandas text (missing values NaN).
 
-`wait_for` is the harness's wait for its inputs (`--wait-for`): it loads the libraries first,
-then polls for the host's go marker.
+`wait_for` is the harness's wait for its inputs (`--wait-for`): it loads a tabular model's
+libraries first (`--preload`; an assistant's are its own), then polls for the host's go marker.
 """
 
 from __future__ import annotations
@@ -113,15 +113,19 @@ WAIT_POLL_S = 0.01
 
 
 def wait_for(
-    marker: Path, error: Callable[[str], Exception], limit_s: float = WAIT_LIMIT_S
+    marker: Path,
+    error: Callable[[str], Exception],
+    *,
+    preload: bool,
+    limit_s: float = WAIT_LIMIT_S,
 ) -> None:
-    """Load the harness's libraries, then wait until the host creates `marker` (the go: the
-    inputs are complete and recorded); `error` makes the exception for a marker that never
-    comes (the harness's exit code 2)."""
+    """Load a tabular model's libraries (with `preload`), then wait until the host creates
+    `marker` (the go: the inputs are complete and recorded); `error` makes the exception for
+    a marker that never comes (the harness's exit code 2)."""
     import importlib
     import time
 
-    for name in PRELOADED:
+    for name in PRELOADED if preload else ():
         try:
             importlib.import_module(name)
         except Exception:  # noqa: S112 - the step that needs the library reports it

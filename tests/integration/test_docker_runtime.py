@@ -246,7 +246,7 @@ def test_a_started_harness_waits_for_the_go_and_its_timeout_counts_from_there(
     spec = make_spec(
         "tiny-logistic",
         run_id="it-early",
-        command=(*HARNESS, "--wait-for", marker),
+        command=(*HARNESS, "--wait-for", marker, "--preload"),
         hardening=Hardening(memory_mb=512, timeout_s=4),
     )
     started = docker_runtime.start(spec)

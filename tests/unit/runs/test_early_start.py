@@ -17,7 +17,7 @@ def _spec(tmp_path: Path) -> ContainerSpec:
     return ContainerSpec(
         run_id="r1",
         image="runner:test",
-        command=waiting_command(("python3", "/opt/sandbox/harness.py")),
+        command=waiting_command(("python3", "/opt/sandbox/harness.py"), preload=True),
         input_dir=tmp_path / "input",
         pilot_dir=tmp_path / "pilot",
         output_dir=tmp_path / "output",
@@ -56,12 +56,9 @@ class _Runtime(FakeRuntime):
 
 
 def test_the_harness_command_waits_for_the_marker_in_input() -> None:
-    assert waiting_command(("python3", "h.py")) == (
-        "python3",
-        "h.py",
-        "--wait-for",
-        f"/input/{READY_NAME}",
-    )
+    wait = ("python3", "h.py", "--wait-for", f"/input/{READY_NAME}")
+    assert waiting_command(("python3", "h.py"), preload=False) == wait  # an assistant
+    assert waiting_command(("python3", "h.py"), preload=True) == (*wait, "--preload")
 
 
 def test_finish_gives_the_go_then_removes_the_marker(tmp_path: Path) -> None:

@@ -102,6 +102,7 @@ def test_a_pilot_runs_end_to_end(tmp_path: Path, services: RunServices) -> None:
         "/opt/sandbox/harness.py",
         "--wait-for",
         "/input/.inputs-ready",
+        "--preload",  # a tabular model's libraries
     )
     assert not (spec.input_dir / ".inputs-ready").exists()  # removed once the container ended
     report = json.loads((tmp_path / "out" / "report.json").read_text())

@@ -126,7 +126,7 @@ def test_a_waiting_harness_runs_once_the_go_marker_appears(folders: Path) -> Non
     timer = threading.Timer(0.3, marker.touch)
     timer.start()
     try:
-        assert harness.main(["--wait-for", str(marker)]) == 0
+        assert harness.main(["--wait-for", str(marker), "--preload"]) == 0
     finally:
         timer.cancel()
     assert marker.exists()
@@ -136,6 +136,8 @@ def test_a_waiting_harness_runs_once_the_go_marker_appears(folders: Path) -> Non
 def test_a_waiting_harness_gives_up_without_inputs(folders: Path) -> None:
     marker = folders / "input" / ".inputs-ready"
     with pytest.raises(harness.HarnessError) as caught:
-        harness.loaders("input_tables").wait_for(marker, harness.bad_input, limit_s=0.05)
+        harness.loaders("input_tables").wait_for(
+            marker, harness.bad_input, preload=False, limit_s=0.05
+        )
     assert caught.value.exit_code == 2
     assert not (folders / "output" / "predictions.csv").exists()
