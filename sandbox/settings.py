@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,10 +80,11 @@ class Settings(BaseSettings):
         default=None,
         description="The service token (worker role) a worker presents to fetch archives.",
     )
-    tracking_sidecar: bool = Field(
-        default=True,
+    tracking_sidecar: Literal["auto"] | bool = Field(
+        default="auto",
         description="Load MLflow in a sidecar process while a command's run goes on (its "
-        "start-up takes about 2 s); false: in the command's own process.",
+        "start-up takes about 2 s): auto, when a core is idle as the command starts; true: "
+        "always; false: in the command's own process.",
     )
     shared_read: bool = Field(
         default=False,

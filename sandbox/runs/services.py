@@ -85,7 +85,9 @@ def open_tracker(settings: Settings, *, sidecar: bool = False) -> Tracker:
 
     With `sidecar` (and `settings.tracking_sidecar`), MLflow is loaded in a sidecar process
     while the run goes on, unless this process has loaded it already (then nothing would
-    overlap: a worker or a server keeps one tracker in-process).
+    overlap: a worker or a server keeps one tracker in-process). By default ("auto") only when
+    a core is idle as the command starts: on busy cores (runs started at once) a sidecar would
+    only compete with them, and load pandas a second time.
     """
     import sys
 
@@ -96,10 +98,12 @@ def open_tracker(settings: Settings, *, sidecar: bool = False) -> Tracker:
         artifact_root=settings.artifact_root,
         outbox_dir=settings.outbox_dir,
     )
-    if sidecar and settings.tracking_sidecar and "mlflow" not in sys.modules:
-        from sandbox.tracking.sidecar import SidecarTracker
+    wanted = settings.tracking_sidecar
+    if sidecar and wanted and "mlflow" not in sys.modules:
+        from sandbox.tracking.sidecar import SidecarTracker, spare_core
 
-        return SidecarTracker(target)
+        if wanted is True or spare_core():
+            return SidecarTracker(target)
     return target.open()
 
 

@@ -39,10 +39,21 @@ from sandbox.tracking.outbox import Delivery, QueuedTracker, StartedRun, pending
 from sandbox.tracking.sidecar_main import run_request
 from sandbox.tracking.target import TrackingTarget
 
-__all__ = ["SidecarTracker"]
+__all__ = ["SidecarTracker", "spare_core"]
 
 _POLL_S = 0.5  # how often a wait checks that the sidecar is still alive
 _CLOSE_S = 30.0  # how long closing waits for the sidecar's last calls before killing it
+LOADAVG = Path("/proc/loadavg")
+
+
+def spare_core(loadavg: Path = LOADAVG) -> bool:
+    """Whether a core is idle now: fewer runnable tasks than cores (the fourth field of
+    /proc/loadavg, "running/total", counts this process too). True where it cannot be read."""
+    try:
+        running = int(loadavg.read_text(encoding="ascii").split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return True
+    return running < (os.cpu_count() or 1)
 
 
 @dataclass

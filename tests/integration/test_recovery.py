@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from sandbox.runs.early_start import READY_NAME
 from sandbox.runtime.docker.runtime import RUN_ID_LABEL, DockerRuntime
 
 pytestmark = pytest.mark.docker
@@ -26,7 +27,9 @@ def _wait_for_container(runtime: DockerRuntime, runs_dir: Path, deadline_s: floa
     while time.monotonic() < deadline:
         for run_dir in runs_dir.glob("*"):
             selector = {"label": f"{RUN_ID_LABEL}={run_dir.name}"}
-            if runtime.api.containers(filters=selector):
+            # started early, a container runs the pilot's code only after the host's go
+            went = (run_dir / "input" / READY_NAME).exists()
+            if went and runtime.api.containers(filters=selector):
                 return run_dir.name
         time.sleep(0.2)
     raise AssertionError("the run never started its container")
