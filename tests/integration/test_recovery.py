@@ -38,18 +38,20 @@ def _wait_for_container(runtime: DockerRuntime, runs_dir: Path, deadline_s: floa
 def _tracked_status(client: Any, run_id: str, state: dict[str, Any]) -> str:
     """The run's MLflow status once it has left RUNNING (found by its tag when its id never
     reached the run folder: the tracking sidecar ends such a run itself)."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while True:
         if state.get("tracker_run_id"):
-            info = client.get_run(state["tracker_run_id"]).info
+            status = client.get_run(state["tracker_run_id"]).info.status
         else:
-            (found,) = client.search_runs(
+            # a sidecar still loading MLflow when its command died creates the run, then ends it
+            found = client.search_runs(
                 [e.experiment_id for e in client.search_experiments()],
                 f"tags.`sandbox.run_id` = '{run_id}'",
             )
-            info = found.info
-        if info.status != "RUNNING" or time.monotonic() > deadline:
-            return str(info.status)
+            assert len(found) <= 1, found
+            status = found[0].info.status if found else "not yet tracked"
+        if status not in ("RUNNING", "not yet tracked") or time.monotonic() > deadline:
+            return str(status)
         time.sleep(0.5)
 
 
