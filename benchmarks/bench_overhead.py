@@ -167,6 +167,13 @@ def bare(pilot: Path, out: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb()}
 
 
+def _memory_mb(pilot: Path) -> int:
+    """The sandbox's memory cap (SANDBOX_MEMORY_MB, 2 GB by default) raised to what the pilot
+    asks for, as an operator would for data of this size; the CPU cap is raised to CORES."""
+    resources = yaml.safe_load((pilot / "pilot.yaml").read_text()).get("resources", {})
+    return max(2048, int(resources.get("memory_mb", 0)))
+
+
 def governed(pilot: Path, home: Path) -> dict[str, object]:
     """A full governed run: seconds, the time of each stage, the verdict, the host peak."""
     import mlflow  # noqa: F401  (imported before the clock, as bare imports scikit-learn)
@@ -186,11 +193,7 @@ def governed(pilot: Path, home: Path) -> dict[str, object]:
         elif status == "done":
             stages[stage] = now - started[stage]
 
-    # The sandbox's default caps (1 CPU, 2 GB) are raised to what the pilot asks for, as an
-    # operator would for data of this size (SANDBOX_CPUS, SANDBOX_MEMORY_MB).
-    resources = yaml.safe_load((pilot / "pilot.yaml").read_text())["resources"]
-    settings = Settings(home=home, cpus=CORES, memory_mb=max(2048, resources.get("memory_mb", 0)))
-    services = build_services(settings)
+    services = build_services(Settings(home=home, cpus=CORES, memory_mb=_memory_mb(pilot)))
     start = time.perf_counter()
     outcome = run_pilot(pilot, services, progress=progress)
     seconds = time.perf_counter() - start
@@ -229,12 +232,11 @@ def _child(path: str, pilot: Path, home: Path, tree: Path | None = None) -> dict
 
 def _command_line(pilot: Path, home: Path) -> dict[str, object]:
     """`sandbox run` as a user types it, timed from spawn to exit (the whole process)."""
-    resources = yaml.safe_load((pilot / "pilot.yaml").read_text())["resources"]
     env = {
         **os.environ,
         "SANDBOX_HOME": str(home),
         "SANDBOX_CPUS": str(CORES),
-        "SANDBOX_MEMORY_MB": str(max(2048, resources.get("memory_mb", 0))),
+        "SANDBOX_MEMORY_MB": str(_memory_mb(pilot)),
     }
     command = [sys.executable, "-m", "sandbox", "run", str(pilot)]
     start = time.perf_counter()
