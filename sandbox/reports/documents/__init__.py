@@ -11,7 +11,7 @@ reader, and states nothing the report does not hold:
   UK ATRS, every field sourced or listed as a gap;
 - ``notice.en.md``, ``notice.es.md``, ``notice.fr.md``: plain-language notices for residents;
 - ``report.pdf``: the full report as a PDF (``pdf.py``; an assistant's Answers section in
-  ``pdf_answers.py``).
+  ``pdf_answers.py``; ``pdf_document.py`` breaks its text into lines in linear time).
 
 An assistant pilot's documents take their assistant wording (capability, what residents are
 told, the evaluation set and knowledge base) from ``assistant.py``.

@@ -107,11 +107,11 @@ def _group_rows(
 class _Writer:
     """Small layout helpers over one FPDF document."""
 
-    def __init__(self, report: AuditReport) -> None:
-        from fpdf import FPDF
+    def __init__(self, report: AuditReport, document: type[FPDF] | None = None) -> None:
+        from sandbox.reports.documents.pdf_document import Document
 
         self.report = report
-        self.pdf: FPDF = FPDF(orientation="portrait", unit="mm", format="A4")
+        self.pdf: FPDF = (document or Document)(orientation="portrait", unit="mm", format="A4")
         pdf = self.pdf
         register_fonts(pdf, shaping=needs_shaping(report.model_dump_json()))
         pdf.set_margins(15, 15, 15)
@@ -439,9 +439,10 @@ def _rules_and_provenance(w: _Writer) -> None:
     )
 
 
-def render_pdf(report: AuditReport) -> bytes:
-    """The report as PDF bytes (A4, several pages for a full run)."""
-    writer = _Writer(report)
+def render_pdf(report: AuditReport, *, document: type[FPDF] | None = None) -> bytes:
+    """The report as PDF bytes (A4, several pages for a full run). `document` is the FPDF
+    class that lays it out (by default `Document`; fpdf2's `FPDF` gives the same bytes)."""
+    writer = _Writer(report, document)
     _summary(writer)
     _evaluation(writer)
     write_answers(writer)

@@ -476,6 +476,13 @@ def test_pdf_is_multi_page_and_reproducible(report):
     assert render_pdf(report) == first
 
 
+def test_pdf_is_the_same_as_fpdf_lays_it_out(report, blocked):
+    from fpdf import FPDF
+
+    for each in (report, blocked):
+        assert render_pdf(each) == render_pdf(each, document=FPDF)
+
+
 def test_pdf_text_keeps_unicode_and_spells_what_the_font_lacks():
     # DejaVu Sans draws Latin, Arabic and symbols as written
     assert pdf_text("\u2264 0.1 \u201cquoted\u201d \u2013 M\u0101ori") == (
