@@ -46,15 +46,18 @@ def _blueprints_dir() -> Path:
 
 
 def _run_and_report(pilot: Path, out: Path | None, tenant: str | None = None) -> None:
-    from sandbox.cli.progress import StageDisplay
-    from sandbox.cli.summary import print_summary
-    from sandbox.runs.pilot_run import run_pilot
-    from sandbox.runs.recovery import settle
     from sandbox.runs.services import build_services
     from sandbox.settings import Settings
 
     settings = Settings() if tenant is None else Settings(tenant=tenant)
+    # Before the run's own imports (pandas, pyarrow, the policies, about a second): the
+    # tracker's sidecar loads MLflow while they happen.
     services = build_services(settings)
+    from sandbox.cli.progress import StageDisplay
+    from sandbox.cli.summary import print_summary
+    from sandbox.runs.pilot_run import run_pilot
+    from sandbox.runs.recovery import settle
+
     for line in settle(services):
         console.print(f"[yellow]{line}[/]")
     from rich.markup import escape

@@ -115,9 +115,10 @@ def build_services(settings: Settings) -> RunServices:
     prepare_home(settings)  # nothing under it is reachable by other users unless configured
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
     settings.runs_dir.chmod(0o777 & ~settings.umask)
+    tracker = open_tracker(settings, sidecar=True)  # first: a sidecar loads MLflow meanwhile
     return RunServices(
         runtime=open_runtime(settings.runtime),
-        tracker=open_tracker(settings, sidecar=True),
+        tracker=tracker,
         trail=open_trail(settings),
         image=runner_image(settings),
         runs_dir=settings.runs_dir,

@@ -1,7 +1,8 @@
 """Container backends behind one `Runtime` protocol, the runner image and its checks.
 
-`DockerRuntime` and the image build are loaded on first use, so importing this package (and
-starting the CLI) never imports the docker SDK.
+`DockerRuntime`, the image build, the fake runtime and the output readers are loaded on first
+use, so importing this package (and starting the CLI) imports neither the docker SDK nor
+numpy and pydantic: a command that tracks its run starts its MLflow sidecar before those.
 """
 
 from __future__ import annotations
@@ -17,19 +18,19 @@ from sandbox.runtime.base import (
     Runtime,
     TerminalState,
 )
-from sandbox.runtime.fake import FakeOutcome, FakeRuntime
-from sandbox.runtime.outputs import (
-    Explanations,
-    FeatureImportance,
-    copy_out,
-    read_explanations,
-    read_predictions,
-)
 
 if TYPE_CHECKING:
     from sandbox.runtime.backends import open_runtime
     from sandbox.runtime.docker.image import build_runner_image, default_image_tag, image_exists
     from sandbox.runtime.docker.runtime import DockerRuntime
+    from sandbox.runtime.fake import FakeOutcome, FakeRuntime
+    from sandbox.runtime.outputs import (
+        Explanations,
+        FeatureImportance,
+        copy_out,
+        read_explanations,
+        read_predictions,
+    )
 
 __all__ = [
     "ContainerResult",
@@ -54,6 +55,13 @@ __all__ = [
 ]
 
 _LAZY = {
+    "FakeOutcome": "sandbox.runtime.fake",
+    "FakeRuntime": "sandbox.runtime.fake",
+    "Explanations": "sandbox.runtime.outputs",
+    "FeatureImportance": "sandbox.runtime.outputs",
+    "copy_out": "sandbox.runtime.outputs",
+    "read_explanations": "sandbox.runtime.outputs",
+    "read_predictions": "sandbox.runtime.outputs",
     "DockerRuntime": "sandbox.runtime.docker.runtime",
     "open_runtime": "sandbox.runtime.backends",
     "build_runner_image": "sandbox.runtime.docker.image",
