@@ -121,8 +121,8 @@ class Document(FPDF):
             if new_y == YPos.NEXT:
                 self.y += h - height
             height = h
-        if new_y == YPos.TOP:
-            self.y = self.y if page_break else prev_y
+        if new_y == YPos.TOP and not page_break:  # after a page break, TOP is the new page's
+            self.y = prev_y
         elif new_y == YPos.NEXT:
             self.y += padding.bottom
         if new_x == XPos.RIGHT:
