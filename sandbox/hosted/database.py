@@ -4,14 +4,13 @@ The URL is libpq's (`postgresql://USER:PASSWORD@HOST:PORT/DATABASE?options`), th
 `scripts/postgres.sh` prints; it is driven through psycopg 3 (the `hosted` extra). The tables go
 into the connection's current schema, the first on its search_path, so one database can keep
 the hosted state apart from a trail or MLflow (`?options=-csearch_path%3Dhosted`). Every
-message shows the URL with its password as *** and has the password removed from whatever the
-driver or the server said.
+message shows the URL with its password (in the user part or the query) as *** and has the
+password removed from whatever the driver or the server said (`sandbox.url_secrets`).
 """
 
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import quote
 
 from sqlalchemy import URL, Engine, create_engine, make_url
 from sqlalchemy.exc import (
@@ -23,6 +22,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.pool import NullPool
 
+from sandbox import url_secrets
 from sandbox.errors import HostedStateError, UserInputError
 
 __all__ = ["SETTING", "check_url", "failure", "open_engine", "redact"]
@@ -55,18 +55,18 @@ def check_url(url: object, *, setting: str = SETTING) -> URL:
     return parsed.set(drivername="postgresql+psycopg")
 
 
+def _text(url: URL) -> str:
+    return url.render_as_string(hide_password=False).replace("+psycopg", "", 1)
+
+
 def redact(url: URL) -> str:
-    """The URL as text, its password shown as ***."""
-    return scrub(url.render_as_string(hide_password=True).replace("+psycopg", ""), url)
+    """The URL as text, its password (in the user part or the query) shown as ***."""
+    return url_secrets.redact(_text(url))
 
 
 def scrub(text: str, url: URL) -> str:
-    """`text` with the URL's password, as written or percent-encoded, replaced by ***."""
-    password = url.password
-    if password:
-        for form in sorted({str(password), quote(str(password), safe="")}, key=len, reverse=True):
-            text = text.replace(form, "***")
-    return text
+    """`text` with every form of the URL's password replaced by ***."""
+    return url_secrets.scrub(text, _text(url))
 
 
 def open_engine(url: URL, *, pooled: bool = True) -> Engine:

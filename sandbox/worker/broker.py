@@ -13,14 +13,14 @@ job's state is read from PostgreSQL.
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from celery import Celery
 from kombu.entity import Exchange, Queue
 
 from sandbox.errors import UserInputError
 
-__all__ = ["QUEUE", "TASK", "celery_app", "check_broker_url", "redact_broker"]
+__all__ = ["QUEUE", "TASK", "celery_app", "check_broker_url"]
 
 QUEUE: Final = "sandbox.jobs"
 TASK: Final = "sandbox.run_job"
@@ -35,16 +35,6 @@ def check_broker_url(url: str | None) -> str:
     if len(url) > _MAX_URL or urlsplit(url).scheme not in {"amqp", "amqps", "pyamqp"}:
         raise UserInputError(f"SANDBOX_BROKER_URL: not an AMQP URL; set it to {_FORM}")
     return url
-
-
-def redact_broker(url: str) -> str:
-    """The broker URL with its password shown as ***."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def celery_app(broker_url: str) -> Celery:

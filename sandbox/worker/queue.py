@@ -11,7 +11,8 @@ from kombu.exceptions import KombuError
 from sandbox.errors import HostedStateError
 from sandbox.hosted.job_states import Job
 from sandbox.settings import Settings
-from sandbox.worker.broker import QUEUE, TASK, celery_app, check_broker_url, redact_broker
+from sandbox.url_secrets import redact, scrub
+from sandbox.worker.broker import QUEUE, TASK, celery_app, check_broker_url
 
 __all__ = ["enqueue"]
 
@@ -36,8 +37,8 @@ def enqueue(job: Job, settings: Settings) -> None:
     try:
         _app(url).send_task(TASK, args=(job.id,), queue=QUEUE, retry=True, retry_policy=_RETRY)
     except (KombuError, OSError) as exc:
-        reason = " ".join(str(exc).split())[:300].replace(url, redact_broker(url))
+        reason = scrub(" ".join(str(exc).split())[:300], url)
         raise HostedStateError(
-            f"{redact_broker(url)}: cannot queue job {job.id} ({type(exc).__name__}: {reason}); "
+            f"{redact(url)}: cannot queue job {job.id} ({type(exc).__name__}: {reason}); "
             "check that the broker runs (`bash scripts/broker.sh` starts it)"
         ) from None
