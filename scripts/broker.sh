@@ -15,6 +15,7 @@
 # default), SANDBOX_BROKER_PASSWORD (default: generated once into
 # /var/lib/ai-commons-sandbox/rabbitmq-password, mode 0600).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 port="${SANDBOX_BROKER_PORT:-5672}"
 timeout_ms="${SANDBOX_BROKER_CONSUMER_TIMEOUT_MS:-3600000}"
@@ -30,19 +31,8 @@ case "$port$timeout_ms" in
   *[!0-9]*) echo "error: SANDBOX_BROKER_PORT and SANDBOX_BROKER_CONSUMER_TIMEOUT_MS take digits only" >&2; exit 2 ;;
 esac
 
-password() {
-  if [ -n "${SANDBOX_BROKER_PASSWORD:-}" ]; then
-    printf '%s' "$SANDBOX_BROKER_PASSWORD"
-  elif [ -r "$password_file" ]; then
-    cat "$password_file"
-  fi
-}
-
-url() {
-  local encoded
-  encoded="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$(password)")"
-  echo "amqp://$user:$encoded@127.0.0.1:$port/$vhost"
-}
+password() { stored_secret SANDBOX_BROKER_PASSWORD "$password_file"; }
+url() { echo "amqp://$user:$(url_encode "$(password)")@127.0.0.1:$port/$vhost"; }
 
 running() { rabbitmqctl -q status >/dev/null 2>&1; }
 
@@ -108,9 +98,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 if ! command -v rabbitmq-server >/dev/null 2>&1; then
-  echo "broker: installing rabbitmq-server" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
+  apt_install broker rabbitmq-server
 fi
 if ! grep -qs "consumer_timeout = $timeout_ms" "$conf" || ! grep -qs "127.0.0.1:$port" "$conf"; then
   configure
@@ -118,10 +106,7 @@ if ! grep -qs "consumer_timeout = $timeout_ms" "$conf" || ! grep -qs "127.0.0.1:
 fi
 running || start
 
-if [ -z "$(password)" ]; then
-  install -d -m 0700 "$state_dir"
-  (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(24), end="")' >"$password_file")
-fi
+[ -n "$(password)" ] || new_secret "$password_file"
 rabbitmqctl -q add_vhost "$vhost" >/dev/null 2>&1 || true
 # The password goes in on standard input, never on a command line (a process list shows those).
 if rabbitmqctl -q list_users 2>/dev/null | grep -q "^$user[[:space:]]"; then

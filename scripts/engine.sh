@@ -3,6 +3,7 @@
 # Debian/Ubuntu, as root. Idempotent: does nothing when an engine already answers.
 # The engine reads /etc/docker/daemon.json, where scripts/gvisor.sh registers gVisor (runsc).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 if docker info >/dev/null 2>&1; then
   echo "docker engine: running"
@@ -13,9 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 if ! command -v dockerd >/dev/null 2>&1; then
-  echo "docker engine: installing docker.io"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  apt_install "docker engine" docker.io
 fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
   systemctl start docker

@@ -21,6 +21,7 @@
 # Host headers it accepts; required when SANDBOX_MLFLOW_HOST is not a loopback address),
 # SANDBOX_MLFLOW_START_TIMEOUT (180 s), and SANDBOX_PG_HOST / SANDBOX_PG_PORT (the cluster).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 host="${SANDBOX_MLFLOW_HOST:-127.0.0.1}"
@@ -119,33 +120,14 @@ wait_ready() {
   exit 1
 }
 
-db_password() {
-  if [ -n "${SANDBOX_MLFLOW_DB_PASSWORD:-}" ]; then
-    printf '%s' "$SANDBOX_MLFLOW_DB_PASSWORD"
-  elif [ -r "$password_file" ]; then
-    cat "$password_file"
-  fi
-}
+db_password() { stored_secret SANDBOX_MLFLOW_DB_PASSWORD "$password_file"; }
 
-# The role and database `mlflow`, created or brought in line with the password. psql reads
-# the password from its environment (\getenv), so it never appears in a process list.
+# The role and database `mlflow` in the sandbox's cluster, created or brought in line.
 ensure_database() {
   bash "$root/scripts/postgres.sh" >/dev/null
-  if [ -z "$(db_password)" ]; then
-    install -d -m 0700 "$state_dir"
-    (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(24), end="")' >"$password_file")
-  fi
-  SANDBOX_MLFLOW_NEW_PASSWORD="$(db_password)" runuser -u postgres -- \
-    psql -q -p "$pg_port" -v ON_ERROR_STOP=1 -v user="$db" -v db="$db" >/dev/null <<'SQL'
-\getenv pw SANDBOX_MLFLOW_NEW_PASSWORD
-SELECT format('CREATE ROLE %I LOGIN', :'user')
-  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \gexec
-ALTER ROLE :"user" WITH LOGIN PASSWORD :'pw';
-SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
-  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
-SQL
-  PGPASSWORD="$(db_password)" PGCONNECT_TIMEOUT=3 \
-    psql -h "$pg_host" -p "$pg_port" -U "$db" -d "$db" -tAc 'SELECT 1' >/dev/null 2>&1 || {
+  [ -n "$(db_password)" ] || new_secret "$password_file"
+  pg_role_and_database "$db" "$db" "$(db_password)" "$pg_port"
+  pg_connects "$pg_host" "$pg_port" "$db" "$db" "$(db_password)" || {
     echo "error: the role $db cannot connect to $db on $pg_host:$pg_port; check pg_hba.conf" \
       "(a host line for $pg_host with scram-sha-256 or md5)" >&2
     exit 1

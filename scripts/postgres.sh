@@ -11,6 +11,7 @@
 # SANDBOX_PG_USER and SANDBOX_PG_DB (sandbox), SANDBOX_PG_PASSWORD (default: generated once
 # into /var/lib/ai-commons-sandbox/postgres-password, mode 0600).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 host="${SANDBOX_PG_HOST:-127.0.0.1}"
 port="${SANDBOX_PG_PORT:-5432}"
@@ -24,26 +25,9 @@ case "$user$db" in
   *[!a-z0-9_]*) echo "error: SANDBOX_PG_USER and SANDBOX_PG_DB take a-z, 0-9 and _ only" >&2; exit 2 ;;
 esac
 
-password() {
-  if [ -n "${SANDBOX_PG_PASSWORD:-}" ]; then
-    printf '%s' "$SANDBOX_PG_PASSWORD"
-  elif [ -r "$password_file" ]; then
-    cat "$password_file"
-  fi
-}
-
-url() {
-  # The password is hex or the operator's own: percent-encode what a URL cannot hold as is.
-  local encoded
-  encoded="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$(password)")"
-  echo "postgresql://$user:$encoded@$host:$port/$db"
-}
-
-answers() {
-  [ -n "$(password)" ] && command -v psql >/dev/null 2>&1 \
-    && PGPASSWORD="$(password)" PGCONNECT_TIMEOUT=3 \
-      psql -h "$host" -p "$port" -U "$user" -d "$db" -tAc 'SELECT 1' >/dev/null 2>&1
-}
+password() { stored_secret SANDBOX_PG_PASSWORD "$password_file"; }
+url() { echo "postgresql://$user:$(url_encode "$(password)")@$host:$port/$db"; }
+answers() { pg_connects "$host" "$port" "$user" "$db" "$(password)"; }
 
 # The cluster listening on $port: "version name" from pg_lsclusters.
 cluster() {
@@ -92,9 +76,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
-  echo "postgres: installing postgresql" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  apt_install postgres postgresql
 fi
 if [ -z "$(cluster)" ]; then
   version="$(pg_lsclusters --no-header 2>/dev/null | awk '{ print $1; exit }')"
@@ -105,21 +87,8 @@ fi
 pg_isready -q -h "$host" -p "$port" || start_cluster
 ready
 
-if [ -z "$(password)" ]; then
-  install -d -m 0700 "$state_dir"
-  (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(24), end="")' >"$password_file")
-fi
-# Role and database, created or brought in line with the password. psql reads the password
-# from its environment (\getenv), so it never appears in a process list.
-SANDBOX_PG_NEW_PASSWORD="$(password)" runuser -u postgres -- \
-  psql -q -p "$port" -v ON_ERROR_STOP=1 -v user="$user" -v db="$db" >/dev/null <<'SQL'
-\getenv pw SANDBOX_PG_NEW_PASSWORD
-SELECT format('CREATE ROLE %I LOGIN', :'user')
-  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \gexec
-ALTER ROLE :"user" WITH LOGIN PASSWORD :'pw';
-SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
-  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
-SQL
+[ -n "$(password)" ] || new_secret "$password_file"
+pg_role_and_database "$user" "$db" "$(password)" "$port"
 answers || {
   echo "error: the role $user cannot connect to $db on $host:$port; check pg_hba.conf" \
     "(a host line for $host with scram-sha-256 or md5)" >&2

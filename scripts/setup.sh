@@ -3,6 +3,7 @@
 # system packages (Docker engine, debootstrap), a virtualenv with the sandbox, the runner image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 missing=()
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
@@ -13,9 +14,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "error: missing ${missing[*]}; run as root: sudo bash $0" >&2
     exit 2
   fi
-  echo "setup: installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_install setup "${missing[@]}"
 fi
 
 bash scripts/engine.sh
