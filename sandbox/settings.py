@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         "start-up takes about 2 s): auto, when a core is idle as the command starts; true: "
         "always; false: in the command's own process.",
     )
+    tracking_sidecar_idle_s: float = Field(
+        default=600.0,
+        ge=0,
+        description="Keep one sidecar, MLflow loaded, for this many seconds after its last "
+        "command, and let the commands that follow use it instead of loading MLflow again; "
+        "0: a sidecar per command.",
+    )
     shared_read: bool = Field(
         default=False,
         description="Let the owner's group read what runs write (folders 0750, files 0640); "

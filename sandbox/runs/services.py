@@ -86,8 +86,10 @@ def open_tracker(settings: Settings, *, sidecar: bool = False) -> Tracker:
     With `sidecar` (and `settings.tracking_sidecar`), MLflow is loaded in a sidecar process
     while the run goes on, unless this process has loaded it already (then nothing would
     overlap: a worker or a server keeps one tracker in-process). By default ("auto") only when
-    a core is idle as the command starts: on busy cores (runs started at once) a sidecar would
-    only compete with them, and load pandas a second time.
+    a core is idle as the command starts, or when a shared sidecar with MLflow loaded already
+    listens: on busy cores (runs started at once) loading MLflow in another process would only
+    compete with them. The sidecar is shared and stays for `tracking_sidecar_idle_s` after its
+    last command, so the commands that follow find MLflow loaded.
     """
     import sys
 
@@ -102,8 +104,12 @@ def open_tracker(settings: Settings, *, sidecar: bool = False) -> Tracker:
     if sidecar and wanted and "mlflow" not in sys.modules:
         from sandbox.tracking.sidecar import SidecarTracker, spare_core
 
+        idle_s = settings.tracking_sidecar_idle_s
         if wanted is True or spare_core():
-            return SidecarTracker(target)
+            return SidecarTracker(target, shared_idle_s=idle_s)
+        warm = SidecarTracker.warm(target) if idle_s > 0 else None
+        if warm is not None:  # MLflow is loaded already: nothing competes with the run
+            return warm
     return target.open()
 
 

@@ -7,6 +7,8 @@ outbox.py        `QueuedTracker`: calls MLflow cannot take now wait in a durable
 target.py        `TrackingTarget`: where runs are tracked; opens the real tracker
 sidecar.py       `SidecarTracker`: MLflow in a sidecar process, loaded while a run goes on
 sidecar_main.py  the sidecar's process: requests in, answers out, in order
+sidecar_server.py  the shared sidecar: one warm MLflow serving the commands that follow
+sidecar_socket.py  where the shared sidecar listens (a private folder), reaching or starting it
 """
 
 from __future__ import annotations

@@ -67,6 +67,22 @@ def preload_sql_store() -> None:
     import mlflow.tracking  # noqa: F401
 
 
+def forget_sql_store(tracking_uri: str) -> None:
+    """Drop what MLflow keeps of an SQL store in this process (its engine and its store
+    objects, cached by URI), so the next tracker opens the database afresh: a long-lived
+    process must not write on into an SQLite file that was removed and made again."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+    from mlflow.tracking._tracking_service import utils
+
+    engines = getattr(SqlAlchemyStore, "_engine_map", {})
+    engine = engines.pop(tracking_uri, None)
+    if engine is not None:
+        engine.dispose()
+    stores = getattr(utils._tracking_store_registry, "_get_store_with_resolved_uri", None)
+    if stores is not None and hasattr(stores, "cache_clear"):
+        stores.cache_clear()
+
+
 def _fail_fast_http(retries: int, timeout_s: int) -> None:
     """Bound MLflow's HTTP retries and timeout, unless the operator already set them.
 

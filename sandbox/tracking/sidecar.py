@@ -18,6 +18,12 @@ evaluates and writes its reports.
   process group does not reach it) reads the end of its input and ends the runs left open as
   KILLED (`sandbox.state=lost`). Their ids never reached the run folder, so the trail's
   `run.lost` names no MLflow run; the MLflow run's `sandbox.run_id` tag names the sandbox run.
+
+With `shared_idle_s`, the sidecar is shared (`sidecar_server`, reached through
+`sidecar_socket`): the first command starts it, it stays that long after its last command,
+and the commands that follow find MLflow loaded; over its socket each command speaks the same
+protocol and is treated the same way. Where it cannot be reached, the command starts a sidecar
+of its own.
 """
 
 from __future__ import annotations
@@ -25,13 +31,14 @@ from __future__ import annotations
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sandbox.errors import TrackingError, TrackingRefused
 from sandbox.tracking.base import PROVISIONAL_PREFIX, RunStatus
@@ -66,7 +73,11 @@ class _Request:
 class SidecarTracker:
     """The Tracker protocol over a pipe to a sidecar process (see the module docstring)."""
 
-    def __init__(self, target: TrackingTarget) -> None:
+    def __init__(
+        self, target: TrackingTarget, *, shared_idle_s: float = 0.0, channel: _Channel | None = None
+    ) -> None:
+        """A sidecar of this command's own; with `shared_idle_s`, the shared sidecar (started
+        if none listens, kept for that long after its last command) where it can be."""
         self.target = target
         self.outbox_dir = target.outbox_dir
         self._next = 0
@@ -77,23 +88,27 @@ class SidecarTracker:
         self._buffer = b""
         self._local: QueuedTracker | None = None  # once the sidecar is gone: the tracker here
         self._local_ids: dict[str, str] = {}  # provisional key -> id, for runs replayed here
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._channel = channel
         try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "sandbox.tracking.sidecar_main"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                close_fds=True,
-                # Its own session: a signal to the command's process group (Ctrl-C, a kill of
-                # the group) leaves it alive to finish or end the runs it holds.
-                start_new_session=True,
-            )
-            assert self._proc.stdin is not None and self._proc.stdout is not None
-            os.set_blocking(self._proc.stdout.fileno(), False)
+            if self._channel is None and shared_idle_s > 0:
+                self._channel = _shared(target, shared_idle_s, start=True)
+            if self._channel is None:
+                self._channel = _ProcessChannel.start()
             self._write(json.dumps(target.to_dict()))
         except OSError:
             self._take_over()
-        self._finalizer = weakref.finalize(self, _close, self._proc, self._unanswered)
+        self._finalizer = weakref.finalize(self, _close, self._channel, self._unanswered)
+
+    @classmethod
+    def warm(cls, target: TrackingTarget) -> SidecarTracker | None:
+        """The shared sidecar if one listens already (MLflow loaded); None if none does."""
+        channel = _shared(target, 0.0, start=False)
+        return cls(target, channel=channel) if channel is not None else None
+
+    @property
+    def _proc(self) -> subprocess.Popen[bytes] | None:
+        """The sidecar's process, when it is this command's own."""
+        return self._channel.proc if isinstance(self._channel, _ProcessChannel) else None
 
     # --- the Tracker protocol ----------------------------------------------------------
 
@@ -182,9 +197,8 @@ class SidecarTracker:
         return request.n
 
     def _write(self, line: str) -> None:
-        assert self._proc is not None and self._proc.stdin is not None
-        self._proc.stdin.write(line.encode() + b"\n")
-        self._proc.stdin.flush()
+        assert self._channel is not None
+        self._channel.write(line.encode() + b"\n")
 
     def _wait_for(self, n: int, *, earlier_problems: bool = True) -> Any:
         """Wait until request `n` and every earlier one is answered; its result.
@@ -206,14 +220,17 @@ class SidecarTracker:
 
     def _read(self, *, timeout: float) -> None:
         """Take in whatever answers have arrived (waiting up to `timeout` for the first)."""
-        assert self._proc is not None and self._proc.stdout is not None
-        fd = self._proc.stdout.fileno()
+        assert self._channel is not None
+        fd = self._channel.fileno()
         ready, _, _ = select.select([fd], [], [], timeout)
         if not ready:
-            if self._proc.poll() is not None:
+            if self._channel.gone():
                 self._take_over()
             return
-        chunk = os.read(fd, 1 << 16)
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:  # a connection reset by a server that went away
+            chunk = b""
         if not chunk:  # the sidecar is gone
             self._take_over()
             return
@@ -247,8 +264,7 @@ class SidecarTracker:
         if self._local is not None:
             return
         self._local = self.target.open()
-        if self._proc is not None:
-            _close(self._proc, {})
+        _close(self._channel, {})
         for request in list(self._unanswered.values()):
             self._run_here(request)
         self._unanswered.clear()
@@ -282,19 +298,108 @@ def _delivery(found: dict[str, Any]) -> Delivery:
     )
 
 
-def _close(proc: subprocess.Popen[bytes] | None, unanswered: Mapping[int, object]) -> None:
+def _close(channel: _Channel | None, unanswered: Mapping[int, object]) -> None:
     """End the sidecar's input; wait for its last calls only if some are unanswered.
 
-    With every call answered, the sidecar has nothing left but to exit, which it does on
-    its own: the command need not wait for MLflow's interpreter to shut down.
+    With every call answered, the sidecar has nothing left but to exit (or, shared, to serve
+    others): the command need not wait for MLflow's interpreter to shut down.
     """
-    if proc is None or proc.returncode is not None:
-        return
-    try:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        if unanswered:
-            proc.wait(timeout=_CLOSE_S)
-    except (OSError, subprocess.TimeoutExpired):
-        proc.kill()
-        proc.wait()
+    if channel is not None:
+        channel.close(wait=bool(unanswered))
+
+
+def _shared(target: TrackingTarget, idle_s: float, *, start: bool) -> _SocketChannel | None:
+    """A connection to the shared sidecar (with `start`, started if none listens and kept
+    `idle_s` after its last command), if it can be used for `target`."""
+    from sandbox.tracking import sidecar_socket
+
+    path = sidecar_socket.socket_path()
+    if path is None or not sidecar_socket.portable(target):
+        return None
+    connection = sidecar_socket.connect(path, idle_s=idle_s, start=start)
+    return _SocketChannel(connection) if connection is not None else None
+
+
+class _Channel(Protocol):
+    """How requests reach a sidecar and its answers come back."""
+
+    def write(self, data: bytes) -> None: ...
+    def fileno(self) -> int: ...  # where answers arrive
+    def gone(self) -> bool: ...  # whether the sidecar has ended (asked when nothing arrives)
+    def close(self, *, wait: bool) -> None: ...
+
+
+class _ProcessChannel:
+    """The pipes of a sidecar process of this command's own."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        self.proc = proc
+        self._stdin, self._stdout = proc.stdin, proc.stdout
+        os.set_blocking(self._stdout.fileno(), False)
+
+    @classmethod
+    def start(cls) -> _ProcessChannel:
+        return cls(
+            subprocess.Popen(
+                [sys.executable, "-m", "sandbox.tracking.sidecar_main"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                close_fds=True,
+                # Its own session: a signal to the command's process group (Ctrl-C, a kill of
+                # the group) leaves it alive to finish or end the runs it holds.
+                start_new_session=True,
+            )
+        )
+
+    def write(self, data: bytes) -> None:
+        self._stdin.write(data)
+        self._stdin.flush()
+
+    def fileno(self) -> int:
+        return self._stdout.fileno()
+
+    def gone(self) -> bool:
+        return self.proc.poll() is not None
+
+    def close(self, *, wait: bool) -> None:
+        if self.proc.returncode is not None:
+            return
+        try:
+            self._stdin.close()
+            if wait:
+                self.proc.wait(timeout=_CLOSE_S)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+
+
+class _SocketChannel:
+    """A connection to the shared sidecar (`sidecar_server`)."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self._connection = connection
+
+    def write(self, data: bytes) -> None:
+        self._connection.sendall(data)
+
+    def fileno(self) -> int:
+        return self._connection.fileno()
+
+    def gone(self) -> bool:
+        return self._connection.fileno() < 0  # a server that went away shows as end of input
+
+    def close(self, *, wait: bool) -> None:
+        """Say this command is done; with `wait`, until the server has answered it all."""
+        if self._connection.fileno() < 0:
+            return
+        try:
+            self._connection.shutdown(socket.SHUT_WR)
+            if wait:
+                self._connection.settimeout(_CLOSE_S)
+                while self._connection.recv(1 << 16):
+                    pass
+        except OSError:
+            pass
+        finally:
+            self._connection.close()

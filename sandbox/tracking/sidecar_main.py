@@ -10,6 +10,10 @@ order and answers each with one line on stdout:
 `starting:<n>` names the run started by request n: the sidecar swaps in the tracker's id.
 At the end of its input (the command finished, or died) it ends every run it started and
 nobody ended as KILLED, tagged `sandbox.state=lost`, so no run is left RUNNING in MLflow.
+
+With `--listen PATH --idle SECONDS` it is the shared sidecar instead: it serves the same
+protocol to every command that connects to the Unix socket PATH, until none has for SECONDS
+(`sandbox.tracking.sidecar_server`).
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -27,7 +33,7 @@ from sandbox.tracking.base import PROVISIONAL_PREFIX, RunStatus
 from sandbox.tracking.outbox import QueuedTracker
 from sandbox.tracking.target import TrackingTarget
 
-__all__ = ["main", "run_request"]
+__all__ = ["main", "run_request", "serve"]
 
 
 class Sidecar:
@@ -107,13 +113,19 @@ def run_request(tracker: QueuedTracker, method: str, args: dict[str, Any]) -> An
     return None
 
 
-def serve(lines: IO[str], out: IO[str]) -> None:
-    """Read the target, then answer every request until the input ends."""
+def serve(
+    lines: IO[str],
+    out: IO[str],
+    open_tracker: Callable[[TrackingTarget], QueuedTracker] | None = None,
+) -> None:
+    """Read the target, then answer every request until the input ends (`open_tracker`
+    opens the target's tracker: `TrackingTarget.open` unless given)."""
     first = lines.readline()
     tracker: QueuedTracker | None = None
     problem = None
     try:
-        tracker = TrackingTarget.from_dict(json.loads(first)).open()
+        target = TrackingTarget.from_dict(json.loads(first))
+        tracker = open_tracker(target) if open_tracker is not None else target.open()
     except TrackingError as exc:
         problem = str(exc)
     except (ValueError, KeyError, TypeError) as exc:
@@ -137,12 +149,21 @@ def serve(lines: IO[str], out: IO[str]) -> None:
     sidecar.end_abandoned()
 
 
-def main() -> None:
-    """Serve stdin to stdout; MLflow's and its database's chatter stays quiet."""
+def main(argv: list[str] | None = None) -> None:
+    """Serve stdin to stdout, or a socket (`--listen PATH --idle SECONDS`); MLflow's and its
+    database's chatter stays quiet."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # it ends when its input does, not on Ctrl-C
     for name in ("mlflow", "alembic", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    serve(sys.stdin, sys.stdout)
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--listen"] and len(args) == 4 and args[2] == "--idle":
+        from sandbox.tracking.sidecar_server import serve_socket
+
+        if os.fork():  # the command reaps this parent at once; the server is nobody's child
+            os._exit(0)
+        serve_socket(Path(args[1]), idle_s=float(args[3]))
+    else:
+        serve(sys.stdin, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -109,7 +109,11 @@ def test_a_command_that_dies_leaves_no_run_running(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 3, done.stderr
-    run_id = done.stdout.strip()
+    assert_ended_as_lost(target, done.stdout.strip())
+
+
+def assert_ended_as_lost(target: TrackingTarget, run_id: str) -> None:
+    """The run is ended KILLED and tagged lost within a minute (the command died first)."""
     deadline = time.monotonic() + 60
     while (status := _client(target).get_run(run_id).info.status) == "RUNNING":
         assert time.monotonic() < deadline, "the sidecar did not end the abandoned run"

@@ -29,27 +29,63 @@ def test_a_core_is_spare_while_fewer_tasks_run_than_cores(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
-    ("setting", "idle", "expected"),
-    [("auto", True, True), ("auto", False, False), (True, False, True), (False, True, False)],
+    ("setting", "idle", "warm", "expected"),
+    [
+        ("auto", True, False, "started"),
+        ("auto", False, False, "in-process"),
+        ("auto", False, True, "warm"),  # a shared sidecar has MLflow loaded: nothing competes
+        (True, False, False, "started"),
+        (False, True, True, "in-process"),
+    ],
 )
 def test_the_setting_and_the_load_choose_the_tracker(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     setting: object,
     idle: bool,
-    expected: bool,
+    warm: bool,
+    expected: str,
 ) -> None:
     chosen: list[str] = []
+
+    def started(self: sidecar.SidecarTracker, target: object, **options: object) -> None:
+        chosen.append("started")
+        assert options == {"shared_idle_s": 600.0}
+
+    def warm_one(target: object) -> sidecar.SidecarTracker | None:
+        if not warm:
+            return None
+        chosen.append("warm")
+        return sidecar.SidecarTracker.__new__(sidecar.SidecarTracker)
+
     monkeypatch.setattr(sidecar, "spare_core", lambda: idle)
-    monkeypatch.setattr(sidecar.SidecarTracker, "__init__", lambda self, target: None)
+    monkeypatch.setattr(sidecar.SidecarTracker, "__init__", started)
+    monkeypatch.setattr(sidecar.SidecarTracker, "warm", staticmethod(warm_one))
     monkeypatch.delitem(__import__("sys").modules, "mlflow", raising=False)
     monkeypatch.setattr(
         "sandbox.tracking.target.TrackingTarget.open", lambda self: chosen.append("in-process")
     )
     settings = Settings(home=tmp_path, tracking_sidecar=setting)
-    tracker = services.open_tracker(settings, sidecar=True)
-    assert isinstance(tracker, sidecar.SidecarTracker) is expected
-    assert chosen == ([] if expected else ["in-process"])
+    services.open_tracker(settings, sidecar=True)
+    assert chosen == [expected]
+
+
+def test_no_idle_time_means_no_shared_sidecar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options: list[dict[str, object]] = []
+    monkeypatch.setattr(sidecar, "spare_core", lambda: False)
+    monkeypatch.setattr(sidecar.SidecarTracker, "warm", staticmethod(lambda target: 1 / 0))
+    monkeypatch.setattr(
+        sidecar.SidecarTracker, "__init__", lambda self, target, **kw: options.append(kw)
+    )
+    monkeypatch.delitem(__import__("sys").modules, "mlflow", raising=False)
+    monkeypatch.setattr("sandbox.tracking.target.TrackingTarget.open", lambda self: None)
+    busy = Settings(home=tmp_path, tracking_sidecar_idle_s=0)
+    services.open_tracker(busy, sidecar=True)  # a busy core, no shared sidecar asked for
+    assert options == []
+    services.open_tracker(busy.model_copy(update={"tracking_sidecar": True}), sidecar=True)
+    assert options == [{"shared_idle_s": 0.0}]
 
 
 def test_the_environment_takes_auto_true_and_false(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,186 @@
+"""The shared tracking sidecar: one warm MLflow for the commands that follow one another.
+
+Importing MLflow and opening its store takes a command's sidecar about 2.7 s, more than a
+small audit's own work. `serve_socket` (`python -m sandbox.tracking.sidecar_main --listen PATH
+--idle SECONDS`) keeps one loaded: it listens on the Unix socket PATH (mode 0600, in a folder
+only its user can enter) and serves each command that connects with the pipe sidecar's own
+protocol (`sidecar_main.serve`: a target line, then requests), each on a thread of its own.
+
+- The tracker of a target is opened once and reused; its calls run one at a time, whichever
+  command makes them (MLflow's client and the outbox are used by one call at a time). An
+  SQLite store is opened anew when its file is no longer the one opened (a home removed and
+  made again): runs never go to a file that is gone.
+- A connection that ends with runs still open has them ended KILLED, as the pipe sidecar does.
+- Only a process of the same user is served (the socket's peer credentials are checked).
+- One server holds a path: it keeps `PATH.lock` locked while it listens. A socket left by a
+  server that died is stale, and the next one to take the lock removes it.
+- With no command connected for SECONDS, it removes the socket, serves the connections that
+  arrived before that, and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import socket
+import struct
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any, cast
+
+from sandbox.tracking.outbox import QueuedTracker
+from sandbox.tracking.sidecar_main import serve
+from sandbox.tracking.target import TrackingTarget
+
+__all__ = ["serve_socket"]
+
+_TICK_S = 0.5  # how often the idle time is checked
+_LOCK_WAIT_S = 10.0  # how long a new server waits for an exiting one to let go of the path
+_PEERCRED = struct.Struct("3i")  # pid, uid, gid
+_SQLITE = "sqlite:///"
+
+
+def serve_socket(path: Path, *, idle_s: float) -> None:
+    """Serve the commands that connect to `path` until none has for `idle_s` seconds."""
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        if not _locked(lock):
+            return  # another server holds the path
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # stale: its server let go of the lock
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)
+        try:
+            listener.bind(str(path))
+        finally:
+            os.umask(old_umask)
+        listener.listen(64)
+        threading.Thread(target=_preload, daemon=True).start()
+        sessions = _Sessions()
+        listener.settimeout(_TICK_S)
+        while sessions.idle_for() < idle_s:
+            with contextlib.suppress(TimeoutError):
+                sessions.start(listener.accept()[0])
+        path.unlink(missing_ok=True)
+        listener.setblocking(False)  # who connected before the unlink is still served
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                sessions.start(listener.accept()[0])
+        listener.close()
+    sessions.join()
+
+
+def _locked(lock: IO[str]) -> bool:
+    deadline = time.monotonic() + _LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+
+def _preload() -> None:
+    """Import MLflow and its SQL store now, before the first command needs them."""
+    from sandbox.tracking.mlflow import preload_sql_store
+
+    with contextlib.suppress(Exception):  # a real failure is reported by the first open
+        preload_sql_store()
+
+
+class _Sessions:
+    """The connections being served, the trackers they share, and the time since the last."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._opening = threading.Lock()
+        self._open = 0
+        self._since = time.monotonic()
+        self._threads: list[threading.Thread] = []
+        self._trackers: dict[TrackingTarget, tuple[object, QueuedTracker]] = {}
+
+    def idle_for(self) -> float:
+        with self._lock:
+            return 0.0 if self._open else time.monotonic() - self._since
+
+    def start(self, conn: socket.socket) -> None:
+        conn.setblocking(True)
+        with self._lock:
+            self._open += 1
+        thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+        self._threads = [*(t for t in self._threads if t.is_alive()), thread]
+        thread.start()
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            with conn:
+                if _peer_uid(conn) != os.getuid():
+                    return
+                with (
+                    conn.makefile("r", encoding="utf-8") as lines,
+                    conn.makefile("w", encoding="utf-8") as out,
+                ):
+                    serve(lines, out, self._tracker)
+        except OSError:
+            pass  # the command went away mid-line: its runs were ended by `serve` if it could
+        finally:
+            with self._lock:
+                self._open -= 1
+                self._since = time.monotonic()
+
+    def _tracker(self, target: TrackingTarget) -> QueuedTracker:
+        with self._opening:
+            known = self._trackers.get(target)
+            if known is not None and known[0] == _store_file(target):
+                return known[1]
+            if known is not None and target.tracking_uri.startswith(_SQLITE):
+                from sandbox.tracking.mlflow import forget_sql_store
+
+                forget_sql_store(target.tracking_uri)  # the file is another one now
+            tracker = cast(QueuedTracker, _Serialized(target.open()))
+            self._trackers[target] = (_store_file(target), tracker)
+            return tracker
+
+
+def _store_file(target: TrackingTarget) -> object:
+    """Which file an SQLite store is (device and inode); None for a server's store."""
+    if not target.tracking_uri.startswith(_SQLITE):
+        return None
+    try:
+        info = os.stat(target.tracking_uri.removeprefix(_SQLITE))
+    except OSError:
+        return "missing"
+    return (info.st_dev, info.st_ino)
+
+
+def _peer_uid(conn: socket.socket) -> int:
+    _pid, uid, _gid = _PEERCRED.unpack(
+        conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
+    )
+    return int(uid)
+
+
+class _Serialized:
+    """A tracker whose calls run one at a time, from whichever thread."""
+
+    def __init__(self, tracker: QueuedTracker) -> None:
+        self._tracker = tracker
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._tracker, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call

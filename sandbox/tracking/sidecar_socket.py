@@ -1,0 +1,117 @@
+"""Where the shared tracking sidecar listens, and reaching it (starting it when none does).
+
+The socket lives in a folder only this user can enter: `$XDG_RUNTIME_DIR` or the temporary
+folder, `ai-commons-sandbox-<uid>/` (mode 0700, owned by the user; anything else there, such
+as a link or another user's folder, means no shared sidecar). Its name is a digest of what the
+server's answers depend on besides a command's target: the interpreter, the tracking code, the
+file-creation mask and the environment (but for the sandbox's own settings and a few that
+change from one shell to the next). A command whose digest differs gets a server of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Final
+
+from sandbox.tracking.target import TrackingTarget
+
+__all__ = ["connect", "portable", "socket_path"]
+
+_START_WAIT_S: Final = 5.0  # how long a command waits for a server it started to listen
+_POLL_S: Final = 0.02
+_MAX_SOCKET_PATH: Final = 108  # bytes, with the final NUL, that Linux keeps of a socket's path
+#: Variables that differ between shells and commands but not in what tracking does.
+_VOLATILE: Final = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES"})
+_VOLATILE_PREFIXES: Final = ("SANDBOX_", "PYTEST_")
+
+
+def socket_path() -> Path | None:
+    """This user's socket for the current interpreter, code and environment; None if its
+    folder cannot be made private."""
+    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
+    folder = base / f"ai-commons-sandbox-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    private = stat.S_ISDIR(info.st_mode) and info.st_mode & 0o077 == 0
+    if not private or info.st_uid != os.getuid():
+        return None
+    path = folder / f"tracking-{_digest()}.sock"
+    return path if len(os.fsencode(path)) < _MAX_SOCKET_PATH else None
+
+
+def _digest() -> str:
+    code = Path(__file__).resolve().parent
+    stamps = [
+        (f.name, f.stat().st_mtime_ns, f.stat().st_size)
+        for f in sorted([*code.glob("*.py"), code.parent / "errors.py"])
+    ]
+    mask = os.umask(0o077)
+    os.umask(mask)
+    environment = sorted(
+        (k, v)
+        for k, v in os.environ.items()
+        if k not in _VOLATILE and not k.startswith(_VOLATILE_PREFIXES)
+    )
+    facts = [sys.executable, str(code), stamps, mask, environment]
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:20]
+
+
+def portable(target: TrackingTarget) -> bool:
+    """Whether the target means the same in the server as in this command: every path in it
+    absolute (a relative one would be read against the server's working folder)."""
+    uri = target.tracking_uri
+    relative_uri = uri.startswith("sqlite:///") and not uri.startswith("sqlite:////")
+    relative_uri |= uri.startswith("file:") and not uri.startswith(("file:///", "file:/"))
+    paths = [target.outbox_dir, *([target.artifact_root] if target.artifact_root else [])]
+    return not relative_uri and ":" in uri and all(p.is_absolute() for p in paths)
+
+
+def connect(path: Path, *, idle_s: float, start: bool) -> socket.socket | None:
+    """A connection to the server on `path`; with `start`, one is started when none listens.
+    None if there is none (then the caller starts a sidecar of its own)."""
+    connection = _try(path)
+    if connection is not None or not start:
+        return connection
+    command = [sys.executable, "-m", "sandbox.tracking.sidecar_main"]
+    try:
+        launcher = subprocess.Popen(
+            [*command, "--listen", str(path), "--idle", str(idle_s)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            start_new_session=True,  # outlives the command, and its Ctrl-C
+        )
+    except OSError:
+        return None
+    deadline = time.monotonic() + _START_WAIT_S
+    while connection is None and time.monotonic() < deadline:
+        time.sleep(_POLL_S)
+        launcher.poll()  # it forks the server and exits: reap it
+        connection = _try(path)
+    if launcher.poll() is None:
+        launcher.kill()  # stuck before forking: it never listened, so nothing is lost
+        launcher.wait()
+    return connection
+
+
+def _try(path: Path) -> socket.socket | None:
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(str(path))
+    except OSError:
+        connection.close()
+        return None
+    return connection
