@@ -9,7 +9,8 @@ protocol (`sidecar_main.serve`: a target line, then requests), each on a thread 
 - The tracker of a target is opened once and reused; its calls run one at a time, whichever
   command makes them (MLflow's client and the outbox are used by one call at a time). An
   SQLite store is opened anew when its file is no longer the one opened (a home removed and
-  made again): runs never go to a file that is gone.
+  made again): runs never go to a file that is gone. The trackers of the last `KEPT_STORES`
+  targets are kept; an older one's database connections are closed.
 - A connection that ends with runs still open has them ended KILLED, as the pipe sidecar does.
 - Only a process of the same user is served (the socket's peer credentials are checked).
 - One server holds a path: it keeps `PATH.lock` locked while it listens. A socket left by a
@@ -27,6 +28,7 @@ import socket
 import struct
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -34,7 +36,9 @@ from sandbox.tracking.outbox import QueuedTracker
 from sandbox.tracking.sidecar_main import serve
 from sandbox.tracking.target import TrackingTarget
 
-__all__ = ["serve_socket"]
+__all__ = ["KEPT_STORES", "serve_socket"]
+
+KEPT_STORES = 8  # open stores kept (one per home, usually): a few file handles each
 
 _TICK_S = 0.5  # how often the idle time is checked
 _LOCK_WAIT_S = 10.0  # how long a new server waits for an exiting one to let go of the path
@@ -100,7 +104,8 @@ class _Sessions:
         self._open = 0
         self._since = time.monotonic()
         self._threads: list[threading.Thread] = []
-        self._trackers: dict[TrackingTarget, tuple[object, QueuedTracker]] = {}
+        # target -> (which store file, tracker), the most recently used last
+        self._trackers: OrderedDict[TrackingTarget, tuple[object, QueuedTracker]] = OrderedDict()
 
     def idle_for(self) -> float:
         with self._lock:
@@ -137,16 +142,26 @@ class _Sessions:
 
     def _tracker(self, target: TrackingTarget) -> QueuedTracker:
         with self._opening:
-            known = self._trackers.get(target)
+            known = self._trackers.pop(target, None)
             if known is not None and known[0] == _store_file(target):
+                self._trackers[target] = known
                 return known[1]
-            if known is not None and target.tracking_uri.startswith(_SQLITE):
-                from sandbox.tracking.mlflow import forget_sql_store
-
-                forget_sql_store(target.tracking_uri)  # the file is another one now
+            if known is not None:
+                _close_store(target)  # the file is another one now
             tracker = cast(QueuedTracker, _Serialized(target.open()))
             self._trackers[target] = (_store_file(target), tracker)
+            while len(self._trackers) > KEPT_STORES:
+                oldest, _ = self._trackers.popitem(last=False)
+                _close_store(oldest)
             return tracker
+
+
+def _close_store(target: TrackingTarget) -> None:
+    """Close what MLflow holds open of an SQLite store (a server's store holds nothing)."""
+    if target.tracking_uri.startswith(_SQLITE):
+        from sandbox.tracking.mlflow import forget_sql_store
+
+        forget_sql_store(target.tracking_uri)
 
 
 def _store_file(target: TrackingTarget) -> object:

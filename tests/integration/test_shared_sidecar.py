@@ -23,6 +23,7 @@ import pytest
 
 from sandbox.tracking import sidecar_socket
 from sandbox.tracking.sidecar import SidecarTracker
+from sandbox.tracking.sidecar_server import KEPT_STORES
 from sandbox.tracking.target import TrackingTarget
 from tests.integration.test_tracking_sidecar import assert_ended_as_lost
 
@@ -190,3 +191,22 @@ def test_a_store_removed_and_made_again_gets_the_next_runs(tmp_path: Path) -> No
     (home / "mlflow.db").unlink()  # a user starts afresh while the sidecar is warm
     after = _logged_run(SidecarTracker(target, shared_idle_s=IDLE_S), "after")
     assert _client(target).get_run(after).info.run_name == "after"
+
+
+def test_many_homes_keep_a_bounded_number_of_stores_open(tmp_path: Path) -> None:
+    homes = [_target(tmp_path / f"home{i}") for i in range(KEPT_STORES + 6)]
+    path = sidecar_socket.socket_path()
+    assert path is not None
+
+    def open_files() -> int:
+        pid = _server_pid(path)
+        assert pid is not None
+        return len(os.listdir(f"/proc/{pid}/fd"))
+
+    for i, target in enumerate(homes):
+        _logged_run(SidecarTracker(target, shared_idle_s=IDLE_S), f"run{i}")
+        if i == KEPT_STORES - 1:
+            kept = open_files()
+    assert open_files() <= kept + 2  # older stores' connections were closed
+    again = _logged_run(SidecarTracker(homes[0], shared_idle_s=IDLE_S), "again")
+    assert _client(homes[0]).get_run(again).info.status == "FINISHED"
