@@ -11,10 +11,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "prepare_home"]
+__all__ = ["Settings", "prepare_home", "settings_problem"]
 
 
 def _default_home() -> Path:
@@ -172,3 +172,25 @@ def prepare_home(settings: Settings) -> Path:
     settings.home.mkdir(mode=mode, parents=True, exist_ok=True)
     settings.home.chmod(mode)
     return settings.home
+
+
+def settings_problem(exc: ValidationError) -> str | None:
+    """What was wrong with the environment, one variable after another, with the fix; None if
+    `exc` is not about `Settings`."""
+    if exc.title != Settings.__name__:
+        return None
+    problems: dict[str, tuple[object, list[str]]] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        variable = "MLFLOW_TRACKING_URI" if field == "mlflow_tracking_uri" else f"SANDBOX_{field}"
+        problems.setdefault(variable.upper(), (error.get("input"), []))[1].append(error["msg"])
+    said = [
+        f"{name}={_shown(value)}: {' or '.join(dict.fromkeys(messages))}"
+        for name, (value, messages) in problems.items()
+    ]
+    return "; ".join(said) + "; set it as docs/operators.md says, or unset it"
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -107,7 +107,21 @@ def _run() -> int:
         return 130
     except typer.TyperException as exc:  # click's errors, as vendored by typer
         return _usage_error(exc)
+    except ValueError as exc:  # pydantic's ValidationError is one: a bad SANDBOX_* variable
+        problem = _settings_problem(exc)
+        if problem is None:
+            raise
+        errors.print(f"[red]error:[/] {escape(problem)}", highlight=False, soft_wrap=True)
+        return 2
     return code if isinstance(code, int) else 0
+
+
+def _settings_problem(exc: ValueError) -> str | None:
+    from pydantic import ValidationError
+
+    from sandbox.settings import settings_problem
+
+    return settings_problem(exc) if isinstance(exc, ValidationError) else None
 
 
 def _private_files() -> None:

@@ -103,3 +103,28 @@ def test_a_usage_error_is_one_line_and_exit_2(
     assert code == 2
     assert out == ""
     assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("SANDBOX_TRACKING_SIDECAR_IDLE_S", "soon", "SANDBOX_TRACKING_SIDECAR_IDLE_S='soon'"),
+        ("SANDBOX_TRACKING_SIDECAR_IDLE_S", "-1", "greater than or equal to 0"),
+        ("SANDBOX_SHARED_READ", "perhaps", "SANDBOX_SHARED_READ='perhaps'"),
+        ("SANDBOX_TRACKING_SIDECAR", "[red]x" * 40, "'[red]x"),  # markup shown, cut short
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_the_variable_and_exit_2(
+    variable: str,
+    value: str,
+    fragment: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SANDBOX_HOME", str(tmp_path))
+    monkeypatch.setenv(variable, value)
+    code, out, err = _main(["audit", "verify"], monkeypatch, capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err
+    assert "Traceback" not in err and len(err) < 400
