@@ -71,7 +71,7 @@ class _Request:
 
 
 class SidecarTracker:
-    """The Tracker protocol over a pipe to a sidecar process (see the module docstring)."""
+    """The Tracker protocol over a pipe or a socket to a sidecar (see the module docstring)."""
 
     def __init__(
         self, target: TrackingTarget, *, shared_idle_s: float = 0.0, channel: _Channel | None = None
