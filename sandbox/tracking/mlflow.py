@@ -58,6 +58,17 @@ _HTTP_STATUS = re.compile(r"failed with error code (\d{3})")
 
 _T = TypeVar("_T")
 
+#: What a tracker sets in its process's environment unless the operator did (`setdefault`):
+#: a variable at its default here means the same to MLflow as one not set.
+ENVIRONMENT_DEFAULTS: Final = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(HTTP_RETRIES),
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": str(HTTP_TIMEOUT_S),
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": str(HTTP_BACKOFF_FACTOR),
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+}
+
 
 def preload_sql_store() -> None:
     """Import MLflow's client and its SQL store (about 2 s) ahead of opening a store, so that

@@ -11,9 +11,8 @@ order and answers each with one line on stdout:
 At the end of its input (the command finished, or died) it ends every run it started and
 nobody ended as KILLED, tagged `sandbox.state=lost`, so no run is left RUNNING in MLflow.
 
-With `--listen PATH --idle SECONDS` it is the shared sidecar instead: it serves the same
-protocol to every command that connects to the Unix socket PATH, until none has for SECONDS
-(`sandbox.tracking.sidecar_server`).
+The shared sidecar (`python -m sandbox.tracking.sidecar_server`) serves the same protocol to
+every command that connects to its socket.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable
@@ -33,7 +31,7 @@ from sandbox.tracking.base import PROVISIONAL_PREFIX, RunStatus
 from sandbox.tracking.outbox import QueuedTracker
 from sandbox.tracking.target import TrackingTarget
 
-__all__ = ["main", "run_request", "serve"]
+__all__ = ["main", "quiet", "run_request", "serve"]
 
 
 class Sidecar:
@@ -149,21 +147,18 @@ def serve(
     sidecar.end_abandoned()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Serve stdin to stdout, or a socket (`--listen PATH --idle SECONDS`); MLflow's and its
+def quiet() -> None:
+    """A sidecar's process ends when its input does, not on Ctrl-C; MLflow's and its
     database's chatter stays quiet."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # it ends when its input does, not on Ctrl-C
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("mlflow", "alembic", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["--listen"] and len(args) == 4 and args[2] == "--idle":
-        from sandbox.tracking.sidecar_server import serve_socket
 
-        if os.fork():  # the command reaps this parent at once; the server is nobody's child
-            os._exit(0)
-        serve_socket(Path(args[1]), idle_s=float(args[3]))
-    else:
-        serve(sys.stdin, sys.stdout)
+
+def main() -> None:
+    """Serve stdin to stdout."""
+    quiet()
+    serve(sys.stdin, sys.stdout)
 
 
 if __name__ == "__main__":

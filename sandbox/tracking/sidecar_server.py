@@ -1,8 +1,8 @@
 """The shared tracking sidecar: one warm MLflow for the commands that follow one another.
 
 Importing MLflow and opening its store takes a command's sidecar about 2.7 s, more than a
-small audit's own work. `serve_socket` (`python -m sandbox.tracking.sidecar_main --listen PATH
---idle SECONDS`) keeps one loaded: it listens on the Unix socket PATH (mode 0600, in a folder
+small audit's own work. `serve_socket` (`python -m sandbox.tracking.sidecar_server --listen
+PATH --idle SECONDS`) keeps one loaded: it listens on the Unix socket PATH (mode 0600, in a folder
 only its user can enter) and serves each command that connects with the pipe sidecar's own
 protocol (`sidecar_main.serve`: a target line, then requests), each on a thread of its own.
 
@@ -26,6 +26,7 @@ import fcntl
 import os
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -33,10 +34,10 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from sandbox.tracking.outbox import QueuedTracker
-from sandbox.tracking.sidecar_main import serve
+from sandbox.tracking.sidecar_main import quiet, serve
 from sandbox.tracking.target import TrackingTarget
 
-__all__ = ["KEPT_STORES", "serve_socket"]
+__all__ = ["KEPT_STORES", "main", "serve_socket"]
 
 KEPT_STORES = 8  # open stores kept (one per home, usually): a few file handles each
 
@@ -199,3 +200,19 @@ class _Serialized:
                 return attribute(*args, **kwargs)
 
         return call
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`--listen PATH --idle SECONDS`: fork, and serve PATH in the child (nobody's child once
+    the parent, which the command reaps at once, has exited)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 4 or args[0] != "--listen" or args[2] != "--idle":
+        raise SystemExit("usage: python -m sandbox.tracking.sidecar_server --listen PATH --idle S")
+    quiet()
+    if os.fork():
+        os._exit(0)
+    serve_socket(Path(args[1]), idle_s=float(args[3]))
+
+
+if __name__ == "__main__":
+    main()

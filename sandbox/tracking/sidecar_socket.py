@@ -22,11 +22,12 @@ import time
 from pathlib import Path
 from typing import Final
 
+from sandbox.tracking.mlflow import ENVIRONMENT_DEFAULTS
 from sandbox.tracking.target import TrackingTarget
 
 __all__ = ["connect", "portable", "socket_path"]
 
-_START_WAIT_S: Final = 5.0  # how long a command waits for a server it started to listen
+_START_WAIT_S: Final = 15.0  # how long a command waits for a server it started to listen
 _POLL_S: Final = 0.02
 _MAX_SOCKET_PATH: Final = 108  # bytes, with the final NUL, that Linux keeps of a socket's path
 #: Variables that differ between shells and commands but not in what tracking does.
@@ -62,7 +63,9 @@ def _digest() -> str:
     environment = sorted(
         (k, v)
         for k, v in os.environ.items()
-        if k not in _VOLATILE and not k.startswith(_VOLATILE_PREFIXES)
+        if k not in _VOLATILE
+        and not k.startswith(_VOLATILE_PREFIXES)
+        and ENVIRONMENT_DEFAULTS.get(k) != v  # set by a tracker opened in this process
     )
     facts = [sys.executable, str(code), stamps, mask, environment]
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:20]
@@ -84,7 +87,7 @@ def connect(path: Path, *, idle_s: float, start: bool) -> socket.socket | None:
     connection = _try(path)
     if connection is not None or not start:
         return connection
-    command = [sys.executable, "-m", "sandbox.tracking.sidecar_main"]
+    command = [sys.executable, "-m", "sandbox.tracking.sidecar_server"]
     try:
         launcher = subprocess.Popen(
             [*command, "--listen", str(path), "--idle", str(idle_s)],

@@ -55,6 +55,8 @@ def test_the_name_follows_what_tracking_depends_on(
     monkeypatch.setenv("SANDBOX_HOME", "/somewhere/else")  # carried by each command's target
     monkeypatch.setenv("PWD", "/another/folder")
     assert sidecar_socket.socket_path() == first
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")  # what a tracker here sets anyway
+    assert sidecar_socket.socket_path() == first
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "another-token")  # read by MLflow itself
     assert sidecar_socket.socket_path() != first
     monkeypatch.delenv("MLFLOW_TRACKING_TOKEN")
