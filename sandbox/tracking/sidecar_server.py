@@ -16,7 +16,8 @@ protocol (`sidecar_main.serve`: a target line, then requests), each on a thread 
 - One server holds a path: it keeps `PATH.lock` locked while it listens. A socket left by a
   server that died is stale, and the next one to take the lock removes it.
 - With no command connected for SECONDS, it removes the socket, serves the connections that
-  arrived before that, and exits.
+  arrived before that, and exits. So it does when its socket is removed (a cleaned temporary
+  folder): the next command's server then takes the path.
 """
 
 from __future__ import annotations
@@ -61,19 +62,28 @@ def serve_socket(path: Path, *, idle_s: float) -> None:
         finally:
             os.umask(old_umask)
         listener.listen(64)
+        own = path.stat().st_ino
         threading.Thread(target=_preload, daemon=True).start()
         sessions = _Sessions()
         listener.settimeout(_TICK_S)
-        while sessions.idle_for() < idle_s:
+        while sessions.idle_for() < idle_s and _inode(path) == own:
             with contextlib.suppress(TimeoutError):
                 sessions.start(listener.accept()[0])
-        path.unlink(missing_ok=True)
+        if _inode(path) == own:  # else it was removed: nobody can reach this server any more
+            path.unlink()
         listener.setblocking(False)  # who connected before the unlink is still served
         with contextlib.suppress(BlockingIOError):
             while True:
                 sessions.start(listener.accept()[0])
         listener.close()
     sessions.join()
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
 
 
 def _locked(lock: IO[str]) -> bool:

@@ -187,6 +187,24 @@ def test_an_idle_sidecar_exits_and_takes_its_socket_along(tmp_path: Path) -> Non
     assert SidecarTracker.warm(target) is None
 
 
+def test_a_removed_socket_ends_its_sidecar_and_the_next_command_starts_one(
+    tmp_path: Path,
+) -> None:
+    target = _target(tmp_path)
+    _logged_run(SidecarTracker(target, shared_idle_s=IDLE_S), "first")
+    path = sidecar_socket.socket_path()
+    assert path is not None
+    old = _server_pid(path)
+    path.unlink()  # a temporary folder cleaned while the sidecar is warm
+    started = time.monotonic()
+    tracker = SidecarTracker(target, shared_idle_s=IDLE_S)
+    assert tracker._proc is None  # a new shared sidecar, not one of the command's own
+    assert time.monotonic() - started < 10
+    _logged_run(tracker, "second")
+    assert _server_pid(path) not in (None, old)
+    assert old is not None and not Path(f"/proc/{old}").exists()
+
+
 def test_a_store_removed_and_made_again_gets_the_next_runs(tmp_path: Path) -> None:
     home = tmp_path / "home"
     target = _target(home)
