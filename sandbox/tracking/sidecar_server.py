@@ -45,7 +45,6 @@ KEPT_STORES = 8  # open stores kept (one per home, usually): a few file handles 
 _TICK_S = 0.5  # how often the idle time is checked
 _LOCK_WAIT_S = 10.0  # how long a new server waits for an exiting one to let go of the path
 _PEERCRED = struct.Struct("3i")  # pid, uid, gid
-_SQLITE = "sqlite:///"
 
 
 def serve_socket(path: Path, *, idle_s: float) -> None:
@@ -169,7 +168,7 @@ class _Sessions:
 
 def _close_store(target: TrackingTarget) -> None:
     """Close what MLflow holds open of an SQLite store (a server's store holds nothing)."""
-    if target.tracking_uri.startswith(_SQLITE):
+    if target.sqlite_file is not None:
         from sandbox.tracking.mlflow import forget_sql_store
 
         forget_sql_store(target.tracking_uri)
@@ -177,10 +176,10 @@ def _close_store(target: TrackingTarget) -> None:
 
 def _store_file(target: TrackingTarget) -> object:
     """Which file an SQLite store is (device and inode); None for a server's store."""
-    if not target.tracking_uri.startswith(_SQLITE):
+    if target.sqlite_file is None:
         return None
     try:
-        info = os.stat(target.tracking_uri.removeprefix(_SQLITE))
+        info = target.sqlite_file.stat()
     except OSError:
         return "missing"
     return (info.st_dev, info.st_ino)

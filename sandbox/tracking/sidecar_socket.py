@@ -54,10 +54,8 @@ def socket_path() -> Path | None:
 
 def _digest() -> str:
     code = Path(__file__).resolve().parent
-    stamps = [
-        (f.name, f.stat().st_mtime_ns, f.stat().st_size)
-        for f in sorted([*code.glob("*.py"), code.parent / "errors.py"])
-    ]
+    files = sorted([*code.glob("*.py"), code.parent / "errors.py"])
+    stamps = [(f.name, info.st_mtime_ns, info.st_size) for f in files if (info := f.stat())]
     mask = os.umask(0o077)
     os.umask(mask)
     environment = sorted(
@@ -76,7 +74,7 @@ def portable(target: TrackingTarget) -> bool:
     absolute (a relative one would be read against the server's working folder)."""
     uri = target.tracking_uri
     relative_uri = uri.startswith("sqlite:///") and not uri.startswith("sqlite:////")
-    relative_uri |= uri.startswith("file:") and not uri.startswith(("file:///", "file:/"))
+    relative_uri |= uri.startswith("file:") and not uri.startswith("file:/")
     paths = [target.outbox_dir, *([target.artifact_root] if target.artifact_root else [])]
     return not relative_uri and ":" in uri and all(p.is_absolute() for p in paths)
 

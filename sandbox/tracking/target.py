@@ -33,17 +33,24 @@ class TrackingTarget:
             tracker = MlflowTracker(self.tracking_uri, artifact_root=self.artifact_root)
         return QueuedTracker(tracker, self.outbox_dir)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The database file of an SQLite store; None for any other store."""
+        if not self.tracking_uri.startswith(_SQLITE):
+            return None
+        return Path(self.tracking_uri.removeprefix(_SQLITE))
+
     @contextlib.contextmanager
     def _store_lock(self) -> Iterator[None]:
         """For an SQLite store, one process at a time opens it: the first opening creates
         its tables, and MLflow's migrations fail when two processes run them at once."""
-        if not self.tracking_uri.startswith(_SQLITE):
+        database = self.sqlite_file
+        if database is None:
             yield
             return
         from sandbox.tracking.mlflow import preload_sql_store
 
         preload_sql_store()  # outside the lock: concurrent commands import in parallel
-        database = Path(self.tracking_uri.removeprefix(_SQLITE))
         database.parent.mkdir(parents=True, exist_ok=True)
         with open(database.with_name(database.name + ".lock"), "a") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
