@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
@@ -51,15 +52,13 @@ def z_value(confidence: float) -> float:
 
 @cache
 def _normal_quantile(probability: float) -> float:
-    """The standard-normal quantile, bit for bit ``scipy.stats.norm.ppf``.
+    """The standard-normal quantile: Wichura's AS 241 as the standard library implements it.
 
-    ``norm.ppf`` is ``ndtri`` scaled by 1 and shifted by 0; ``scipy.special`` loads in a
-    fraction of the time ``scipy.stats`` takes, so only it is imported, and only when an
-    interval is computed. (``statistics.NormalDist().inv_cdf`` differs in the last bits.)
+    It agrees with ``scipy.stats.norm.ppf`` to within 2e-15 (a few units in the last place),
+    and costs no import: ``scipy.special`` alone takes a quarter of a second to load, longer
+    than a whole small audit spends computing.
     """
-    from scipy.special import ndtri
-
-    return float(ndtri(probability))
+    return NormalDist().inv_cdf(probability)
 
 
 def pair_level(confidence: float, comparisons: int) -> float:
