@@ -115,7 +115,7 @@ def open_tracker(settings: Settings, *, sidecar: bool = False) -> Tracker:
 
 def build_services(settings: Settings) -> RunServices:
     """The configured runtime, the MLflow tracker and the signed trail, as the settings say."""
-    from sandbox.runtime.backends import open_runtime
+    from sandbox.runtime.backends import DeferredRuntime
 
     tenant = configured_tenant(settings)  # a bad name is refused before anything starts
     prepare_home(settings)  # nothing under it is reachable by other users unless configured
@@ -123,7 +123,7 @@ def build_services(settings: Settings) -> RunServices:
     settings.runs_dir.chmod(0o777 & ~settings.umask)
     tracker = open_tracker(settings, sidecar=True)  # first: a sidecar loads MLflow meanwhile
     return RunServices(
-        runtime=open_runtime(settings.runtime),
+        runtime=DeferredRuntime(settings.runtime),
         tracker=tracker,
         trail=open_trail(settings),
         image=runner_image(settings),

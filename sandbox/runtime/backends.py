@@ -9,12 +9,20 @@ runtime is part of the hardening every run records (`oci_runtime`).
 from __future__ import annotations
 
 import importlib
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sandbox.errors import UserInputError
 from sandbox.runtime.base import Runtime
 
-__all__ = ["BACKENDS", "OCI_RUNTIMES", "oci_runtime", "open_runtime"]
+if TYPE_CHECKING:
+    from sandbox.runtime.base import (
+        ContainerResult,
+        ContainerSpec,
+        LeftoverResources,
+        StartedContainer,
+    )
+
+__all__ = ["BACKENDS", "OCI_RUNTIMES", "DeferredRuntime", "oci_runtime", "open_runtime"]
 
 #: name -> "module:Class"
 BACKENDS: Final = {
@@ -33,11 +41,48 @@ def oci_runtime(name: str) -> str:
 
 def open_runtime(name: str) -> Runtime:
     """The runtime backend called `name`; UserInputError names the known ones."""
+    module, cls = _target(name).split(":")
+    runtime: Runtime = getattr(importlib.import_module(module), cls)()
+    return runtime
+
+
+def _target(name: str) -> str:
     target = BACKENDS.get(name)
     if target is None:
         raise UserInputError(
             f"SANDBOX_RUNTIME={name!r}: unknown container runtime; known: {', '.join(BACKENDS)}"
         )
-    module, cls = target.split(":")
-    runtime: Runtime = getattr(importlib.import_module(module), cls)()
-    return runtime
+    return target
+
+
+class DeferredRuntime:
+    """Backend `name`, imported on its first use.
+
+    The name is checked at once; the backend's module (the docker SDK and its HTTP stack, a
+    fifth of a second) loads only when a container is about to start. A predictions-only
+    audit never starts one, so it never pays for it.
+    """
+
+    def __init__(self, name: str) -> None:
+        _target(name)
+        self.name = name
+        self._runtime: Runtime | None = None
+
+    @property
+    def backend(self) -> Runtime:
+        """The backend itself, opened now if it was not yet."""
+        if self._runtime is None:
+            self._runtime = open_runtime(self.name)
+        return self._runtime
+
+    def image_digest(self, image: str) -> str:
+        return self.backend.image_digest(image)
+
+    def run(self, spec: ContainerSpec) -> ContainerResult:
+        return self.backend.run(spec)
+
+    def start(self, spec: ContainerSpec) -> StartedContainer:
+        return self.backend.start(spec)
+
+    def remove_leftovers(self, *, run_id: str | None = None) -> LeftoverResources:
+        return self.backend.remove_leftovers(run_id=run_id)
