@@ -6,7 +6,9 @@ cell is laid out twice (once to measure the row, once to draw it). A report's ta
 thousands of cells, which made the layout most of the PDF's time. `Document.multi_cell` keeps
 a running sum of the glyph widths instead, and breaks where fpdf2's rules break (at the last
 space before the edge, dropping it; inside a word too long for a line), with the same
-arithmetic, then draws the lines through fpdf2's own code. Anything else (a line or page break
+arithmetic, then draws the lines through fpdf2's own code. When fpdf2 only measures (a table
+sizing its rows, which it lays out once to throw away), the lines are not drawn at all: the
+position moves as drawing would have moved it. Anything else (a line or page break
 character, soft hyphens, Markdown, shaped text, borders or fill, a fallback font, character
 spacing) goes to fpdf2's `multi_cell`. The bytes of the PDF are the same either way
 (tests/unit/reports/test_pdf_document.py compares them on reports and on generated text).
@@ -14,6 +16,7 @@ spacing) goes to fpdf2's `multi_cell`. The bytes of the PDF are the same either 
 
 from __future__ import annotations
 
+from types import MethodType
 from typing import Any, cast
 
 from fpdf import FPDF
@@ -105,17 +108,20 @@ class Document(FPDF):
                 page_break = True
                 self.y += padding.top
             last = number == len(lines)
-            self._render_styled_text_line(
-                line,
-                h=line_height,
-                new_x=new_x if last else XPos.LEFT,
-                new_y=new_y if last else YPos.NEXT,
-                border=0,
-                fill=False,
-                link=link,
-                padding=Padding(0, padding.right, 0, padding.left),
-                prevent_font_change=False,
-            )
+            line_x = new_x if last else XPos.LEFT
+            line_y = new_y if last else YPos.NEXT
+            if not self._measuring() or not self._move_past(line, line_height, line_x, line_y):
+                self._render_styled_text_line(
+                    line,
+                    h=line_height,
+                    new_x=line_x,
+                    new_y=line_y,
+                    border=0,
+                    fill=False,
+                    link=link,
+                    padding=Padding(0, padding.right, 0, padding.left),
+                    prevent_font_change=False,
+                )
             height += line_height  # summed line by line, as fpdf2 does, for the same rounding
         if height < h:
             if new_y == YPos.NEXT:
@@ -135,6 +141,24 @@ class Document(FPDF):
         if output & MethodReturnValue.HEIGHT:
             returned += (height + padding.top + padding.bottom,)
         return returned[0] if len(returned) == 1 else returned
+
+    def _measuring(self) -> bool:
+        """Whether fpdf2 is measuring rather than drawing (a table sizing its rows first, in
+        `_disable_writing`, which discards whatever is drawn and restores the position)."""
+        return not isinstance(self._out, MethodType)
+
+    def _move_past(self, line: TextLine, h: float, new_x: XPos, new_y: YPos) -> bool:
+        """Move as `_render_styled_text_line` would after drawing `line`, without building the
+        drawing a measurement throws away; False (nothing done) for a move it leaves to fpdf2."""
+        if new_x not in (XPos.LEFT, XPos.RIGHT) or new_y not in (YPos.NEXT, YPos.TOP):
+            return False
+        self._perform_page_break_if_need_be(h)
+        self._lasth = h or self.font_size
+        if new_x == XPos.RIGHT:
+            self.x += line.max_width
+        if new_y == YPos.NEXT:
+            self.y += h
+        return True
 
 
 def _measurable(fragment: Fragment) -> bool:
