@@ -150,7 +150,11 @@ class Document(FPDF):
     def _move_past(self, line: TextLine, h: float, new_x: XPos, new_y: YPos) -> bool:
         """Move as `_render_styled_text_line` would after drawing `line`, without building the
         drawing a measurement throws away; False (nothing done) for a move it leaves to fpdf2."""
-        if new_x not in (XPos.LEFT, XPos.RIGHT) or new_y not in (YPos.NEXT, YPos.TOP):
+        if (
+            line.max_width is None
+            or new_x not in (XPos.LEFT, XPos.RIGHT)
+            or new_y not in (YPos.NEXT, YPos.TOP)
+        ):
             return False
         self._perform_page_break_if_need_be(h)
         self._lasth = h or self.font_size
