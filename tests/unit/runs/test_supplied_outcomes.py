@@ -225,3 +225,38 @@ def test_spread_is_indexing_in_slices() -> None:
     codes = rng.integers(0, 3, 3_000_000).astype(np.int8)
     out = spread(table, codes)
     assert out.dtype == np.int8 and np.array_equal(out, table[codes])
+
+
+@pytest.mark.parametrize(
+    ("body", "plain"),
+    [
+        ("a,b\n" + "x,1\n" * 9, True),
+        ("a,b\n" + "é,ü\n" * 9, True),  # two-byte characters across every block edge
+        ("a,b\n" + "x,1\n" * 4 + "中,1\n", True),
+    ],
+)
+def test_the_text_scan_reads_utf8_across_block_edges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, plain: bool
+) -> None:
+    monkeypatch.setattr(supplied, "_SCAN_BLOCK", 8)
+    path = tmp_path / "p.csv"
+    path.write_bytes(body.encode())
+    assert supplied._plain_text(path) == (body.count("\n") + 1 if plain else None)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"a,b\nx,1\n\xe9,1\n",  # Latin-1 inside an otherwise ASCII file
+        b"a,b\nx\xc3",  # a character cut off at the end
+        # a block ends inside a character, an ASCII block follows, then the character's end
+        b"a,b\nxx,\xc3" + b"1\nx,1\nx," + b"\xa9,1\n",
+    ],
+)
+def test_the_text_scan_refuses_what_is_not_utf8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw: bytes
+) -> None:
+    monkeypatch.setattr(supplied, "_SCAN_BLOCK", 8)
+    path = tmp_path / "p.csv"
+    path.write_bytes(raw)
+    assert supplied._plain_text(path) is None
