@@ -21,14 +21,11 @@ __all__ = ["MAX_DEPTH", "MAX_EXPANDED_NODES", "read_yaml"]
 MAX_DEPTH = 64
 MAX_EXPANDED_NODES = 50_000
 
-# libyaml's parser when PyYAML was built with it (its wheels are): twenty times the pure-Python one.
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 _OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
-class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe YAML loader that refuses duplicate keys instead of keeping the last one."""
 
 
@@ -52,7 +49,7 @@ _UniqueKeyLoader.add_constructor(
 
 def _check_depth(text: str) -> None:
     depth = 0
-    for event in yaml.parse(text, Loader=_SafeLoader):
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, _OPEN):
             depth += 1
             if depth > MAX_DEPTH:
