@@ -33,7 +33,6 @@ import os
 import select
 import socket
 import subprocess
-import sys
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sandbox.errors import TrackingError, TrackingRefused
+from sandbox.host_python import module_command
 from sandbox.tracking.base import PROVISIONAL_PREFIX, RunStatus
 from sandbox.tracking.outbox import Delivery, QueuedTracker, StartedRun, pending_runs
 from sandbox.tracking.sidecar_main import run_request
@@ -342,7 +342,7 @@ class _ProcessChannel:
     def start(cls) -> _ProcessChannel:
         return cls(
             subprocess.Popen(
-                [sys.executable, "-m", "sandbox.tracking.sidecar_main"],
+                module_command("sandbox.tracking.sidecar_main"),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 close_fds=True,

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Final
 
+from sandbox.host_python import module_command
 from sandbox.tracking.mlflow import ENVIRONMENT_DEFAULTS
 from sandbox.tracking.target import TrackingTarget
 
@@ -85,10 +86,10 @@ def connect(path: Path, *, idle_s: float, start: bool) -> socket.socket | None:
     connection = _try(path)
     if connection is not None or not start:
         return connection
-    command = [sys.executable, "-m", "sandbox.tracking.sidecar_server"]
+    command = module_command("sandbox.tracking.sidecar_server", "--listen", str(path))
     try:
         launcher = subprocess.Popen(
-            [*command, "--listen", str(path), "--idle", str(idle_s)],
+            [*command, "--idle", str(idle_s)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

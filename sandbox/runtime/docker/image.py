@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from sandbox.errors import RuntimeUnavailable, UserInputError
+from sandbox.host_python import module_command
 
 __all__ = [
     "IMAGE_REPOSITORY",
@@ -329,9 +330,7 @@ def _install_wheels(rootfs: Path, pins: dict[str, str]) -> None:
     target.mkdir(parents=True)
     platforms = [f"manylinux_2_{minor}_x86_64" for minor in range(_GLIBC_MINOR_MAX, 16, -1)]
     command = [
-        sys.executable,
-        "-m",
-        "pip",
+        *module_command("pip"),
         "install",
         "--disable-pip-version-check",
         "--no-input",
@@ -363,9 +362,7 @@ def _install_extra_wheels(rootfs: Path, extras: dict[str, str]) -> None:
     """Install the city's wheels from their folder only: no index, no dependency resolution."""
     folder = Path(os.environ[EXTRA_WHEELS_VARIABLE]).expanduser()
     command = [
-        sys.executable,
-        "-m",
-        "pip",
+        *module_command("pip"),
         "install",
         "--disable-pip-version-check",
         "--no-input",
