@@ -1,14 +1,17 @@
 """YAML from a pilot or a pack, parsed as plain data with every cost bounded before it is paid.
 
 Three limits apply before any Python object is built: the file's size (`hostfile`), the nesting
-depth (counted on the parser's event stream, which PyYAML produces without recursion, so
-20,000-deep nesting is refused instead of ending in a RecursionError), and the size of the
-document with every alias expanded (an "alias bomb" of a few lines expands tenfold per level
-once it is written to JSON). Duplicate keys are refused instead of keeping the last one.
+depth (counted as the document is composed, on the way down: PyYAML's parser keeps its own
+stack, and composing stops at the first collection too deep, so 20,000-deep nesting is refused
+instead of ending in a RecursionError), and the size of the document with every alias expanded
+(an "alias bomb" of a few lines expands tenfold per level once it is written to JSON).
+Duplicate keys are refused instead of keeping the last one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +24,33 @@ __all__ = ["MAX_DEPTH", "MAX_EXPANDED_NODES", "read_yaml"]
 MAX_DEPTH = 64
 MAX_EXPANDED_NODES = 50_000
 
-_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
-_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses duplicate keys instead of keeping the last one."""
+    """A safe YAML loader that refuses duplicate keys and collections nested too deep."""
+
+    _depth = 0
+
+    def compose_sequence_node(self, anchor: Any) -> yaml.SequenceNode:
+        with self._nested():
+            return super().compose_sequence_node(anchor)
+
+    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+        with self._nested():
+            return super().compose_mapping_node(anchor)
+
+    @contextmanager
+    def _nested(self) -> Iterator[None]:
+        """One level deeper while a collection is composed; ValueError past `MAX_DEPTH`."""
+        if self._depth == MAX_DEPTH:
+            # The collection's start event, not yet taken off the queue.
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            line = mark.line + 1 if mark else "?"
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels (line {line}); flatten it")
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -45,18 +69,6 @@ _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,
 )
-
-
-def _check_depth(text: str) -> None:
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, _OPEN):
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = event.start_mark.line + 1 if event.start_mark else "?"
-                raise ValueError(f"nested deeper than {MAX_DEPTH} levels (line {line}); flatten it")
-        elif isinstance(event, _CLOSE):
-            depth -= 1
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -101,7 +113,6 @@ def read_yaml(path: Path, *, max_bytes: int, error: type[Exception]) -> Any:
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
-        _check_depth(text)
         loader = _UniqueKeyLoader(text)
         try:
             root = loader.get_single_node()
