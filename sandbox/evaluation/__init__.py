@@ -3,6 +3,7 @@
     groups.py       rows split into groups by sensitive attributes, each attribute coded once
     set_counts.py   every attribute set's group counts from one pass over the rows
     fairness.py     per-group confusion counts (equal to fairlearn's MetricFrame), bootstrap
+    disparity.py    the difference and ratio between groups (MetricFrame's between_groups)
     performance.py  task performance metrics
     binary.py       the evaluation of a binary classifier: result model and `evaluate_binary`
     classes.py      a multiclass evaluation's classes and each row's class code

@@ -18,7 +18,6 @@ undefined (no value), never as a measured 0.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sandbox.errors import DataError
+from sandbox.evaluation.disparity import FOUR_FIFTHS, between_groups
 from sandbox.evaluation.groups import MISSING, Partition, partition
 
 __all__ = [
@@ -56,8 +56,6 @@ BoolArray = npt.NDArray[np.bool_]
 CELLS = ("tn", "fp", "fn", "tp")
 #: The rate metrics, each matching a fairlearn / scikit-learn function in ``MetricFrame``.
 METRICS = ("selection_rate", "tpr", "fpr", "fnr", "precision", "accuracy")
-#: Selection-rate ratio below which the four-fifths rule flags a disparity.
-FOUR_FIFTHS = 0.8
 
 
 @dataclass(frozen=True)
@@ -168,19 +166,6 @@ def group_metrics(counts: IntArray) -> dict[str, FloatArray]:
 def undefined_mask(counts: IntArray) -> dict[str, BoolArray]:
     """Per metric, which groups' values are conventional zeros (empty denominator)."""
     return {name: den == 0 for name, (_, den) in rate_parts(counts).items()}
-
-
-def between_groups(values: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(max - min, min / max)`` over the last axis, ignoring NaN (absent groups).
-
-    Matches ``MetricFrame.difference()`` / ``.ratio()`` with ``method="between_groups"``:
-    a ratio whose maximum is 0 is NaN.
-    """
-    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN
-        high = np.nanmax(values, axis=-1)
-        low = np.nanmin(values, axis=-1)
-        return np.asarray(high - low), np.asarray(low / high)
 
 
 def group_table(

@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sandbox.errors import DataError
-from sandbox.evaluation.fairness import between_groups
+from sandbox.evaluation.disparity import between_groups
 from sandbox.evaluation.group_errors import group_errors, grouped_errors
 from sandbox.evaluation.groups import GroupCoder
 from sandbox.evaluation.intervals import (

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from sandbox.evaluation.answers import AssistantDetails
-from sandbox.evaluation.fairness import FOUR_FIFTHS, between_groups
+from sandbox.evaluation.disparity import FOUR_FIFTHS, between_groups
 from sandbox.evaluation.intervals import pair_level, pairs, range_interval
 from sandbox.evaluation.topk import TopK
 
