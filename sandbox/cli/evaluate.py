@@ -129,7 +129,7 @@ def audit_evaluate(
         outcome = audit_answers(
             files,
             sensitive=columns,
-            services=build_services(settings),
+            services=build_services(settings, container=False),
             languages=spoken,
             name=name,
             policy_packs=packs,
@@ -172,7 +172,7 @@ def _audit_predictions(
         raise UserInputError("--prediction: name the column of the predicted outcome")
     # After the options are checked (no state yet), and before the audit's own imports:
     # the tracker's sidecar loads MLflow while they happen.
-    services = build_services(settings)
+    services = build_services(settings, container=False)
     from sandbox.runs.predictions_audit import audit_predictions
 
     return audit_predictions(

@@ -315,7 +315,13 @@ class RunRecorder:
         from sandbox.reports.writer import write_reports
 
         cache_dir = home_cache_dir(self.services.home)  # compiled templates, kept for next time
-        reports = write_reports(report, self.record.run_dir / "reports", cache_dir=cache_dir)
+        pdf = self.services.pdf
+        reports = write_reports(
+            report,
+            self.record.run_dir / "reports",
+            cache_dir=cache_dir,
+            render_pdf=pdf.render if pdf is not None else None,
+        )
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             reports = {k: Path(shutil.copy2(p, out_dir / p.name)) for k, p in reports.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from sandbox.settings import Settings, prepare_home
 
 if TYPE_CHECKING:
     from sandbox.audit.trail import AuditTrail
+    from sandbox.reports.documents.pdf_process import PdfProcess
     from sandbox.tracking.base import Tracker
 
 __all__ = [
@@ -31,7 +33,7 @@ class RunServices:
     runtime: Runtime
     tracker: Tracker
     trail: AuditTrail
-    image: str
+    image: str  # the runner image; "" where nothing runs in a container
     runs_dir: Path
     actor: str
     hardening: Hardening = field(default_factory=Hardening)
@@ -44,6 +46,8 @@ class RunServices:
     shared_read: bool = False  # run folders readable by the owner's group (SANDBOX_SHARED_READ)
     # The sandbox home: reports name places under it as `$SANDBOX_HOME/...`, never a host path.
     home: Path | None = None
+    # A process started early that renders the report's PDF (None: rendered in-process).
+    pdf: PdfProcess | None = None
 
 
 def default_hardening(settings: Settings) -> Hardening:
@@ -91,8 +95,6 @@ def open_tracker(settings: Settings, *, sidecar: bool = False) -> Tracker:
     compete with them. The sidecar is shared and stays for `tracking_sidecar_idle_s` after its
     last command, so the commands that follow find MLflow loaded.
     """
-    import sys
-
     from sandbox.tracking.target import TrackingTarget
 
     target = TrackingTarget(
@@ -101,7 +103,7 @@ def open_tracker(settings: Settings, *, sidecar: bool = False) -> Tracker:
         outbox_dir=settings.outbox_dir,
     )
     wanted = settings.tracking_sidecar
-    if sidecar and wanted and "mlflow" not in sys.modules:
+    if sidecar and wanted and _command():
         from sandbox.tracking.sidecar import SidecarTracker, spare_core
 
         idle_s = settings.tracking_sidecar_idle_s
@@ -113,20 +115,46 @@ def open_tracker(settings: Settings, *, sidecar: bool = False) -> Tracker:
     return target.open()
 
 
-def build_services(settings: Settings) -> RunServices:
-    """The configured runtime, the MLflow tracker and the signed trail, as the settings say."""
+def _command() -> bool:
+    """Whether this process is a command started for a run, not a worker or a server: those
+    keep MLflow and the other libraries loaded, so helper processes would gain them nothing."""
+    return "mlflow" not in sys.modules
+
+
+def _spare_core() -> bool:
+    from sandbox.tracking.sidecar import spare_core
+
+    return spare_core()
+
+
+def _pdf_process() -> PdfProcess:
+    from sandbox.reports.documents.pdf_process import PdfProcess
+
+    return PdfProcess.start()
+
+
+def build_services(settings: Settings, *, container: bool = True) -> RunServices:
+    """The configured runtime, the MLflow tracker and the signed trail, as the settings say.
+
+    `container=False` for work that runs no container (a predictions-only audit): its image
+    is then not looked up (about 0.1 s of reading installed packages' metadata) and is "".
+    """
     from sandbox.runtime.backends import DeferredRuntime
 
     tenant = configured_tenant(settings)  # a bad name is refused before anything starts
     prepare_home(settings)  # nothing under it is reachable by other users unless configured
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
     settings.runs_dir.chmod(0o777 & ~settings.umask)
+    spare = _command() and _spare_core()  # asked before this command starts helpers
     tracker = open_tracker(settings, sidecar=True)  # first: a sidecar loads MLflow meanwhile
+    # Then the PDF's process, on the idle core, unless a sidecar now loads MLflow on it.
+    loading = getattr(tracker, "loading", False)
     return RunServices(
+        pdf=_pdf_process() if spare and not loading else None,
         runtime=DeferredRuntime(settings.runtime),
         tracker=tracker,
         trail=open_trail(settings),
-        image=runner_image(settings),
+        image=runner_image(settings) if container else "",
         runs_dir=settings.runs_dir,
         actor=settings.who,
         hardening=default_hardening(settings),

@@ -89,7 +89,13 @@ class SidecarTracker:
         self._local: QueuedTracker | None = None  # once the sidecar is gone: the tracker here
         self._local_ids: dict[str, str] = {}  # provisional key -> id, for runs replayed here
         self._channel = channel
+        #: Whether MLflow is being loaded for this command in a process it started (a core
+        #: stays busy meanwhile); not when an earlier command's shared sidecar answers.
+        self.loading = channel is None
         try:
+            if self._channel is None and shared_idle_s > 0:
+                self._channel = _shared(target, shared_idle_s, start=False)
+                self.loading = self._channel is None
             if self._channel is None and shared_idle_s > 0:
                 self._channel = _shared(target, shared_idle_s, start=True)
             if self._channel is None:

@@ -11,7 +11,8 @@ reader, and states nothing the report does not hold:
   UK ATRS, every field sourced or listed as a gap;
 - ``notice.en.md``, ``notice.es.md``, ``notice.fr.md``: plain-language notices for residents;
 - ``report.pdf``: the full report as a PDF (``pdf.py``; an assistant's Answers section in
-  ``pdf_answers.py``; ``pdf_document.py`` breaks its text into lines in linear time).
+  ``pdf_answers.py``; ``pdf_document.py`` breaks its text into lines in linear time;
+  ``pdf_process.py`` renders it in a process started early, where a command has a spare core).
 
 An assistant pilot's documents take their assistant wording (capability, what residents are
 told, the evaluation set and knowledge base) from ``assistant.py``.
@@ -19,6 +20,7 @@ told, the evaluation set and knowledge base) from ``assistant.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DOCUMENT_FILES",
+    "PdfRenderer",
     "atrs_record",
     "datasheet",
     "document_environment",
@@ -43,6 +46,7 @@ __all__ = [
 ]
 
 _TEMPLATES = Path(__file__).parent / "templates"
+PdfRenderer = Callable[["AuditReport"], bytes]
 
 #: Kind (as returned by :func:`write_transparency_documents`) -> file name.
 DOCUMENT_FILES: dict[str, str] = {
@@ -89,14 +93,17 @@ def render_documents(report: AuditReport, *, cache_dir: Path | None = None) -> d
 
 
 def write_transparency_documents(
-    report: AuditReport, out_dir: Path | str, *, cache_dir: Path | None = None
+    report: AuditReport,
+    out_dir: Path | str,
+    *,
+    cache_dir: Path | None = None,
+    render_pdf: PdfRenderer | None = None,
 ) -> dict[str, Path]:
     """Write the model card, datasheet, ATRS record, notices and ``report.pdf`` into ``out_dir``.
 
-    ``cache_dir`` keeps the compiled templates for the next process.
+    ``cache_dir`` keeps the compiled templates for the next process; ``render_pdf`` renders
+    the PDF (by default ``pdf.render_pdf``; a ``PdfProcess`` gives the same bytes).
     """
-    from sandbox.reports.documents.pdf import render_pdf
-
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -105,6 +112,12 @@ def write_transparency_documents(
         path.write_text(text, encoding="utf-8")
         paths[kind] = path
     pdf_path = folder / DOCUMENT_FILES["pdf"]
-    pdf_path.write_bytes(render_pdf(report))
+    pdf_path.write_bytes((render_pdf or _render_here)(report))
     paths["pdf"] = pdf_path
     return paths
+
+
+def _render_here(report: AuditReport) -> bytes:
+    from sandbox.reports.documents.pdf import render_pdf  # fpdf2: loaded only when needed
+
+    return render_pdf(report)

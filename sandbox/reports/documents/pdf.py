@@ -4,9 +4,8 @@ The PDF is meant for publication: it applies the run's small-cell suppression de
 (:mod:`sandbox.reports.disclosure`), so no count or metric of a suppressed group, no difference
 or ratio whose highest or lowest group is suppressed, and no warning that names one is printed;
 the reason a run failed is given in one line, without the model's error output. Text is set in
-DejaVu Sans (:mod:`sandbox.reports.documents.fonts`), so names in any script print as written.
-The creation date is the run's finish time, so rendering the same report twice gives the same
-bytes.
+DejaVu Sans (:mod:`sandbox.reports.documents.fonts`): names in any script print as written. The
+creation date is the run's finish time: the same report always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.reports.answers import metric_digits
 from sandbox.reports.disclosure import disparity_hidden, hidden_groups, publishable
-from sandbox.reports.documents.fonts import MONO, SANS, needs_shaping, register_fonts, shown_text
+from sandbox.reports.documents.fonts import MONO, SANS, needs_shaping, shown_text
 from sandbox.reports.documents.pdf_answers import write_answers
 from sandbox.reports.render import (
     METRIC_NAMES,
@@ -62,9 +61,7 @@ def _cell(text: str, limit: int = 240) -> str:
 def _num(value: float | int | None, digits: int = 3) -> str:
     if value is None:
         return "n/a"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:.{digits}f}"
 
 
 def _with_interval(estimate: Estimate) -> str:
@@ -107,13 +104,9 @@ def _group_rows(
 class _Writer:
     """Small layout helpers over one FPDF document."""
 
-    def __init__(self, report: AuditReport, document: type[FPDF] | None = None) -> None:
-        from sandbox.reports.documents.pdf_document import Document
-
+    def __init__(self, report: AuditReport, pdf: FPDF) -> None:
         self.report = report
-        self.pdf: FPDF = (document or Document)(orientation="portrait", unit="mm", format="A4")
-        pdf = self.pdf
-        register_fonts(pdf, shaping=needs_shaping(report.model_dump_json()))
+        self.pdf = pdf
         pdf.set_margins(15, 15, 15)
         pdf.set_auto_page_break(auto=True, margin=18)
         pilot = report.pilot
@@ -195,8 +188,7 @@ class _Writer:
         ) as table:
             table.row([pdf_text(h) for h in header])
             for values in rows:
-                # A cell taller than a page cannot be rendered: long values (a group label of
-                # thousands of characters) are cut for display; report.json keeps them whole.
+                # A cell taller than a page cannot be drawn: long values are cut (JSON keeps them)
                 table.row([_cell(pdf_text(v)) for v in values])
         pdf.set_font(SANS, size=9.5)
         pdf.ln(2)
@@ -439,10 +431,18 @@ def _rules_and_provenance(w: _Writer) -> None:
     )
 
 
-def render_pdf(report: AuditReport, *, document: type[FPDF] | None = None) -> bytes:
-    """The report as PDF bytes (A4, several pages for a full run). `document` is the FPDF
-    class that lays it out (by default `Document`; fpdf2's `FPDF` gives the same bytes)."""
-    writer = _Writer(report, document)
+def render_pdf(
+    report: AuditReport, *, document: type[FPDF] | None = None, blank: FPDF | None = None
+) -> bytes:
+    """The report as PDF bytes (A4). `document`: the FPDF class that lays it out (`Document`;
+    fpdf2's `FPDF` gives the same bytes); `blank`: a `blank_document(shaping=False)` made
+    earlier, used unless the report's text needs shaping."""
+    from sandbox.reports.documents.pdf_document import blank_document
+
+    shaping = needs_shaping(report.model_dump_json())
+    if blank is None or shaping:
+        blank = blank_document(shaping=shaping, document=document)
+    writer = _Writer(report, blank)
     _summary(writer)
     _evaluation(writer)
     write_answers(writer)

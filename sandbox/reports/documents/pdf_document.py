@@ -12,6 +12,9 @@ position moves as drawing would have moved it. Anything else (a line or page bre
 character, soft hyphens, Markdown, shaped text, borders or fill, a fallback font, character
 spacing) goes to fpdf2's `multi_cell`. The bytes of the PDF are the same either way
 (tests/unit/reports/test_pdf_document.py compares them on reports and on generated text).
+
+`blank_document` is where every report's PDF starts: an empty A4 document with the fonts
+embedded, which can be prepared before the report is known (`pdf_process`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from fpdf.fonts import TTFFont
 from fpdf.line_break import BREAKING_SPACE_SYMBOLS_STR, Fragment, TextLine
 from fpdf.util import FloatTolerance, Padding
 
-__all__ = ["Document"]
+from sandbox.reports.documents.fonts import register_fonts
+
+__all__ = ["Document", "blank_document"]
 
 #: Keywords the fast path follows exactly; any other keyword goes to fpdf2's own path.
 _FOLLOWED = frozenset(
@@ -36,6 +41,14 @@ _OFF = frozenset({"border", "fill", "markdown"})
 #: Characters the breaker treats specially (line and page breaks, soft hyphens, NBSP).
 _SPECIAL = frozenset("\n\r\f\u00ad\u00a0")
 _NOT_PLAIN = object()
+
+
+def blank_document(*, shaping: bool, document: type[FPDF] | None = None) -> FPDF:
+    """An empty A4 document (a `Document` unless `document` names another FPDF class) with
+    the report's fonts embedded; `shaping` as for `register_fonts`."""
+    pdf = (document or Document)(orientation="portrait", unit="mm", format="A4")
+    register_fonts(pdf, shaping=shaping)
+    return pdf
 
 
 class Document(FPDF):

@@ -11,6 +11,7 @@ from sandbox.runs import services
 from sandbox.settings import Settings
 from sandbox.tracking import sidecar
 from sandbox.tracking.sidecar import spare_core
+from sandbox.tracking.target import TrackingTarget
 
 
 def _loadavg(tmp_path: Path, running: int) -> Path:
@@ -92,3 +93,36 @@ def test_the_environment_takes_auto_true_and_false(monkeypatch: pytest.MonkeyPat
     for raw, value in (("auto", "auto"), ("true", True), ("1", True), ("false", False)):
         monkeypatch.setenv("SANDBOX_TRACKING_SIDECAR", raw)
         assert Settings().tracking_sidecar == value
+
+
+class _Channel:
+    """A sidecar connection that takes requests and never answers."""
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return -1
+
+    def gone(self) -> bool:
+        return False
+
+    def close(self, *, wait: bool) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("listening", "loading"), [(True, False), (False, True)])
+def test_a_sidecar_started_for_the_command_keeps_a_core_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listening: bool, loading: bool
+) -> None:
+    asked: list[bool] = []
+
+    def shared(target: object, idle_s: float, *, start: bool) -> _Channel | None:
+        asked.append(start)
+        return _Channel() if listening or start else None
+
+    monkeypatch.setattr(sidecar, "_shared", shared)
+    target = TrackingTarget(tracking_uri="x", artifact_root=None, outbox_dir=tmp_path)
+    tracker = sidecar.SidecarTracker(target, shared_idle_s=60.0)
+    assert tracker.loading is loading  # the PDF's process is started only if it is not
+    assert asked == ([False] if listening else [False, True])
