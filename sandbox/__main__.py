@@ -1,3 +1,3 @@
-from sandbox.cli import main
+from sandbox.launcher import main
 
 main()

@@ -31,6 +31,7 @@ from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandInfo, TyperInfo
 
+from sandbox import help_cache
 from sandbox.cli import (
     api,
     assess,
@@ -84,11 +85,26 @@ def main() -> None:
     args = sys.argv[1:]
     if args and "--help" not in args:  # help writes nothing: no settings read
         _private_files()
-    code = _run()
+    key = help_cache.cache_key(args)
+    code = _run() if key is None else _run_keeping_help(key)
     # Exit handlers still run and files are closed as usual; only the collector's passes over
     # every object during interpreter teardown (seconds after a tracked run) are skipped.
     gc.freeze()
     sys.exit(code)
+
+
+def _run_keeping_help(key: str) -> int:
+    """Run a help command and keep the page it printed for the next time (`help_cache`)."""
+    recorder = help_cache.Recorder(sys.stdout)
+    sys.stdout = recorder
+    try:
+        code = _run()
+    finally:
+        sys.stdout = recorder.stream
+        sys.stdout.write(recorder.text())
+    if code == 0:
+        help_cache.keep_page(key, recorder.text())
+    return code
 
 
 def _run() -> int:
