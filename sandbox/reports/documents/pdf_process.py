@@ -20,6 +20,7 @@ process (a pipe from the command that started it: nobody else can write to it), 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import selectors
@@ -139,14 +140,19 @@ def main() -> int:
 
     shown_text("")  # the font's character map, for names the font cannot draw
     blank = blank_document(shaping=False)  # what a report without shaped text starts from
-    message = _receive(requests)
+    try:
+        message = _receive(requests)
+    except ValueError:  # cut short: the command died while sending
+        return 0
     if message is None:
         return 0
     try:
         answer = b"P" + render_pdf(pickle.loads(message), blank=blank)  # noqa: S301
     except Exception as exc:
         answer = b"E" + repr(exc).encode("utf-8", "replace")
-    _send(answers, answer)
+    with contextlib.suppress(OSError):  # a command gone meanwhile (Ctrl-C) wants no answer
+        _send(answers, answer)
+        answers.close()
     return 0
 
 
