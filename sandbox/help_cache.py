@@ -29,17 +29,19 @@ import contextlib
 import hashlib
 import io
 import os
-import stat
 import sys
 from collections.abc import Sequence
 from importlib.util import find_spec
 from typing import TextIO
+
+from sandbox.private_folder import private_folder
 
 __all__ = ["HELP_ARGS", "MAX_PAGES", "Recorder", "cache_key", "keep_page", "kept_page"]
 
 #: The argument lists whose output is kept.
 HELP_ARGS: tuple[tuple[str, ...], ...] = ((), ("--help",))
 _VOLATILE = frozenset({"PWD", "OLDPWD", "SHLVL", "_"})
+_OFF = frozenset({"0", "false", "no", "off"})
 _MAX_PAGE_BYTES = 1 << 16
 #: Pages kept at most (the oldest go first).
 MAX_PAGES = 32
@@ -47,12 +49,8 @@ MAX_PAGES = 32
 
 def cache_key(args: Sequence[str]) -> str | None:
     """The digest the page for `args` is kept under; None if it is not to be kept."""
-    if tuple(args) not in HELP_ARGS or os.environ.get("SANDBOX_HELP_CACHE", "").lower() in (
-        "0",
-        "false",
-        "no",
-        "off",
-    ):
+    switched_off = os.environ.get("SANDBOX_HELP_CACHE", "").lower() in _OFF
+    if tuple(args) not in HELP_ARGS or switched_off:
         return None
     facts: list[object] = [list(args), sys.executable, sys.version, _code(), _output()]
     facts.append(sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE))
@@ -143,14 +141,7 @@ def _folder(*, create: bool) -> str | None:
     """The cache folder if it is a real folder of this user's that nobody else can enter."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "ai-commons-sandbox", "help")
-    try:
-        if create:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-        info = os.lstat(folder)
-    except OSError:
-        return None
-    private = stat.S_ISDIR(info.st_mode) and info.st_mode & 0o077 == 0
-    return folder if private and info.st_uid == os.getuid() else None
+    return folder if private_folder(folder, create=create) else None
 
 
 def _code() -> list[object]:

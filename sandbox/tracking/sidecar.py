@@ -94,10 +94,10 @@ class SidecarTracker:
         self.loading = channel is None
         try:
             if self._channel is None and shared_idle_s > 0:
-                self._channel = _shared(target, shared_idle_s, start=False)
+                self._channel = _shared(target, shared_idle_s, start=False)  # a warm one
                 self.loading = self._channel is None
-            if self._channel is None and shared_idle_s > 0:
-                self._channel = _shared(target, shared_idle_s, start=True)
+                if self._channel is None:
+                    self._channel = _shared(target, shared_idle_s, start=True)
             if self._channel is None:
                 self._channel = _ProcessChannel.start()
             self._write(json.dumps(target.to_dict()))

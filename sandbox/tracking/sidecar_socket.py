@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from sandbox.host_python import module_command
+from sandbox.private_folder import private_folder
 from sandbox.tracking.mlflow import ENVIRONMENT_DEFAULTS
 from sandbox.tracking.target import TrackingTarget
 
@@ -41,13 +41,7 @@ def socket_path() -> Path | None:
     folder cannot be made private."""
     base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
     folder = base / f"ai-commons-sandbox-{os.getuid()}"
-    try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-        info = os.lstat(folder)
-    except OSError:
-        return None
-    private = stat.S_ISDIR(info.st_mode) and info.st_mode & 0o077 == 0
-    if not private or info.st_uid != os.getuid():
+    if not private_folder(folder, create=True):
         return None
     path = folder / f"tracking-{_digest()}.sock"
     return path if len(os.fsencode(path)) < _MAX_SOCKET_PATH else None
