@@ -4,7 +4,8 @@ section.py   the manifest's `data` section: sources and how to read them, roles,
 checksums.py shipped data checked against data/SHA256SUMS before anything reads it
 reader.py    one reader for CSV and Parquet files: pilot data and predictions files alike
 limits.py    what a file may cost before it is read: rows, line length, values
-hashed.py    one read of each source: bounds and SHA-256 from the bytes the parser reads
+hashed.py    each source's bounds and SHA-256 from one scan, then its table, from the same
+             unchanged file
 table.py     the pilot table: row ids, features, label and group attributes as explicit parts
 dataset.py   read and check the pilot's data files (label encoded by the task)
 roles.py     data roles: train, evaluation and score sources; the scored cases and scored.csv

@@ -168,8 +168,8 @@ def pilot_inputs(manifest: PilotManifest, manifest_path: Path) -> Inputs:
 def load_pilot_data(pilot_dir: Path, manifest: PilotManifest) -> PilotData:
     """Read the declared sources, check the schema, encode the label; DataError on any flaw.
 
-    Each file is read once: its bounds and its whole-file hash are taken from the bytes the
-    parser reads (`sandbox.data.hashed`).
+    Each file's bounds and whole-file hash come from one scan before it is parsed, and a file
+    changed in between is refused (`sandbox.data.hashed`).
     """
     manifest_path = pilot_dir / MANIFEST_NAME
     frames: list[pd.DataFrame] = []

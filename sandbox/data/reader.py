@@ -13,6 +13,7 @@ suffix that is neither CSV nor Parquet. Sizes are checked before anything is rea
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from io import RawIOBase
@@ -152,16 +153,45 @@ def _read_csv(source: Path | IO[bytes] | RawIOBase, opts: ReadOptions) -> pd.Dat
         if opts.header
         else {i: str for i, name in enumerate(opts.names) if name in opts.types}
     )
-    return pd.read_csv(
-        source,
-        low_memory=False,
-        encoding=opts.encoding,
-        header=0 if opts.header else None,
-        dtype=typed or None,
-        skipinitialspace=True,
-        keep_default_na=False,
-        na_values=list(_markers(opts)),
-    )
+    options: dict[str, Any] = {
+        "encoding": opts.encoding,
+        "header": 0 if opts.header else None,
+        "dtype": typed or None,
+        "skipinitialspace": True,
+        "keep_default_na": False,
+        "na_values": list(_markers(opts)),
+    }
+    if isinstance(source, Path):
+        frame = _read_csv_file(source, options)
+        if frame is not None:
+            return frame
+    # Each column's type is inferred from all of its values (`low_memory=False`).
+    return pd.read_csv(source, low_memory=False, **options)
+
+
+def _read_csv_file(path: Path, options: dict[str, Any]) -> pd.DataFrame | None:
+    """A file read by path, which pandas parses on every core, or None to read it whole.
+
+    pandas (3.1 and later) splits a large file into byte ranges parsed on threads and joins
+    them as a whole-column read would, or reads it serially in row chunks when the ranges
+    disagree. A chunked read can differ from a whole one only where two chunks inferred
+    different types: pandas warns of mixed types, except for integer and float chunks, which
+    it joins as floats. Those equal the whole column's floats below 2**53; a column with a
+    larger value (perhaps uint64 read whole, or rounded differently) is read again whole.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.DtypeWarning)
+        try:
+            frame = pd.read_csv(path, **options)
+        except pd.errors.DtypeWarning:
+            return None
+    floats = [i for i, dtype in enumerate(frame.dtypes) if dtype == np.float64]
+    return None if any(_beyond_exact_floats(frame.iloc[:, i]) for i in floats) else frame
+
+
+def _beyond_exact_floats(column: pd.Series) -> bool:
+    """Whether a float column holds a value of 2**53 or more, where floats skip integers."""
+    return bool((np.abs(column.to_numpy()) >= 2.0**53).any())
 
 
 def _markers(opts: ReadOptions) -> frozenset[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from sandbox.assistant.records import PatternFact
@@ -114,7 +112,8 @@ def test_answers_must_pair_with_references() -> None:
         _one(ref("q1", facts=[PatternFact(pattern="(")]), ans("q1", EN))
 
 
-def test_three_thousand_answers_against_three_hundred_documents_in_under_three_seconds() -> None:
+def test_three_thousand_answers_against_three_hundred_documents() -> None:
+    """Every answer of a large set is assessed on its own facts (speed: benchmarks/)."""
     words = ["water", "bill", "permit", "parking", "library", "park", "tax", "office", "form"]
     documents = {
         f"{'restricted' if d % 10 == 0 else 'en'}/doc-{d}.md": " ".join(
@@ -140,8 +139,7 @@ def test_three_thousand_answers_against_three_hundred_documents_in_under_three_s
         )
         for i in range(3000)
     ]
-    start = time.perf_counter()
     out = assess_answers(references, answers, kb, languages=LANGUAGES, max_answer_chars=2000)
-    elapsed = time.perf_counter() - start
-    print(f"3,000 answers, 300 documents: {elapsed:.2f} s")
-    assert len(out) == 3000 and elapsed < 3.0
+    assert len(out) == 3000
+    # each answer holds its own "water i-1" and "parking", and "bills" (not the word "bill")
+    assert all(a.facts_found == 2 and a.missing_facts == (r"\bbill\b",) for a in out)

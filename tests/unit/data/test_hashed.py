@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from sandbox.data import hashed
 from sandbox.data.hashed import read_hashed
 from sandbox.data.limits import CsvShape, check_csv_shape
 from sandbox.data.reader import ReadOptions, read_table
@@ -71,3 +73,28 @@ def test_block_by_block_checks_equal_the_whole_file_scan(tmp_path: Path, block: 
     with pytest.raises(DataError, match="line 2 is longer than 29 bytes"):
         for start in range(0, len(data), block):
             long_line.feed(data[start : start + block])
+
+
+@pytest.mark.parametrize("change", ["rewrite", "swap", "restored mtime"])
+def test_a_file_changed_between_scan_and_parse_is_refused(tmp_path: Path, change: str) -> None:
+    """The table must be made of the bytes that were bounded and hashed."""
+    path = tmp_path / "data.csv"
+    path.write_text("a,b\n1,2\n")
+    real_parse = hashed.parse
+
+    def parse_after_change(*args: object, **kwargs: object) -> pd.DataFrame:
+        stat = path.stat()
+        if change == "swap":
+            other = tmp_path / "other.csv"
+            other.write_text("a,b\n1,2\n")
+            other.replace(path)
+        else:
+            path.write_text("a,b\n9,9\n")
+            if change == "restored mtime":
+                os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hashed, "parse", parse_after_change)
+        with pytest.raises(DataError, match="changed while it was read"):
+            read_hashed(path, "csv")
