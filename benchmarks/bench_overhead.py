@@ -10,12 +10,14 @@ running it on the host is safe.
 
 Each measurement is a child process of its own, so its peak resident memory (`ru_maxrss`)
 is that path's host peak; the governed child's peak is the host's side only (the container
-runs under the Docker engine). Both children import their libraries before the clock starts;
-a first governed run, not reported, creates the MLflow store. Each repetition also times
-whole processes from spawn to exit, interpreter start and imports included: the bare child and
-`sandbox run` as a user types it (MLflow then loads in the command's tracking sidecar).
-Repetitions interleave bare and governed runs (and, with `--baseline`, governed runs of
-another checkout's `sandbox`); medians are reported.
+runs under the Docker engine). For whole processes the peak is the largest sum, sampled every
+0.1 s, over the process and its descendants (a tracking sidecar, the PDF's process). Both
+children import their libraries before the clock starts; a first governed run, not reported,
+creates the MLflow store. Each repetition also times whole processes from spawn to exit,
+interpreter start and imports included: the bare child and `sandbox run` as a user types it
+(MLflow then loads in the command's tracking sidecar).
+Repetitions interleave bare and governed runs (and, with `--baseline`, governed runs and
+`sandbox run` of another checkout's `sandbox`); medians are reported.
 
     python benchmarks/bench_overhead.py
     python benchmarks/bench_overhead.py --rows 1000000 --repeat 2
@@ -38,7 +40,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -49,6 +53,7 @@ sys.path.append(str(ROOT))  # after PYTHONPATH, so `--baseline` trees come first
 
 BLUEPRINT = ROOT / "blueprints" / "benefits-eligibility-screening"
 CORES = os.cpu_count() or 1
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 MODEL_SOURCE = """\
 from sklearn.compose import ColumnTransformer
@@ -207,30 +212,18 @@ def governed(pilot: Path, home: Path) -> dict[str, object]:
 
 def _child(path: str, pilot: Path, home: Path, tree: Path | None = None) -> dict[str, object]:
     """Run one path in a child process (with `tree`'s sandbox package first, if given)."""
-    env = dict(os.environ)
-    if tree is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")])
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        path,
-        "--pilot",
-        str(pilot),
-        "--home",
-        str(home),
-    ]
-    start = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    process_s = time.perf_counter() - start
+    script = str(Path(__file__).resolve())
+    command = [sys.executable, script, "--child", path, "--pilot", str(pilot), "--home", str(home)]
+    done = _measured(command, _with_tree(dict(os.environ), tree), cwd=pilot.parent)
     if done.returncode != 0:
         raise RuntimeError(f"the {path} child failed:\n{done.stderr[-4000:]}")
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    result["process_s"] = process_s  # spawn to exit: imports and interpreter start included
+    result["process_s"] = done.seconds  # spawn to exit: imports and interpreter start included
+    result["process_peak_mb"] = done.peak_mb
     return result
 
 
-def _command_line(pilot: Path, home: Path) -> dict[str, object]:
+def _command_line(pilot: Path, home: Path, tree: Path | None = None) -> dict[str, object]:
     """`sandbox run` as a user types it, timed from spawn to exit (the whole process)."""
     env = {
         **os.environ,
@@ -239,12 +232,69 @@ def _command_line(pilot: Path, home: Path) -> dict[str, object]:
         "SANDBOX_MEMORY_MB": str(_memory_mb(pilot)),
     }
     command = [sys.executable, "-m", "sandbox", "run", str(pilot)]
-    start = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    process_s = time.perf_counter() - start
+    done = _measured(command, _with_tree(env, tree), cwd=pilot.parent)
     if done.returncode not in (0, 3):  # 3: a fail or blocked verdict, still a whole run
         raise RuntimeError(f"sandbox run failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return {"process_s": process_s}
+    return {"process_s": done.seconds, "process_peak_mb": done.peak_mb}
+
+
+def _with_tree(env: dict[str, str], tree: Path | None) -> dict[str, str]:
+    """`env` with `tree`'s sandbox package first on the module path (this checkout's if None)."""
+    return {**env, "PYTHONPATH": os.pathsep.join([str(tree or ROOT), env.get("PYTHONPATH", "")])}
+
+
+@dataclass(frozen=True)
+class _Finished:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float  # spawn to exit
+    peak_mb: float  # the largest sum of resident memory over the process and its descendants
+
+
+def _measured(command: list[str], env: dict[str, str], *, cwd: Path) -> _Finished:
+    """Run a command to its end, sampling the resident memory of its process tree (every
+    0.1 s: helper processes such as a tracking sidecar count; a container, run by the Docker
+    engine, does not)."""
+    start = time.perf_counter()
+    with subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        peak = [0.0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.1):
+                peak[0] = max(peak[0], _tree_rss_mb(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        stdout, stderr = process.communicate()
+        seconds = time.perf_counter() - start
+        done.set()
+        sampler.join()
+    return _Finished(process.returncode, stdout, stderr, seconds, peak[0])
+
+
+def _tree_rss_mb(root: int) -> float:
+    """The resident memory of a process and every descendant now, in MB (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                parent = int(Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            children.setdefault(parent, []).append(int(entry.name))
+    pages, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, ()))
+        try:
+            pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return pages * PAGE_BYTES / 1024**2
 
 
 def _median(results: list[dict[str, object]], key: str) -> float:
@@ -259,20 +309,23 @@ def run(
         pilot = _pilot(Path(tmp) / "pilot", rows)
         home = Path(tmp) / "home"
         _child("governed", pilot, home)  # warm-up: MLflow store creation, page cache
-        bares, governs, olds, typed = [], [], [], []
+        bares, governs, olds, typed, olds_typed = [], [], [], [], []
         for _ in range(repeat):
             bares.append(_child("bare", pilot, home))
             governs.append(_child("governed", pilot, home))
             typed.append(_command_line(pilot, home))
             if baseline is not None:
                 olds.append(_child("governed", pilot, home, tree=baseline))
+                olds_typed.append(_command_line(pilot, home, tree=baseline))
     result: dict[str, object] = {
         "bare_s": _median(bares, "seconds"),
         "bare_peak_mb": _median(bares, "peak_mb"),
         "governed_s": _median(governs, "seconds"),
         "governed_peak_mb": _median(governs, "peak_mb"),
         "bare_process_s": _median(bares, "process_s"),
+        "bare_process_peak_mb": _median(bares, "process_peak_mb"),
         "command_line_s": _median(typed, "process_s"),
+        "command_line_peak_mb": _median(typed, "process_peak_mb"),
         "stages": {
             name: statistics.median(float(g["stages"][name]) for g in governs)  # type: ignore[index]
             for name in governs[-1]["stages"]  # type: ignore[attr-defined]
@@ -286,6 +339,8 @@ def run(
     if olds:
         result["baseline_s"] = _median(olds, "seconds")
         result["baseline_peak_mb"] = _median(olds, "peak_mb")
+        result["baseline_command_line_s"] = _median(olds_typed, "process_s")
+        result["baseline_command_line_peak_mb"] = _median(olds_typed, "process_peak_mb")
         result["baseline_stages"] = {
             name: statistics.median(float(o["stages"][name]) for o in olds)  # type: ignore[index]
             for name in olds[-1]["stages"]  # type: ignore[attr-defined]
@@ -312,14 +367,20 @@ def _report(result: dict[str, object], rows: int | None) -> None:
             f"  {name} / bare: time {seconds / bare_s:5.2f} x, peak memory {peak / bare_mb:5.2f} x,"
             f" fixed cost (governed - bare) {seconds - bare_s:6.2f} s"
         )
-    whole_bare, whole_cli = (
-        float(str(result["bare_process_s"])),
-        float(str(result["command_line_s"])),
-    )
-    print("whole processes, interpreter start and imports included:")
-    print(f"  {'bare script':<51}{whole_bare:7.2f} s")
-    print(f"  {'sandbox run ' + str(rows or 'blueprint'):<51}{whole_cli:7.2f} s", end="")
-    print(f"   / bare {whole_cli / whole_bare:5.2f} x, fixed cost {whole_cli - whole_bare:6.2f} s")
+    whole_bare = float(str(result["bare_process_s"]))
+    bare_tree_mb = float(str(result["bare_process_peak_mb"]))
+    print("whole processes, interpreter start and imports included (peak: the process tree):")
+    print(f"  {'bare script':<51}{whole_bare:7.2f} s {bare_tree_mb:7.0f} MB")
+    for name, prefix in (("sandbox run", ""), ("baseline sandbox run", "baseline_")):
+        if f"{prefix}command_line_s" not in result:
+            continue
+        whole = float(str(result[f"{prefix}command_line_s"]))
+        tree_mb = float(str(result[f"{prefix}command_line_peak_mb"]))
+        print(f"  {name + ' ' + str(rows or 'blueprint'):<51}{whole:7.2f} s {tree_mb:7.0f} MB")
+        print(
+            f"    / bare: time {whole / whole_bare:5.2f} x, peak memory "
+            f"{tree_mb / bare_tree_mb:5.2f} x, fixed cost {whole - whole_bare:6.2f} s"
+        )
     stages: dict[str, float] = result["stages"]  # type: ignore[assignment]
     olds: dict[str, float] = result.get("baseline_stages", {})  # type: ignore[assignment]
     for stage, seconds in stages.items():

@@ -258,11 +258,17 @@ def may_need_strip(column: pd.Series) -> bool:
             continue
         width = np.int64 if chunk.type == pa.large_string() else np.int32
         window = slice(chunk.offset, chunk.offset + len(chunk) + 1)
-        offsets = np.frombuffer(offsets_buffer, dtype=width)[window].astype(np.int64, copy=False)
-        starts, ends = offsets[:-1], offsets[1:]
-        filled = ends > starts
-        data = np.frombuffer(data_buffer, dtype=np.uint8)
-        if _STRIPPABLE[data[starts[filled]]].any() or _STRIPPABLE[data[ends[filled] - 1]].any():
+        offsets = np.frombuffer(offsets_buffer, dtype=width)[window]
+        low, high = int(offsets[0]), int(offsets[-1])
+        if high == low:
+            continue  # every value empty or missing
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[low:high]
+        # No mask of the empty values: the "first" byte of an empty value is the next value's
+        # first (or the last value's last), its "last" the previous value's last (or the first
+        # value's first), bytes that are checked anyway.
+        firsts = data[np.minimum(offsets[:-1] - low, high - low - 1)]
+        lasts = data[np.maximum(offsets[1:] - (low + 1), 0)]
+        if _STRIPPABLE[firsts].any() or _STRIPPABLE[lasts].any():
             return True
     return False
 

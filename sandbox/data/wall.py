@@ -23,6 +23,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,12 +123,22 @@ def write_inputs(
     )
     mount_folder(input_dir)
 
-    _write_table(input_dir / TRAIN_FILE, train.features, last=(label, train.label))
     score_ids, score_features = evaluation.row_ids, evaluation.features
     if data.scoring is not None:
         score_ids = np.concatenate([score_ids, data.scoring.row_ids])
         score_features = pd.concat([score_features, data.scoring.features], ignore_index=True)
-    _write_table(input_dir / SCORE_FILE, score_features, first=("row_id", score_ids))
+    # The two files are encoded side by side: pyarrow's writer releases the GIL.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="sandbox-wall") as writer:
+        written = [
+            writer.submit(
+                _write_table, input_dir / TRAIN_FILE, train.features, last=(label, train.label)
+            ),
+            writer.submit(
+                _write_table, input_dir / SCORE_FILE, score_features, first=("row_id", score_ids)
+            ),
+        ]
+        for file in written:
+            file.result()
     spec = {
         "task": manifest.task.type,
         "outputs": task.harness_outputs(manifest.task),

@@ -53,3 +53,27 @@ def test_slices_and_missing_values_are_checked(kind: pa.DataType) -> None:
     assert not reader.may_need_strip(tail)  # "a " is outside the slice
     spaced = pa.array(["b", "\u3000c"], type=kind)
     assert reader.may_need_strip(pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([spaced]))))
+
+
+def _edge_may_strip(value: str) -> bool:
+    """A value's first or last character is whitespace or not ASCII (the check's rule)."""
+    return any(
+        c in "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f " or ord(c) > 127 for c in (value[0], value[-1])
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.sampled_from(["", "a", " a", "b ", "é", "ab"])), max_size=12
+    ),
+    start=st.integers(0, 12),
+    kind=st.sampled_from([pa.string(), pa.large_string()]),
+)
+def test_the_check_looks_at_exactly_the_values_of_the_slice(
+    values: list[str | None], start: int, kind: pa.DataType
+) -> None:
+    chunk = pa.array(values, type=kind).slice(min(start, len(values)))
+    column = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([chunk], type=kind)))
+    expected = any(_edge_may_strip(v) for v in chunk.to_pylist() if v)
+    assert reader.may_need_strip(column) is expected
