@@ -1,4 +1,4 @@
-"""One read of a pilot's data file: its bounds, its SHA-256 and its table.
+"""A pilot's data file: its bounds and SHA-256 from one scan, then its table, unchanged.
 
 A CSV file is first scanned once in blocks, each checked against the bounds of
 `sandbox.data.limits` (NUL bytes, line length, rows) and hashed in order on a second thread

@@ -70,7 +70,8 @@ def stratified_shuffle_split(
         shuffled = class_indices[i].take(permutation, mode="clip")
         train.append(shuffled[: n_i[i]])
         test.append(shuffled[n_i[i] : n_i[i] + t_i[i]])
-    # Arrays, not lists of positions: the same shuffles of the same values, 10x faster at 1M.
+    # Arrays, not lists of numpy scalars: the same shuffles of the same values, 2.6x as fast
+    # at 1M rows.
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
