@@ -70,5 +70,7 @@ def _scanned_sha256(shape: CsvShape) -> str:
 
 def _identity(stat: os.stat_result) -> tuple[int, ...]:
     """What changes whenever a file's bytes do: its inode, size, modification and change times
-    (a change time cannot be set back, so a restored modification time still shows)."""
+    (a change time cannot be set back, so a restored modification time still shows). Only a
+    rewrite of the same size within one tick of the file system's clock (a few milliseconds)
+    of the write before it goes unseen."""
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,7 @@ def test_a_file_changed_between_scan_and_parse_is_refused(tmp_path: Path, change
 
     def parse_after_change(*args: object, **kwargs: object) -> pd.DataFrame:
         stat = path.stat()
+        time.sleep(0.05)  # past the file system clock's tick (a few ms), as any later save is
         if change == "swap":
             other = tmp_path / "other.csv"
             other.write_text("a,b\n1,2\n")
