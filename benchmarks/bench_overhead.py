@@ -15,9 +15,9 @@ runs under the Docker engine). For whole processes the peak is the largest sum, 
 children import their libraries before the clock starts; a first governed run, not reported,
 creates the MLflow store. Each repetition also times whole processes from spawn to exit,
 interpreter start and imports included: the bare child and `sandbox run` as a user types it
-(MLflow then loads in the command's tracking sidecar).
-Repetitions interleave bare and governed runs (and, with `--baseline`, governed runs and
-`sandbox run` of another checkout's `sandbox`); medians are reported.
+(MLflow then loads in the command's tracking sidecar). Repetitions interleave bare and
+governed runs (and, with `--baseline`, governed runs and `sandbox run` of another checkout's
+`sandbox`); medians are reported.
 
     python benchmarks/bench_overhead.py
     python benchmarks/bench_overhead.py --rows 1000000 --repeat 2
