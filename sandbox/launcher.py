@@ -2,7 +2,8 @@
 
 `sandbox` and `sandbox --help` print the page kept by the last such command with the same
 code, terminal and environment (`help_cache`) without loading the command line; every other
-command, and a help page not kept yet, goes to `sandbox.cli.main`.
+command, and a help page not kept yet, goes to `sandbox.cli.main`: in the warm command server
+when it is switched on and listens (`command_server`), else in this process.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ def main() -> None:
     key = cache_key(sys.argv[1:])
     page = kept_page(key) if key is not None else None
     if page is None:
+        from sandbox.command_server.client import served
+
+        code = served(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
         from sandbox.cli import main as command_line
 
         command_line()

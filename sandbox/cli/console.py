@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-__all__ = ["OutOption", "PilotArg", "TenantOption", "console", "errors", "visible"]
+__all__ = ["OutOption", "PilotArg", "TenantOption", "console", "errors", "reopen", "visible"]
 
 # C0 controls except tab and newline, DEL, C1 controls, and the bidirectional overrides that
 # can make a terminal show text in another order than it is.
@@ -38,6 +38,14 @@ class SafeConsole(Console):
 
 console = SafeConsole()
 errors = SafeConsole(stderr=True)
+
+
+def reopen() -> None:
+    """Have both consoles look again at the process's terminal and environment, as when they
+    were made: a process forked from the command server has taken on its caller's."""
+    console.__init__()  # type: ignore[misc]
+    errors.__init__(stderr=True)  # type: ignore[misc]
+
 
 PilotArg = Annotated[
     Path, typer.Argument(help="A pilot folder holding a pilot.yaml.", show_default=False)

@@ -23,17 +23,16 @@ protocol (`sidecar_main.serve`: a target line, then requests), each on a thread 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import socket
-import struct
 import sys
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any, cast
 
+from sandbox.local_socket import held_socket, inode, peer_uid
 from sandbox.tracking.outbox import QueuedTracker
 from sandbox.tracking.sidecar_main import quiet, serve
 from sandbox.tracking.target import TrackingTarget
@@ -43,32 +42,22 @@ __all__ = ["KEPT_STORES", "main", "serve_socket"]
 KEPT_STORES = 8  # open stores kept (one per home, usually): a few file handles each
 
 _TICK_S = 0.5  # how often the idle time is checked
-_LOCK_WAIT_S = 10.0  # how long a new server waits for an exiting one to let go of the path
-_PEERCRED = struct.Struct("3i")  # pid, uid, gid
 
 
 def serve_socket(path: Path, *, idle_s: float) -> None:
     """Serve the commands that connect to `path` until none has for `idle_s` seconds."""
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        if not _locked(lock):
+    with held_socket(path) as listener:
+        if listener is None:
             return  # another server holds the path
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()  # stale: its server let go of the lock
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old_umask = os.umask(0o177)
-        try:
-            listener.bind(str(path))
-        finally:
-            os.umask(old_umask)
         listener.listen(64)
         own = path.stat().st_ino
         threading.Thread(target=_preload, daemon=True).start()
         sessions = _Sessions()
         listener.settimeout(_TICK_S)
-        while sessions.idle_for() < idle_s and _inode(path) == own:
+        while sessions.idle_for() < idle_s and inode(path) == own:
             with contextlib.suppress(TimeoutError):
                 sessions.start(listener.accept()[0])
-        if _inode(path) == own:  # else it was removed: nobody can reach this server any more
+        if inode(path) == own:  # else it was removed: nobody can reach this server any more
             path.unlink()
         listener.setblocking(False)  # who connected before the unlink is still served
         with contextlib.suppress(BlockingIOError):
@@ -76,25 +65,6 @@ def serve_socket(path: Path, *, idle_s: float) -> None:
                 sessions.start(listener.accept()[0])
         listener.close()
     sessions.join()
-
-
-def _inode(path: Path) -> int | None:
-    try:
-        return path.stat().st_ino
-    except OSError:
-        return None
-
-
-def _locked(lock: IO[str]) -> bool:
-    deadline = time.monotonic() + _LOCK_WAIT_S
-    while True:
-        try:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
 
 
 def _preload() -> None:
@@ -136,7 +106,7 @@ class _Sessions:
     def _serve(self, conn: socket.socket) -> None:
         try:
             with conn:
-                if _peer_uid(conn) != os.getuid():
+                if peer_uid(conn) != os.getuid():
                     return
                 with (
                     conn.makefile("r", encoding="utf-8") as lines,
@@ -183,13 +153,6 @@ def _store_file(target: TrackingTarget) -> object:
     except OSError:
         return "missing"
     return (info.st_dev, info.st_ino)
-
-
-def _peer_uid(conn: socket.socket) -> int:
-    _pid, uid, _gid = _PEERCRED.unpack(
-        conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
-    )
-    return int(uid)
 
 
 class _Serialized:

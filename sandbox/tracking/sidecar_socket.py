@@ -16,13 +16,13 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Final
 
+from sandbox import local_socket
 from sandbox.host_python import module_command
-from sandbox.private_folder import private_folder
+from sandbox.local_socket import socket_in
 from sandbox.tracking.mlflow import ENVIRONMENT_DEFAULTS
 from sandbox.tracking.target import TrackingTarget
 
@@ -30,7 +30,6 @@ __all__ = ["connect", "portable", "socket_path"]
 
 _START_WAIT_S: Final = 15.0  # how long a command waits for a server it started to listen
 _POLL_S: Final = 0.02
-_MAX_SOCKET_PATH: Final = 108  # bytes, with the final NUL, that Linux keeps of a socket's path
 #: Variables that differ between shells and commands but not in what tracking does.
 _VOLATILE: Final = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES"})
 _VOLATILE_PREFIXES: Final = ("SANDBOX_", "PYTEST_")
@@ -39,12 +38,7 @@ _VOLATILE_PREFIXES: Final = ("SANDBOX_", "PYTEST_")
 def socket_path() -> Path | None:
     """This user's socket for the current interpreter, code and environment; None if its
     folder cannot be made private."""
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
-    folder = base / f"ai-commons-sandbox-{os.getuid()}"
-    if not private_folder(folder, create=True):
-        return None
-    path = folder / f"tracking-{_digest()}.sock"
-    return path if len(os.fsencode(path)) < _MAX_SOCKET_PATH else None
+    return socket_in(f"tracking-{_digest()}.sock")
 
 
 def _digest() -> str:
@@ -77,7 +71,7 @@ def portable(target: TrackingTarget) -> bool:
 def connect(path: Path, *, idle_s: float, start: bool) -> socket.socket | None:
     """A connection to the server on `path`; with `start`, one is started when none listens.
     None if there is none (then the caller starts a sidecar of its own)."""
-    connection = _try(path)
+    connection = local_socket.connect(path)
     if connection is not None or not start:
         return connection
     command = module_command("sandbox.tracking.sidecar_server", "--listen", str(path))
@@ -96,18 +90,8 @@ def connect(path: Path, *, idle_s: float, start: bool) -> socket.socket | None:
     while connection is None and time.monotonic() < deadline:
         time.sleep(_POLL_S)
         launcher.poll()  # it forks the server and exits: reap it
-        connection = _try(path)
+        connection = local_socket.connect(path)
     if launcher.poll() is None:
         launcher.kill()  # stuck before forking: it never listened, so nothing is lost
         launcher.wait()
-    return connection
-
-
-def _try(path: Path) -> socket.socket | None:
-    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        connection.connect(str(path))
-    except OSError:
-        connection.close()
-        return None
     return connection

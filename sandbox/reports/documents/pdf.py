@@ -434,13 +434,13 @@ def _rules_and_provenance(w: _Writer) -> None:
 def render_pdf(
     report: AuditReport, *, document: type[FPDF] | None = None, blank: FPDF | None = None
 ) -> bytes:
-    """The report as PDF bytes (A4). `document`: the FPDF class that lays it out (`Document`;
-    fpdf2's `FPDF` gives the same bytes); `blank`: a `blank_document(shaping=False)` made
-    earlier, used unless the report's text needs shaping."""
-    from sandbox.reports.documents.pdf_document import blank_document
+    """The report as PDF bytes (A4). `document`: the FPDF class that lays it out (`Document`);
+    `blank`: a blank document made earlier (else `prepare`'s), unless the text needs shaping."""
+    from sandbox.reports.documents.pdf_document import blank_document, prepared
 
     shaping = needs_shaping(report.model_dump_json())
-    if blank is None or shaping:
+    blank = None if shaping else blank or (prepared() if document is None else None)
+    if blank is None:
         blank = blank_document(shaping=shaping, document=document)
     writer = _Writer(report, blank)
     _summary(writer)

@@ -30,7 +30,7 @@ from fpdf.util import FloatTolerance, Padding
 
 from sandbox.reports.documents.fonts import register_fonts
 
-__all__ = ["Document", "blank_document"]
+__all__ = ["Document", "blank_document", "prepare", "prepared"]
 
 #: Keywords the fast path follows exactly; any other keyword goes to fpdf2's own path.
 _FOLLOWED = frozenset(
@@ -49,6 +49,24 @@ def blank_document(*, shaping: bool, document: type[FPDF] | None = None) -> FPDF
     pdf = (document or Document)(orientation="portrait", unit="mm", format="A4")
     register_fonts(pdf, shaping=shaping)
     return pdf
+
+
+#: A blank document made ahead by `prepare`, for the next render in this process.
+_prepared: list[FPDF] = []
+
+
+def prepare() -> None:
+    """Load the fonts and make a blank document now, for this process's next report (a
+    command server does, once: each command forked from it uses its own copy)."""
+    from sandbox.reports.documents.fonts import shown_text
+
+    shown_text("")  # the font's character map, for names the font cannot draw
+    _prepared[:] = [blank_document(shaping=False)]
+
+
+def prepared() -> FPDF | None:
+    """The blank document `prepare` made, once; None if there is none (left)."""
+    return _prepared.pop() if _prepared else None
 
 
 class Document(FPDF):

@@ -75,3 +75,15 @@ def test_python_files_in_the_working_folder_never_load(
     monkeypatch.chdir(tmp_path)  # a command started in a pilot's folder
     assert PdfProcess.start().render(report) == render_pdf(report)
     assert not marker.exists()
+
+
+def test_a_blank_prepared_ahead_gives_the_same_bytes_and_serves_one_report(
+    report: r.AuditReport, blocked: r.AuditReport
+) -> None:
+    from sandbox.reports.documents import pdf_document
+
+    fresh = render_pdf(report)
+    pdf_document.prepare()  # as a command server does before forking
+    assert render_pdf(report) == fresh
+    assert pdf_document.prepared() is None  # used up: the next report starts afresh
+    assert render_pdf(blocked) == render_pdf(blocked)
