@@ -43,6 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_overhead import listening, with_command_server
+
 HELP_GOAL_S = 0.15
 AUDIT_GOAL_S = 1.0
 GOVERNED_BEFORE_S = 4.6  # the governed run's fixed cost when the goal was set
@@ -138,11 +140,11 @@ def run(repeat: int = 7, governed: bool = True) -> FixedCosts:
             *("--sensitive", "sex,race"),
         ]
         per_command = {**env, "SANDBOX_TRACKING_SIDECAR_IDLE_S": "0"}
-        served_env = _with_command_server(env, folder / "run")
+        served_env = with_command_server(env, folder / "run")
         _timed(audit_cmd, env, folder)  # warm-up: creates the MLflow store, fills the cache
         _timed(help_cmd, env, folder)
         _timed(audit_cmd, served_env, folder)  # starts the command server
-        server = _listening(served_env)
+        server = listening(served_env, folder)
         helps: list[tuple[float, float]] = []
         rendered: list[float] = []
         audits: list[tuple[float, float]] = []
@@ -177,30 +179,6 @@ def run(repeat: int = 7, governed: bool = True) -> FixedCosts:
         audit_served_s=statistics.median(served),
         audit_served_min_s=min(served),
     )
-
-
-def _with_command_server(env: dict[str, str], runtime: Path) -> dict[str, str]:
-    """`env` with the command server switched on, its socket in a folder of this run's."""
-    runtime.mkdir(mode=0o700)
-    return {**env, "SANDBOX_COMMAND_SERVER": "true", "XDG_RUNTIME_DIR": str(runtime)}
-
-
-def _listening(env: dict[str, str], within_s: float = 120.0) -> Path:
-    """The command server's socket for `env`, once it accepts connections."""
-    import socket
-
-    code = "from sandbox.command_server.address import socket_path; print(socket_path())"
-    found = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    path = Path(found.stdout.strip())
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-            try:
-                probe.connect(str(path))
-                return path  # the request that never comes is dropped
-            except OSError:
-                time.sleep(0.2)
-    raise RuntimeError(f"the command server never listened on {path}")
 
 
 def _line(name: str, seconds: float, goal: float) -> str:

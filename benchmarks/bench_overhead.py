@@ -22,6 +22,7 @@ governed runs (and, with `--baseline`, governed runs and `sandbox run` of anothe
     python benchmarks/bench_overhead.py
     python benchmarks/bench_overhead.py --rows 1000000 --repeat 2
     python benchmarks/bench_overhead.py --baseline /path/to/older/checkout   # interleaved
+    python benchmarks/bench_overhead.py --rows 1000000 --repeat 3 --served  # + command server
 
 `--rows N` repeats the blueprint's rows (in order, each household id made unique) until there
 are N, and gives the container the memory and time that size needs (the sandbox's default
@@ -223,19 +224,58 @@ def _child(path: str, pilot: Path, home: Path, tree: Path | None = None) -> dict
     return result
 
 
-def _command_line(pilot: Path, home: Path, tree: Path | None = None) -> dict[str, object]:
-    """`sandbox run` as a user types it, timed from spawn to exit (the whole process)."""
+def _command_line(
+    pilot: Path, home: Path, tree: Path | None = None, runtime: Path | None = None
+) -> dict[str, object]:
+    """`sandbox run` as a user types it, timed from spawn to exit (the whole process); with
+    `runtime`, through the command server whose socket is in that folder."""
+    done = _measured(
+        [sys.executable, "-m", "sandbox", "run", str(pilot)],
+        _command_env(pilot, home, tree, runtime),
+        cwd=pilot.parent,
+    )
+    if done.returncode not in (0, 3):  # 3: a fail or blocked verdict, still a whole run
+        raise RuntimeError(f"sandbox run failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return {"process_s": done.seconds, "process_peak_mb": done.peak_mb}
+
+
+def _command_env(
+    pilot: Path, home: Path, tree: Path | None, runtime: Path | None
+) -> dict[str, str]:
     env = {
         **os.environ,
         "SANDBOX_HOME": str(home),
         "SANDBOX_CPUS": str(CORES),
         "SANDBOX_MEMORY_MB": str(_memory_mb(pilot)),
     }
-    command = [sys.executable, "-m", "sandbox", "run", str(pilot)]
-    done = _measured(command, _with_tree(env, tree), cwd=pilot.parent)
-    if done.returncode not in (0, 3):  # 3: a fail or blocked verdict, still a whole run
-        raise RuntimeError(f"sandbox run failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return {"process_s": done.seconds, "process_peak_mb": done.peak_mb}
+    return _with_tree(with_command_server(env, runtime) if runtime else env, tree)
+
+
+def with_command_server(env: dict[str, str], runtime: Path) -> dict[str, str]:
+    """`env` with the command server switched on, its socket in `runtime` (made private)."""
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    return {**env, "SANDBOX_COMMAND_SERVER": "true", "XDG_RUNTIME_DIR": str(runtime)}
+
+
+def listening(env: dict[str, str], cwd: Path, within_s: float = 180.0) -> Path:
+    """The command server's socket for commands with `env` in `cwd`, once it accepts
+    connections."""
+    import socket
+
+    code = "from sandbox.command_server.address import socket_path; print(socket_path())"
+    found = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True
+    )
+    path = Path(found.stdout.strip())
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(path))
+                return path  # the request that never comes is dropped
+            except OSError:
+                time.sleep(0.2)
+    raise RuntimeError(f"the command server never listened on {path}")
 
 
 def _with_tree(env: dict[str, str], tree: Path | None) -> dict[str, str]:
@@ -302,21 +342,30 @@ def _median(results: list[dict[str, object]], key: str) -> float:
 
 
 def run(
-    rows: int | None = None, repeat: int = 1, baseline: Path | None = None
+    rows: int | None = None, repeat: int = 1, baseline: Path | None = None, served: bool = False
 ) -> dict[str, object]:
-    """Interleave `repeat` bare and governed runs (each a child process); report medians."""
+    """Interleave `repeat` bare and governed runs (each a child process); report medians.
+    With `served`, `sandbox run` through the command server too."""
     with tempfile.TemporaryDirectory() as tmp:
         pilot = _pilot(Path(tmp) / "pilot", rows)
         home = Path(tmp) / "home"
+        runtime = Path(tmp) / "run" if served else None
         _child("governed", pilot, home)  # warm-up: MLflow store creation, page cache
-        bares, governs, olds, typed, olds_typed = [], [], [], [], []
+        if runtime is not None:
+            _command_line(pilot, home, runtime=runtime)  # starts the command server
+            server = listening(_command_env(pilot, home, None, runtime), pilot.parent)
+        bares, governs, olds, typed, olds_typed, served_runs = [], [], [], [], [], []
         for _ in range(repeat):
             bares.append(_child("bare", pilot, home))
             governs.append(_child("governed", pilot, home))
             typed.append(_command_line(pilot, home))
+            if runtime is not None:
+                served_runs.append(_command_line(pilot, home, runtime=runtime))
             if baseline is not None:
                 olds.append(_child("governed", pilot, home, tree=baseline))
                 olds_typed.append(_command_line(pilot, home, tree=baseline))
+        if runtime is not None:
+            subprocess.run(["pkill", "-f", f"command_server.server --listen {server}"])
     result: dict[str, object] = {
         "bare_s": _median(bares, "seconds"),
         "bare_peak_mb": _median(bares, "peak_mb"),
@@ -336,6 +385,9 @@ def run(
             for b, g in zip(bares, governs, strict=True)
         ],
     }
+    if served_runs:
+        result["served_command_line_s"] = _median(served_runs, "process_s")
+        result["served_command_line_peak_mb"] = _median(served_runs, "process_peak_mb")
     if olds:
         result["baseline_s"] = _median(olds, "seconds")
         result["baseline_peak_mb"] = _median(olds, "peak_mb")
@@ -371,11 +423,17 @@ def _report(result: dict[str, object], rows: int | None) -> None:
     bare_tree_mb = float(str(result["bare_process_peak_mb"]))
     print("whole processes, interpreter start and imports included (peak: the process tree):")
     print(f"  {'bare script':<51}{whole_bare:7.2f} s {bare_tree_mb:7.0f} MB")
-    for name, prefix in (("sandbox run", ""), ("baseline sandbox run", "baseline_")):
+    typed = (("sandbox run", ""), ("served sandbox run", "served_"), ("baseline run", "baseline_"))
+    for name, prefix in typed:
         if f"{prefix}command_line_s" not in result:
             continue
         whole = float(str(result[f"{prefix}command_line_s"]))
         tree_mb = float(str(result[f"{prefix}command_line_peak_mb"]))
+        if prefix == "served_":  # the command runs in the server's process tree, not here
+            print(f"  {name + ' ' + str(rows or 'blueprint'):<51}{whole:7.2f} s")
+            fixed = whole - whole_bare
+            print(f"    / bare: time {whole / whole_bare:5.2f} x, fixed cost {fixed:6.2f} s")
+            continue
         print(f"  {name + ' ' + str(rows or 'blueprint'):<51}{whole:7.2f} s {tree_mb:7.0f} MB")
         print(
             f"    / bare: time {whole / whole_bare:5.2f} x, peak memory "
@@ -395,6 +453,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--baseline", type=Path, default=None, help="a checkout whose sandbox runs governed too"
     )
+    parser.add_argument(
+        "--served", action="store_true", help="time `sandbox run` through the command server too"
+    )
     parser.add_argument("--child", choices=("bare", "governed"), help=argparse.SUPPRESS)
     parser.add_argument("--pilot", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
@@ -406,7 +467,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.child == "governed":
         print(json.dumps(governed(args.pilot, args.home)))
         return
-    _report(run(args.rows, args.repeat, args.baseline), args.rows)
+    _report(run(args.rows, args.repeat, args.baseline, served=args.served), args.rows)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ that loaded other code or read another environment:
 
 - the interpreter and its version;
 - the size and modification time of every file of the sandbox's package (its code, policy
-  packs and templates), and the modification time of every folder on the module path (a
-  package installed or removed changes its folder's);
+  packs and templates), and the modification time of every absolute folder on the module
+  path (a package installed or removed changes its folder's);
 - the whole environment, but for the variables that change from one shell to the next
   without changing what a command does (`PWD`, `OLDPWD`, `SHLVL`, `_`, `COLUMNS`, `LINES`);
 - the file-creation mask.
@@ -59,12 +59,14 @@ def _code() -> list[tuple[str, int, int]]:
 
 
 def _module_path() -> list[tuple[str, int]]:
-    # The first entry is the script's folder or the working folder, which the server (started
-    # with -P) does not search.
+    # The first entry is the script's folder or the working folder, and a relative entry is
+    # read against the working folder: the server (started from / with -P) searches neither.
     stamps: list[tuple[str, int]] = []
     for entry in sys.path if sys.flags.safe_path else sys.path[1:]:
+        if not os.path.isabs(entry):
+            continue
         try:
-            stamps.append((entry, os.stat(entry or ".").st_mtime_ns))
+            stamps.append((entry, os.stat(entry).st_mtime_ns))
         except OSError:
             continue
     return stamps

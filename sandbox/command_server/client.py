@@ -16,12 +16,11 @@ import contextlib
 import os
 import signal
 import socket
-import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 
 from sandbox.command_server.address import socket_path
 from sandbox.command_server.protocol import (
@@ -67,6 +66,8 @@ def served(args: Sequence[str]) -> int | None:
 
 def _start(path: Path) -> None:
     """Start a server on `path` in the background (it outlives this command and its Ctrl-C)."""
+    import subprocess
+
     from sandbox.host_python import module_command
 
     command = module_command("sandbox.command_server.server", "--listen", str(path))
@@ -99,24 +100,20 @@ def _relay(connection: socket.socket, args: Sequence[str]) -> int | None:
     mask = os.umask(0o077)
     os.umask(mask)
     request = Request(argv=tuple(args), env=dict(os.environ), umask=mask)
+    relay = _Relay()
+    before = {signum: signal.signal(signum, relay) for signum in _RELAYED}
     try:
         send_request(connection, request, [0, 1, 2, here])
         connection.settimeout(None)
         started = read_answer(connection)
     except (OSError, ProtocolError):
-        return None
+        started = None
     finally:
         os.close(here)
     if started is None or started[0] != STARTED:
+        relay.back(before)  # nothing was started: this process runs the command
         return None
-    pid = started[1]
-
-    def relay(signum: int, _frame: FrameType | None) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
-
-    for signum in _RELAYED:
-        signal.signal(signum, relay)
+    relay.to(started[1])
     try:
         ended = read_answer(connection)
     except (OSError, ProtocolError):
@@ -125,3 +122,32 @@ def _relay(connection: socket.socket, args: Sequence[str]) -> int | None:
         sys.stderr.write("sandbox: the command server ended before the command did\n")
         return 1
     return ended[1]
+
+
+class _Relay:
+    """A signal handler that passes each signal on to the command's process, keeping those
+    that come before the process is known."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.early: list[int] = []
+
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
+        if self.pid is None:
+            self.early.append(signum)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signum)
+
+    def to(self, pid: int) -> None:
+        """Pass on the signals kept, and the ones to come, to `pid`."""
+        self.pid = pid
+        for signum in self.early:
+            self(signum, None)
+
+    def back(self, handlers: Mapping[signal.Signals, Any]) -> None:
+        """Put the handlers back, then raise the signals kept, as if they came now."""
+        for kind, handler in handlers.items():
+            signal.signal(kind, handler)
+        for signum in self.early:
+            signal.raise_signal(signum)

@@ -15,8 +15,7 @@ import json
 import os
 import socket
 import struct
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = [
     "MAX_REQUEST_BYTES",
@@ -42,8 +41,7 @@ class ProtocolError(Exception):
     """A message that is not what the protocol says (the connection is then dropped)."""
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):  # a named tuple: dataclasses costs a command 13 ms to import
     """A command to run as its caller would: its arguments, environment and file mask."""
 
     argv: tuple[str, ...]

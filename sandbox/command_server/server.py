@@ -8,8 +8,9 @@ and file mask (`child.run`) and runs the command line as the command's own proce
 
 - Only a process of the same user is served (the socket's peer credentials are checked, in a
   folder only that user can enter), and only one server holds a path (`PATH.lock`).
-- Forks happen from one thread: the server starts no thread of its own, and the libraries it
-  loads start none before a command uses them.
+- Forks happen from one thread: the server starts no thread of its own; the only ones the
+  libraries start as they load (OpenBLAS's workers, jemalloc's background thread) are made
+  safe across a fork by the libraries themselves (`pthread_atfork`).
 - Each command's process is its own: what it opens, imports or changes stays in it.
 - If the command's process on the other side goes away (killed, its terminal closed), the
   child is sent SIGTERM, as the command's own process would have been ended.
@@ -22,6 +23,7 @@ import contextlib
 import gc
 import importlib
 import os
+import pkgutil
 import select
 import signal
 import socket
@@ -47,26 +49,33 @@ __all__ = ["PRELOADED", "main", "serve"]
 PRELOADED: Final = (
     "numpy",
     "pandas",
-    "pyarrow",
     "pyarrow.csv",
     "pyarrow.parquet",
     "pydantic",
-    "typer",
-    "rich.console",
-    "jinja2",
     "fpdf",
+    "fontTools.subset",
     "mlflow",
     "mlflow.store.tracking.sqlalchemy_store",
     "mlflow.tracking",
-    "sandbox.settings",
-    "sandbox.runs.services",
-    "sandbox.runs.predictions_audit",
-    "sandbox.runs.pilot_run",
-    "sandbox.reports.writer",
-    "sandbox.reports.documents.pdf",
-    "sandbox.tracking.mlflow",
+    "sqlalchemy.dialects.sqlite",
+    "alembic",
+    "filelock",
     "sandbox.cli",
 )
+#: Every module of these packages too (a command imports most of them as it goes).
+PRELOADED_PACKAGES: Final = (
+    "sandbox.assistant",
+    "sandbox.audit",
+    "sandbox.data",
+    "sandbox.evaluation",
+    "sandbox.policies",
+    "sandbox.reports",
+    "sandbox.runs",
+    "sandbox.tasks",
+    "sandbox.tracking",
+)
+#: Modules that are programs of their own (started as processes), not libraries.
+_PROGRAMS: Final = ("_main", "_process", "_server")
 _TICK_S: Final = 0.5
 _REQUEST_TIMEOUT_S: Final = 5.0
 
@@ -83,7 +92,7 @@ def serve(path: Path, *, idle_s: float) -> None:
 
 def _preload() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # as the tracker sets it
-    for name in PRELOADED:
+    for name in [*PRELOADED, *_modules(PRELOADED_PACKAGES)]:
         with contextlib.suppress(Exception):  # a real failure shows in the command itself
             importlib.import_module(name)
     with contextlib.suppress(Exception):
@@ -92,6 +101,16 @@ def _preload() -> None:
         prepare()  # the fonts parsed, a blank document made: each child renders from its copy
     gc.collect()
     gc.freeze()  # the children share these pages instead of copying them as the collector runs
+
+
+def _modules(packages: tuple[str, ...]) -> list[str]:
+    names: list[str] = []
+    for package in packages:
+        with contextlib.suppress(Exception):
+            path = importlib.import_module(package).__path__
+            found = pkgutil.walk_packages(path, prefix=f"{package}.")
+            names += [m.name for m in found if not m.name.endswith(_PROGRAMS)]
+    return names
 
 
 class _Children:
@@ -143,7 +162,13 @@ class _Children:
         except (OSError, ProtocolError):
             connection.close()
             return
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: the caller runs the command itself
+            for fd in fds:
+                os.close(fd)
+            connection.close()
+            return
         if pid == 0:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)

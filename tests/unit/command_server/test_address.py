@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -79,3 +80,14 @@ def test_which_commands_go_to_the_server(
 ) -> None:
     monkeypatch.setenv("SANDBOX_COMMAND_SERVER", switch)
     assert enabled(args) is served
+
+
+def test_the_digest_is_the_same_from_any_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative entry on the module path (an empty PYTHONPATH part) is not the server's."""
+    monkeypatch.setattr(sys, "path", [sys.path[0], "", "relative", *sys.path[1:]])
+    first = address.digest()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "new-file").write_text("changes the folder's time")
+    assert address.digest() == first
