@@ -172,11 +172,12 @@ class _Children:
         if pid == 0:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            callers = [c.fileno() for c in self.callers.values() if c is not None]
-            for fd in (self.wake, self._wakeup, self.listener.fileno(), connection.fileno()):
-                os.close(fd)
-            for fd in callers:
-                os.close(fd)
+            os.close(self.wake)
+            os.close(self._wakeup)
+            # Closed as objects, so that none closes a number the command has reused later.
+            for server_socket in [self.listener, connection, *self.callers.values()]:
+                if server_socket is not None:
+                    server_socket.close()
             child.run(request, fds)  # never returns
         for fd in fds:
             os.close(fd)
