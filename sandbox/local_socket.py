@@ -21,7 +21,11 @@ from typing import IO, Final
 
 from sandbox.private_folder import private_folder
 
-__all__ = ["connect", "held_socket", "inode", "peer_uid", "socket_in"]
+__all__ = ["SHELL_VARIABLES", "connect", "held_socket", "inode", "peer_uid", "socket_in"]
+
+#: Variables that differ from one shell or terminal to the next but not in what a server
+#: loads, left out of the digests that name the servers' sockets.
+SHELL_VARIABLES: Final = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES"})
 
 _MAX_SOCKET_PATH: Final = 108  # bytes, with the final NUL, that Linux keeps of a socket's path
 _LOCK_WAIT_S: Final = 10.0  # how long a new server waits for an exiting one to let go of a path

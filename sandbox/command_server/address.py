@@ -24,11 +24,10 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from sandbox.local_socket import socket_in
+from sandbox.local_socket import SHELL_VARIABLES, socket_in
 
 __all__ = ["socket_path"]
 
-_VOLATILE: Final = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES"})
 _PACKAGE: Final = Path(__file__).resolve().parents[1]
 
 
@@ -43,7 +42,7 @@ def digest() -> str:
     mask = os.umask(0o077)
     os.umask(mask)
     facts: list[object] = [sys.executable, sys.version, mask, _code(), _module_path()]
-    facts.append(sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE))
+    facts.append(sorted((k, v) for k, v in os.environ.items() if k not in SHELL_VARIABLES))
     return hashlib.sha256(repr(facts).encode("utf-8", "surrogateescape")).hexdigest()[:24]
 
 

@@ -59,11 +59,13 @@ class Request(NamedTuple):  # a named tuple: dataclasses costs a command 13 ms t
             body = json.loads(data)
         except ValueError as exc:
             raise ProtocolError(f"the request is not JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise ProtocolError("the request must be a JSON object")
         argv, env, umask = body.get("argv"), body.get("env"), body.get("umask")
-        if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv)):
-            raise ProtocolError("argv must be a list of strings")
-        if not (isinstance(env, dict) and all(isinstance(v, str) for v in env.values())):
-            raise ProtocolError("env must map names to strings")
+        if not (isinstance(argv, list) and all(_text(a) for a in argv)):
+            raise ProtocolError("argv must be a list of strings without NUL")
+        if not (isinstance(env, dict) and all(_text(k) and _text(v) for k, v in env.items())):
+            raise ProtocolError("env must map names to strings without NUL")
         if not (isinstance(umask, int) and 0 <= umask <= 0o777):
             raise ProtocolError("umask must be a file mode mask")
         return cls(argv=tuple(argv), env=env, umask=umask)
@@ -121,6 +123,11 @@ def _exactly(connection: socket.socket, size: int, *, allow_end: bool = False) -
         parts.append(part)
         remaining -= len(part)
     return b"".join(parts)
+
+
+def _text(value: object) -> bool:
+    """A string a process can hold as an argument or variable (no NUL byte)."""
+    return isinstance(value, str) and "\0" not in value
 
 
 def _close(fd: int) -> None:

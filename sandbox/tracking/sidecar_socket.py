@@ -22,7 +22,7 @@ from typing import Final
 
 from sandbox import local_socket
 from sandbox.host_python import module_command
-from sandbox.local_socket import socket_in
+from sandbox.local_socket import SHELL_VARIABLES, socket_in
 from sandbox.tracking.mlflow import ENVIRONMENT_DEFAULTS
 from sandbox.tracking.target import TrackingTarget
 
@@ -30,8 +30,6 @@ __all__ = ["connect", "portable", "socket_path"]
 
 _START_WAIT_S: Final = 15.0  # how long a command waits for a server it started to listen
 _POLL_S: Final = 0.02
-#: Variables that differ between shells and commands but not in what tracking does.
-_VOLATILE: Final = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES"})
 _VOLATILE_PREFIXES: Final = ("SANDBOX_", "PYTEST_")
 
 
@@ -50,7 +48,7 @@ def _digest() -> str:
     environment = sorted(
         (k, v)
         for k, v in os.environ.items()
-        if k not in _VOLATILE
+        if k not in SHELL_VARIABLES
         and not k.startswith(_VOLATILE_PREFIXES)
         and ENVIRONMENT_DEFAULTS.get(k) != v  # set by a tracker opened in this process
     )

@@ -109,6 +109,9 @@ def test_a_request_cut_short_is_refused(pair) -> None:  # type: ignore[no-untype
     ("body", "problem"),
     [
         (b"not json", "not JSON"),
+        (b"[]", "JSON object"),
+        (json.dumps({"argv": ["a\u0000b"], "env": {}, "umask": 18}).encode(), "argv"),
+        (json.dumps({"argv": [], "env": {"A": "x\u0000"}, "umask": 18}).encode(), "env"),
         (json.dumps({"argv": "run", "env": {}, "umask": 18}).encode(), "argv"),
         (json.dumps({"argv": [], "env": {"A": 1}, "umask": 18}).encode(), "env"),
         (json.dumps({"argv": [], "env": {}, "umask": 0o1000}).encode(), "umask"),
