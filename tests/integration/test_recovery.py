@@ -35,11 +35,16 @@ def _wait_for_container(runtime: DockerRuntime, runs_dir: Path, deadline_s: floa
     raise AssertionError("the run never started its container")
 
 
-def _tracked_status(client: Any, run_id: str, state: dict[str, Any]) -> str:
+def _tracked_status(client: Any, run_id: str, state: dict[str, Any], services: Any) -> str:
     """The run's MLflow status once it has left RUNNING (found by its tag when its id never
-    reached the run folder: the tracking sidecar ends such a run itself)."""
+    reached the run folder: the tracking sidecar ends such a run itself).
+
+    The dead runner's sidecar ends the run too, at the same moment as recovery; when their
+    writes collide, the loser's calls wait in the outbox, which the next command's `settle`
+    delivers. Each poll here delivers them the same way."""
     deadline = time.monotonic() + 120
     while True:
+        services.tracker.deliver_pending()
         if state.get("tracker_run_id"):
             status = client.get_run(state["tracker_run_id"]).info.status
         else:
@@ -101,7 +106,8 @@ def test_a_run_killed_mid_container_is_recovered_as_lost(tmp_path: Path, runner_
     assert verify_trail(services.trail.path, services.trail.signer.verifier()).ok
     state = read_state(home / "runs" / run_id)
     assert state["status"] == "lost"
-    assert _tracked_status(MlflowClient(services.tracking_uri), run_id, state) == "KILLED"
+    client = MlflowClient(services.tracking_uri)
+    assert _tracked_status(client, run_id, state, services) == "KILLED"
     assert runtime.api.containers(all=True, filters=selector) == []
     assert not runtime.api.volumes(filters=selector).get("Volumes")
     assert recover_abandoned_runs(services) == []  # idempotent
