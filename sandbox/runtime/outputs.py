@@ -234,23 +234,25 @@ def read_predictions(
     The columns are the task type's prediction schema (binary: `row_id`, `prediction` 0/1,
     optional `score` in [0, 1]); no other column, every expected row id exactly once.
     """
+    import numpy as np
+    import pandas as pd
+
     from sandbox.tasks import get_task
 
     schema = get_task(task)
-    expected = list(map(str, expected_row_ids))
-    expected_set = set(expected)
-    if len(expected_set) != len(expected):
+    if not pd.Index(np.asarray(expected_row_ids)).is_unique:
         raise ValueError("expected_row_ids holds duplicates")
     _check_size(path, max_bytes)
+    rows = len(expected_row_ids)
     columns, frame = _read_table(
-        path, allowed=schema.predictions.allowed, max_rows=len(expected), max_bytes=max_bytes
+        path, allowed=schema.predictions.allowed, max_rows=rows, max_bytes=max_bytes
     )
     for required in schema.predictions.required:
         if required not in columns:
             raise OutputRejected(f"{path.name}: missing column {required!r}")
-    order = row_order(frame["row_id"], expected)
+    order = row_order(frame["row_id"], expected_row_ids)
     if order is None:
-        _check_row_ids(frame["row_id"], expected_set, path.name)
+        _check_row_ids(frame["row_id"], {str(i) for i in expected_row_ids}, path.name)
     try:
         result = schema.parse_predictions(frame, source=path.name)
     except (ValueError, TypeError, OverflowError) as exc:  # a value pandas cannot convert
@@ -259,7 +261,7 @@ def read_predictions(
         # The rows as `loc[expected]` orders them below, by position instead of by label.
         ordered = result.iloc[order].reset_index(drop=True)
         return ordered[["row_id", *(c for c in ordered.columns if c != "row_id")]]
-    return result.set_index("row_id").loc[expected].reset_index()
+    return result.set_index("row_id").loc[[str(i) for i in expected_row_ids]].reset_index()
 
 
 def _check_row_ids(row_ids: pd.Series, expected: set[str], name: str) -> None:

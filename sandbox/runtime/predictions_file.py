@@ -7,7 +7,8 @@ line-by-line reader provably reads it without a refusal and splits every line on
 (UTF-8, no NUL, no quote character, no CR except in CRLF line ends, no blank line, every line
 within the field cap, not too many rows); `string_frame` then parses the rows with pyarrow as
 text columns, the same frame the line-by-line reader builds. `row_order` tells whether the row
-ids are the expected ones, each exactly once, and in which order to take them.
+ids are the expected ones, each exactly once, and in which order to take them (on numbers
+when the expected ids are integers, as the sandbox's are).
 
 Each function returns None for anything else; the caller then takes the line-by-line path,
 so every refusal keeps its message (file, line, rule).
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
 __all__ = ["RegularCsv", "row_order", "split_regular", "string_frame"]
@@ -108,28 +111,67 @@ def string_frame(data: bytes, regular: RegularCsv, columns: list[str]) -> pd.Dat
     return frame
 
 
-def row_order(row_ids: pd.Series, expected: list[str]) -> np.ndarray | None:
-    """Positions that put `row_ids` in the order of `expected`, or None.
+def row_order(row_ids: pd.Series, expected: Sequence[object]) -> np.ndarray | None:
+    """Positions that put `row_ids` (text) in the order of `expected`, or None.
 
-    None unless `row_ids` holds every expected id exactly once and nothing else (`expected`
-    itself holds no duplicates).
+    None unless `row_ids` holds every expected id, written as `str` writes it, exactly once
+    and nothing else (`expected` itself holds no duplicates).
     """
+    if len(row_ids) != len(expected):
+        return None
+    ids = np.asarray(expected)
+    if np.issubdtype(ids.dtype, np.integer):
+        positions = _integer_positions(row_ids, ids)
+    else:
+        positions = _text_positions(row_ids, [str(i) for i in expected])
+    if positions is None:
+        return None
+    if not bool((np.bincount(positions, minlength=len(ids)) == 1).all()):
+        return None
+    order = np.empty(len(ids), dtype=np.intp)
+    order[positions] = np.arange(len(ids), dtype=np.intp)
+    return order
+
+
+def _text_positions(row_ids: pd.Series, expected: list[str]) -> np.ndarray | None:
+    """Where each row id is in `expected`; None if one is not there."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if len(row_ids) != len(expected):
-        return None
     try:
         found = pc.index_in(
-            pa.array(row_ids, type=pa.string()), value_set=pa.array(expected, type=pa.string())
+            pa.array(row_ids, type=pa.string()), value_set=pa.array(expected, pa.string())
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     if found.null_count:
         return None
-    positions = found.to_numpy(zero_copy_only=False).astype(np.intp)
-    if not bool((np.bincount(positions, minlength=len(expected)) == 1).all()):
+    positions: np.ndarray = found.to_numpy(zero_copy_only=False).astype(np.intp)
+    return positions
+
+
+def _integer_positions(row_ids: pd.Series, expected: np.ndarray) -> np.ndarray | None:
+    """`_text_positions` for integer ids, on numbers: each text must be the integer as `str`
+    writes it ("7", never "07" or "+7"), checked by writing the parsed numbers back."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.array(row_ids, type=pa.string())
+        numbers = pc.cast(text, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         return None
-    order = np.empty(len(expected), dtype=np.intp)
-    order[positions] = np.arange(len(expected), dtype=np.intp)
-    return order
+    if numbers.null_count or not pc.all(pc.equal(pc.cast(numbers, pa.string()), text)).as_py():
+        return None
+    found = numbers.to_numpy(zero_copy_only=False)
+    low, high = int(expected.min()), int(expected.max())
+    if high - low <= 4 * len(expected) + 1024:  # compact (as the sandbox numbers rows): a table
+        if int(found.min()) < low or int(found.max()) > high:
+            return None
+        table = np.full(high - low + 1, -1, dtype=np.intp)
+        table[expected - low] = np.arange(len(expected), dtype=np.intp)
+        positions: np.ndarray = table[found - low]
+    else:
+        positions = pd.Index(expected).get_indexer(found).astype(np.intp)
+    return None if bool((positions < 0).any()) else positions

@@ -5,6 +5,7 @@
     registry.py   `register_task`, `get_task`, `registered_tasks`, `find_task_name`
     evaluate.py   one way from held-back rows and predictions to a task's evaluation
     label_text.py label values as normalised text, once per distinct value
+    numbers.py    a text column of numbers parsed at once (`pd.to_numeric`'s result)
     binary.py     binary classification (registered on import)
     multiclass.py multiclass classification (registered on import)
     ranking.py    ranking: the top k rows by score, within a budget (registered on import)

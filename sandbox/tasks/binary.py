@@ -21,6 +21,7 @@ from sandbox.tasks.base import (
     PredictionSchema,
     TaskConfig,
 )
+from sandbox.tasks.numbers import as_floats
 from sandbox.tasks.registry import register_task
 
 # numpy, pandas and the evaluation load when a method first needs them, so that importing the
@@ -194,12 +195,12 @@ def parse_scores(
     supplied predictions (DataError) alike.
     """
     import numpy as np
-    import pandas as pd
 
-    scores = pd.to_numeric(values, errors="coerce").astype("float64")
-    invalid = ~(scores.between(0.0, 1.0) & scores.notna())
+    parsed = as_floats(values)
+    with np.errstate(invalid="ignore"):
+        invalid = ~((parsed >= 0.0) & (parsed <= 1.0))  # NaN is neither
     if invalid.any():
-        rows = np.flatnonzero(invalid.to_numpy())
+        rows = np.flatnonzero(invalid)
         found = values.iloc[rows].astype(str).unique().tolist()[:5]
         shown = ", ".join(str(r + 1) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
         raise error(
@@ -207,7 +208,6 @@ def parse_scores(
             f"probability of the positive outcome), found {found} in {len(rows)} data rows "
             f"({shown}); {fix}"
         )
-    parsed: np.ndarray = scores.to_numpy()
     return parsed
 
 

@@ -20,6 +20,7 @@ from sandbox.errors import DataError, OutputRejected
 from sandbox.evaluation.vocabulary import MetricSpec, Vocabulary
 from sandbox.tasks.base import EvaluationSettings, Outcomes, PredictionSchema, TaskConfig
 from sandbox.tasks.binary import BINARY_TASK, BinaryConfig
+from sandbox.tasks.numbers import as_floats
 from sandbox.tasks.registry import register_task
 
 # numpy, pandas and the evaluation load when a method first needs them: importing the
@@ -107,9 +108,8 @@ def parse_ranking_scores(
 ) -> np.ndarray:
     """Ranking scores as floats, every one a finite number; `error` names the file and rows."""
     import numpy as np
-    import pandas as pd
 
-    scores: np.ndarray = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    scores = as_floats(values)
     bad = values[~np.isfinite(scores)]
     if len(bad):
         raise error(

@@ -18,6 +18,7 @@ from pydantic import Field
 from sandbox.errors import DataError, OutputRejected, SandboxError
 from sandbox.evaluation.vocabulary import MetricSpec, Vocabulary
 from sandbox.tasks.base import EvaluationSettings, Outcomes, PredictionSchema, TaskConfig
+from sandbox.tasks.numbers import as_floats
 from sandbox.tasks.registry import register_task
 
 # numpy, pandas and the evaluation load when a method first needs them: importing the
@@ -73,10 +74,9 @@ def parse_numbers(
 ) -> np.ndarray:
     """Values as finite floats; `error` names the file, the column and the first bad rows."""
     import numpy as np
-    import pandas as pd
 
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-    invalid = ~np.isfinite(numbers.to_numpy())
+    numbers = as_floats(values)
+    invalid = ~np.isfinite(numbers)
     if invalid.any():
         rows = np.flatnonzero(invalid)
         found = values.iloc[rows].astype(str).unique().tolist()[:5]
@@ -85,8 +85,7 @@ def parse_numbers(
             f"{source}: column {column!r}: regression needs finite numbers, found {found} in "
             f"{len(rows)} data rows ({shown}); {fix}"
         )
-    parsed: np.ndarray = numbers.to_numpy()
-    return parsed
+    return numbers
 
 
 class Regression:

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -271,3 +272,27 @@ def test_row_order_puts_rows_in_expected_order() -> None:
 )
 def test_row_order_is_none_unless_each_expected_id_once(row_ids: list[str]) -> None:
     assert row_order(pd.Series(row_ids, dtype=str), ["a", "b", "c"]) is None
+
+
+@pytest.mark.parametrize("spread", [1, 10_000])  # a table of positions, or a hash lookup
+def test_integer_ids_are_ordered_as_their_text_is(spread: int) -> None:
+    rng = np.random.default_rng(3)
+    expected = np.sort(rng.choice(1_000 * spread, size=1_000, replace=False)).astype(np.int64)
+    shuffled = expected[rng.permutation(len(expected))]
+    row_ids = pd.Series([str(i) for i in shuffled], dtype=str)
+    by_number = row_order(row_ids, expected)
+    by_text = row_order(row_ids, [str(i) for i in expected])
+    assert by_number is not None and by_text is not None
+    assert np.array_equal(by_number, by_text)
+    assert np.array_equal(shuffled[by_number], expected)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["07", "+7", " 7", "7 ", "7.0", "-0", "x", "", "99999999999999999999", "8", "-7"],
+)
+def test_an_integer_id_counts_only_as_str_writes_it(written: str) -> None:
+    expected = np.array([0, 5, 7], dtype=np.int64)
+    row_ids = pd.Series(["0", "5", written], dtype=str)
+    assert row_order(row_ids, expected) is None
+    assert row_order(row_ids, [str(i) for i in expected]) is None
