@@ -5,6 +5,7 @@
     fairness.py     per-group confusion counts (equal to fairlearn's MetricFrame), bootstrap
     disparity.py    the difference and ratio between groups (MetricFrame's between_groups)
     performance.py  task performance metrics
+    roc.py          ROC AUC from counts per distinct score (scikit-learn's, bit for bit)
     binary.py       the evaluation of a binary classifier: result model and `evaluate_binary`
     classes.py      a multiclass evaluation's classes and each row's class code
     multiclass.py   the evaluation of a multiclass classifier: `evaluate_multiclass`
