@@ -9,6 +9,7 @@
     binary.py       the evaluation of a binary classifier: result model and `evaluate_binary`
     classes.py      a multiclass evaluation's classes and each row's class code
     multiclass.py   the evaluation of a multiclass classifier: `evaluate_multiclass`
+    error_metrics.py a regression's MAE, MSE and R² (scikit-learn's, bit for bit)
     group_errors.py per-group regression errors from one sort (equal to MetricFrame's)
     regression.py   the evaluation of a regression model: `evaluate_regression`
     ranking.py      the evaluation of a top-k list: `evaluate_ranking`

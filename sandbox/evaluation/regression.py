@@ -25,6 +25,7 @@ import pandas as pd
 
 from sandbox.errors import DataError
 from sandbox.evaluation.disparity import between_groups
+from sandbox.evaluation.error_metrics import mean_absolute_error, mean_squared_error, r2_score
 from sandbox.evaluation.group_errors import group_errors, grouped_errors
 from sandbox.evaluation.groups import GroupCoder
 from sandbox.evaluation.intervals import (
@@ -76,7 +77,7 @@ def t_interval(
     mean: npt.ArrayLike, sd: npt.ArrayLike, n: npt.ArrayLike, confidence: float
 ) -> tuple[FloatArray, FloatArray]:
     """Student t-interval of a mean from its sample sd (ddof=1); NaN where n < 2."""
-    from scipy.stats import t as student_t  # scipy.stats and sklearn load only when used
+    from scipy.stats import t as student_t  # scipy.stats loads only when used
 
     m = np.asarray(mean, dtype=np.float64)
     s = np.asarray(sd, dtype=np.float64)
@@ -283,8 +284,6 @@ def evaluate_regression(
     pred = _numbers(y_pred, "y_pred", rows)
     frame = sensitive.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-
     performance = {
         "mae": float(mean_absolute_error(truth, pred)),
         "rmse": float(np.sqrt(mean_squared_error(truth, pred))),

@@ -17,7 +17,7 @@ import threading
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from sandbox.data.checksums import check_shipped_data
 from sandbox.digests import bytes_sha256, file_sha256
@@ -81,9 +81,6 @@ AFTER_CONTAINER_MODULES = (
     "sandbox.reports.documents.pdf",
     "sandbox.tracking.mapping",
 )
-#: What a task type's evaluation imports besides: a regression's scikit-learn metrics (about
-#: two seconds of a core the container could use, so only where they are needed).
-TASK_MODULES: Final = {"regression": ("sklearn.metrics",)}
 
 
 def run_pilot(
@@ -310,15 +307,12 @@ def _launch(rec: RunRecorder, kind: PilotKind) -> None:
     with rec.stage("container"):
         # The host only waits for the container (held to its CPU quota), so the later
         # stages' imports are paid now, on a second core, rather than after it.
-        modules = (*AFTER_CONTAINER_MODULES, *TASK_MODULES.get(r.manifest.task.type, ()))
-        threading.Thread(
-            target=_import_quietly, args=(modules,), name="sandbox-warm-imports", daemon=True
-        ).start()
+        threading.Thread(target=_import_quietly, name="sandbox-warm-imports", daemon=True).start()
         result, rejected = run_container(early)
         rec.update(container=result, outputs_rejected=rejected)
 
 
-def _import_quietly(modules: tuple[str, ...]) -> None:
+def _import_quietly(modules: tuple[str, ...] = AFTER_CONTAINER_MODULES) -> None:
     """Import `modules` ahead of need; a failure is left for the stage that needs the module."""
     for name in modules:
         try:

@@ -3,9 +3,9 @@
 Every task type reads the numbers in a predictions file (scores, forecasts) from text. pandas'
 `to_numeric` parses them one by one (0.13 s for 300,000 scores); Arrow's cast parses the
 whole column in C++ (0.01 s) and rounds every decimal correctly, as pandas does. The two differ
-only where Arrow refuses a value pandas reads (a space around it) or reads it otherwise (Arrow
-keeps the sign of "-0", pandas drops it); there the column is parsed by pandas, so the result
-is always `to_numeric`'s, bit for bit.
+only where Arrow refuses a value pandas reads (a space around it) or reads it otherwise (the
+sign of "-0", the bits of a NaN); there the column is parsed by pandas, so the result is
+always `to_numeric`'s, bit for bit.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def _arrow_floats(values: pd.Series) -> np.ndarray | None:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
     parsed: np.ndarray = floats.to_numpy(zero_copy_only=False)
-    if bool((np.signbit(parsed) & (parsed == 0)).any()):
-        return None  # "-0": pandas reads an integer zero without its sign
+    if bool((np.signbit(parsed) & (parsed == 0)).any() or np.isnan(parsed).any()):
+        # "-0": pandas reads an integer zero without its sign; "-nan": NaNs' sign bits differ
+        return None
     return parsed
