@@ -11,6 +11,7 @@ dataset.py   read and check the pilot's data files (label encoded by the task)
 roles.py     data roles: train, evaluation and score sources; the scored cases and scored.csv
 split.py     the split of the labelled rows: by source, time-based, group-aware, seeded random
 shuffled.py  seeded shuffle splits drawn as scikit-learn draws them, without importing it
+holdout.py   the harness's importance hold-back, drawn on the host (fitted rows first)
 coherence.py whether the data section's roles, split and id fit together (pilot.yaml checks)
 adequacy.py  whether rows can be assessed at all (rows, label classes, groups): one check
              for a pilot's evaluation rows and for a predictions-only audit

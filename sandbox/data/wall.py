@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from sandbox.data.adequacy import check_evaluation_rows, label_classes
 from sandbox.data.dataset import PilotData, Split
+from sandbox.data.holdout import hold_back
 from sandbox.data.roles import ScoreRows
 from sandbox.data.table import PilotTable
 from sandbox.digests import file_sha256
@@ -106,14 +107,42 @@ def _write_table(
 
 
 def write_inputs(
-    data: PilotData, split: Split, manifest: PilotManifest, input_dir: Path
+    data: PilotData,
+    split: Split,
+    manifest: PilotManifest,
+    input_dir: Path,
+    *,
+    draw_holdout: bool = True,
 ) -> WallCrossing:
-    """Write train/score/spec for the container; return hashes and the held-back columns."""
+    """Write train/score/spec for the container; return hashes and the held-back columns.
+
+    With `draw_holdout` (the default) a factory's importance hold-back is drawn here and the
+    training rows are written fitted rows first (`sandbox.data.holdout`); without it they are
+    written in file order, as runs recorded before the host drew it (a replay rebuilds those).
+    """
     features = list(manifest.data.features)
     label = manifest.data.label
     task = get_task(manifest.task.type)
+    outputs = task.harness_outputs(manifest.task)
     table = data.table
-    train = table.take(split.train)
+    explain: dict[str, object] = {
+        "holdout_fraction": manifest.model.importance_holdout,
+        "n_repeats": 5,
+        "max_rows": 5000,
+    }
+    train_positions = split.train
+    held = None
+    if draw_holdout and manifest.model.kind == "factory":
+        held = hold_back(
+            table.label[split.train],
+            fraction=manifest.model.importance_holdout,
+            seed=manifest.model.seed,
+            classes=outputs["prediction"] != "number",
+        )
+    if held is not None:
+        train_positions = split.train[held.order]
+        explain["fit_rows"] = held.fit_rows
+    train = table.take(train_positions)
     evaluation = table.take(split.evaluation)
     check_evaluation_rows(
         evaluation.label,
@@ -141,7 +170,7 @@ def write_inputs(
             file.result()
     spec = {
         "task": manifest.task.type,
-        "outputs": task.harness_outputs(manifest.task),
+        "outputs": outputs,
         "label": label,
         "features": features,
         "types": manifest.data.feature_types(),
@@ -149,11 +178,7 @@ def write_inputs(
         "params": manifest.model.params,
         "seed": manifest.model.seed,
         "model": manifest.model.harness_spec(),
-        "explain": {
-            "holdout_fraction": manifest.model.importance_holdout,
-            "n_repeats": 5,
-            "max_rows": 5000,
-        },
+        "explain": explain,
     }
     _write_private(input_dir / "spec.json", json.dumps(spec, indent=2, sort_keys=True) + "\n")
 

@@ -38,8 +38,10 @@ class AssistantPilot:
 
         return load_assistant_data(pilot_dir, manifest)
 
-    def cross(self, data: AssistantData, manifest: PilotManifest, input_dir: Path) -> Any:
-        """questions.jsonl, the knowledge base and spec.json."""
+    def cross(
+        self, data: AssistantData, manifest: PilotManifest, input_dir: Path, *, legacy: bool = False
+    ) -> Any:
+        """questions.jsonl, the knowledge base and spec.json (one layout: `legacy` is ignored)."""
         from sandbox.assistant.wall import write_assistant_inputs
         from sandbox.tasks.assistant import AssistantConfig
 

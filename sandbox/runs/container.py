@@ -32,7 +32,9 @@ HARNESS_COMMAND: Final = ("python3", "/opt/sandbox/harness.py")
 MAX_REASON_CHARS: Final = 2000
 
 
-def cross_wall(data: Any, manifest: PilotManifest, input_dir: Path) -> Any:
+def cross_wall(
+    data: Any, manifest: PilotManifest, input_dir: Path, *, draw_holdout: bool = True
+) -> Any:
     """Split the pilot's rows (as its roles and `data.split` say) and write what the model sees.
 
     Returns the `sandbox.data.wall.WallCrossing`: the input files' hashes and the held-back rows.
@@ -42,7 +44,8 @@ def cross_wall(data: Any, manifest: PilotManifest, input_dir: Path) -> Any:
 
     if data.table.label is None:
         raise DataError(f"{manifest.pilot.name}: the pilot's data has no label to split on")
-    return write_inputs(data, plan_split(data, manifest), manifest, input_dir)
+    split = plan_split(data, manifest)
+    return write_inputs(data, split, manifest, input_dir, draw_holdout=draw_holdout)
 
 
 def run_container(started: StartedContainer) -> tuple[ContainerResult | None, str | None]:

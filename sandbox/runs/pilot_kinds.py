@@ -32,8 +32,13 @@ class PilotKind(Protocol):
         """The pilot's data, read and checked on the host; it has `sources` (path, sha256)."""
         ...
 
-    def cross(self, data: Any, manifest: PilotManifest, input_dir: Path) -> Any:
-        """Write what the container may see; the crossing has `files` (name -> sha256)."""
+    def cross(
+        self, data: Any, manifest: PilotManifest, input_dir: Path, *, legacy: bool = False
+    ) -> Any:
+        """Write what the container may see; the crossing has `files` (name -> sha256).
+
+        `legacy` writes the files as runs recorded before the current layout did (a replay
+        rebuilds those); a kind whose layout never changed ignores it."""
         ...
 
     def assess(self, record: RunRecord, output_dir: Path) -> AssessedOutputs:
@@ -52,9 +57,12 @@ class Tabular:
 
         return load_pilot_data(pilot_dir, manifest)
 
-    def cross(self, data: Any, manifest: PilotManifest, input_dir: Path) -> Any:
-        """train.parquet, score.parquet and spec.json: the split, the model's columns only."""
-        return cross_wall(data, manifest, input_dir)
+    def cross(
+        self, data: Any, manifest: PilotManifest, input_dir: Path, *, legacy: bool = False
+    ) -> Any:
+        """train.parquet, score.parquet and spec.json: the split, the model's columns only
+        (`legacy`: the training rows in file order, as before the host drew the hold-back)."""
+        return cross_wall(data, manifest, input_dir, draw_holdout=not legacy)
 
     def assess(self, record: RunRecord, output_dir: Path) -> AssessedOutputs:
         """Predictions joined with the held-back labels and groups."""

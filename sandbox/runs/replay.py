@@ -315,9 +315,13 @@ def _held_back(
                 f"{pilot_dir / source.path}: its sha256 {source.sha256} no longer matches the "
                 f"recorded {recorded_data.get(source.path)}",
             )
-    with tempfile.TemporaryDirectory(prefix="sandbox-replay-") as tmp:
-        crossing = kind.cross(data, manifest, Path(tmp) / "input")
-    if crossing.files != started.payload.get("inputs"):
+    recorded_inputs = started.payload.get("inputs")
+    for legacy in (False, True):  # a run recorded before the current layout: its own layout
+        with tempfile.TemporaryDirectory(prefix="sandbox-replay-") as tmp:
+            crossing = kind.cross(data, manifest, Path(tmp) / "input", legacy=legacy)
+        if crossing.files == recorded_inputs:
+            break
+    else:
         raise _refuse(
             run_id, "the pilot folder's data no longer crosses the wall as the recorded input files"
         )

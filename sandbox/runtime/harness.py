@@ -9,10 +9,12 @@ then runs the spec's kind of model (`model.kind`):
 - `factory` (the default): imports the pilot's factory from /pilot, which returns any object
   with `fit` and `predict`; fits it on the training rows less a seeded hold-back (the spec's
   `explain.holdout_fraction`, the manifest's `model.importance_holdout`: ceil(fraction x rows)
-  rows, as scikit-learn's `train_test_split` takes them); writes /output/predictions.csv,
-  /output/explanations.json (permutation importance on the held-back rows, or on the fitted
-  rows when the fraction is 0) and /output/model/model.joblib (opaque to the host, which only
-  hashes it). The host reports the same fitted-row count from the same rule.
+  rows, as scikit-learn's `train_test_split` takes them; the host draws them and writes the
+  fitted rows first, `explain.fit_rows` of them, so the harness only slices); writes
+  /output/predictions.csv, /output/explanations.json (permutation importance on the held-back
+  rows, or on the fitted rows when the fraction is 0) and /output/model/model.joblib (opaque
+  to the host, which only hashes it). The host reports the same fitted-row count from the
+  same rule.
 - `artifact`: loads a vendor's trained model file from /pilot (`model_loaders.py`, beside this
   file) and only predicts; importance is measured on the training rows, when there are any.
 - `command`: runs the pilot's own argv in /pilot, without a shell; it must write
@@ -41,7 +43,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-import math
 import sys
 import traceback
 from pathlib import Path
@@ -197,33 +198,6 @@ def build_estimator(factory: Any, params: dict[str, Any], seed: int) -> Any:
 def read_input(path: Path, columns: list[str], types: dict[str, str] | None = None) -> Any:
     """The `columns` of a Parquet input file, each as the model always saw it (`input_tables`)."""
     return loaders("input_tables").read_input(path, columns, types or {}, bad_input)
-
-
-def split(
-    features: Any, labels: Any, fraction: float, seed: int, *, classes: bool = True
-) -> tuple[Any, Any, Any, Any]:
-    """Seeded split of the training rows into a fit part and a holdout part.
-
-    Stratified on the label when it holds classes (not numbers) and every class can be split.
-    """
-    from sklearn.model_selection import train_test_split
-
-    if fraction == 0.0:
-        return features, features.iloc[:0], labels, labels.iloc[:0]
-    counts = labels.value_counts()
-    n_holdout = math.ceil(len(labels) * fraction)
-    stratify = (
-        labels
-        if classes
-        and len(counts) > 1
-        and counts.min() >= 2
-        and len(counts) <= n_holdout <= len(labels) - 2
-        else None
-    )
-    parts: tuple[Any, Any, Any, Any] = tuple(
-        train_test_split(features, labels, test_size=fraction, random_state=seed, stratify=stratify)
-    )
-    return parts
 
 
 def _checked_predictions(predicted: Any, kind: str) -> Any:
@@ -387,9 +361,16 @@ def run() -> None:
     estimator = build_estimator(load_factory(spec["entrypoint"]), spec["params"], spec["seed"])
     fraction = float(spec["explain"]["holdout_fraction"])
     classes = outputs["prediction"] != "number"
-    fit_x, hold_x, fit_y, hold_y = split(
-        train[features], labels, fraction, spec["seed"], classes=classes
-    )
+    fit_rows = spec["explain"].get("fit_rows")
+    tables = loaders("input_tables")
+    if fit_rows is None or not fraction:  # a spec written before the host drew the hold-back
+        fit_x, hold_x, fit_y, hold_y = tables.split(
+            train[features], labels, fraction, spec["seed"], classes=classes
+        )
+    else:
+        fit_x, hold_x, fit_y, hold_y = tables.drawn_split(
+            train[features], labels, fit_rows, bad_input
+        )
     try:
         estimator.fit(fit_x, fit_y)
     except Exception as exc:

@@ -16,12 +16,17 @@ columns it always saw:
 - a column with no value at all is text if declared text, else float64 of NaN;
 - other text columns are pandas text (missing values NaN).
 
+`split` and `drawn_split` divide the training rows into the fitted rows and the importance
+hold-back: drawn here with scikit-learn's `train_test_split` (a spec without
+`explain.fit_rows`), or sliced where the host drew it (`sandbox.data.holdout`).
+
 `wait_for` is the harness's wait for its inputs (`--wait-for`): it loads a tabular model's
 libraries first (`--preload`; an assistant's are its own), then polls for the host's go marker.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -91,6 +96,54 @@ def _declared(frame: Any, types: dict[str, str]) -> Any:
         elif kind == "date" and not pd.api.types.is_datetime64_any_dtype(values.dtype):
             frame[column] = pd.to_datetime(values, format="ISO8601")
     return frame
+
+
+def split(
+    features: Any, labels: Any, fraction: float, seed: int, *, classes: bool = True
+) -> tuple[Any, Any, Any, Any]:
+    """Seeded split of the training rows into a fit part and a holdout part.
+
+    Stratified on the label when it holds classes (not numbers) and every class can be split.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if fraction == 0.0:
+        return features, features.iloc[:0], labels, labels.iloc[:0]
+    counts = labels.value_counts()
+    n_holdout = math.ceil(len(labels) * fraction)
+    stratify = (
+        labels
+        if classes
+        and len(counts) > 1
+        and counts.min() >= 2
+        and len(counts) <= n_holdout <= len(labels) - 2
+        else None
+    )
+    parts: tuple[Any, Any, Any, Any] = tuple(
+        train_test_split(features, labels, test_size=fraction, random_state=seed, stratify=stratify)
+    )
+    return parts
+
+
+def drawn_split(
+    features: Any, labels: Any, fit_rows: Any, error: Callable[[str], Exception]
+) -> tuple[Any, Any, Any, Any]:
+    """The hold-back the host drew: it wrote the fitted rows first, `fit_rows` of them, in
+    the order `split` would return them, so slicing gives the same rows, in the same order.
+    `error` makes the exception for a count outside the rows (the harness's exit code 2)."""
+    if isinstance(fit_rows, bool) or not isinstance(fit_rows, int):
+        raise error(f"spec.explain.fit_rows: expected a whole number, got {fit_rows!r}")
+    if not 0 < fit_rows <= len(labels):
+        raise error(
+            f"spec.explain.fit_rows: {fit_rows} is not between 1 and the {len(labels)} "
+            "training rows"
+        )
+    return (
+        features.iloc[:fit_rows],
+        features.iloc[fit_rows:],
+        labels.iloc[:fit_rows],
+        labels.iloc[fit_rows:],
+    )
 
 
 #: Loaded while the harness waits for its inputs: its own libraries, then scikit-learn's

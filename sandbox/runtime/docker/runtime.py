@@ -65,6 +65,9 @@ RUN_ID_LABEL = "ai-commons-sandbox.run-id"
 MANAGED_LABEL = "ai-commons-sandbox.managed"
 IDLE_COMMAND = ("sleep", "infinity")
 OOM_PROBE_TIMEOUT_S = 5.0
+#: After the command's output stream ends, its exit is polled this often for this long.
+EXIT_POLL_S = 0.01
+EXIT_GRACE_S = 1.0
 REMOVE_ATTEMPTS = 6  # about half a minute of retries in all
 SIGKILL_EXIT = 137  # 128 + SIGKILL: how the kernel's OOM killer ends a process
 
@@ -294,6 +297,7 @@ class DockerRuntime:
         deadline = started + spec.hardening.timeout_s
         exit_code: int | None = None
         timed_out = False
+        stream_ended: float | None = None
         with map_docker_errors(f"watching run {spec.run_id}", image_digest=digest):
             while True:
                 try:
@@ -312,7 +316,13 @@ class DockerRuntime:
                     if timed_out:
                         self.api.kill(container_id)
                     break
-                time.sleep(self._poll_interval_s)
+                if command.reader.is_alive():
+                    # the output stream ends with the command: its end wakes this wait at once
+                    command.reader.join(timeout=self._poll_interval_s)
+                else:  # ended: poll briefly while the engine records the exit, then as usual
+                    stream_ended = stream_ended or time.monotonic()
+                    recent = time.monotonic() - stream_ended < EXIT_GRACE_S
+                    time.sleep(EXIT_POLL_S if recent else self._poll_interval_s)
             duration = time.monotonic() - started
             command.reader.join(timeout=5.0)
             state: TerminalState

@@ -162,3 +162,30 @@ def test_source_symlink_outside_is_refused(tmp_path: Path) -> None:
     (pilot / "data.csv").symlink_to(outside)
     with pytest.raises(UserInputError, match="outside the"):  # refused as the manifest loads
         load_pilot_data(pilot, load_manifest(pilot))
+
+
+def test_training_rows_are_written_fitted_rows_first(tmp_path: Path) -> None:
+    """The host draws the importance hold-back: the training file holds the same rows as in
+    file order, reordered as the harness's split returns them, with the fitted count in the
+    spec; the legacy layout (a replay of an older run) is file order without the count."""
+    from sandbox.data.holdout import hold_back
+
+    _, manifest, data = _prepared(tmp_path)
+    split = split_rows(data.table.label, evaluation_fraction=0.3, seed=7, stratify=True)
+    drawn = write_inputs(data, split, manifest, tmp_path / "drawn")
+    legacy = write_inputs(data, split, manifest, tmp_path / "legacy", draw_holdout=False)
+
+    in_order = pd.read_parquet(legacy.input_dir / "train.parquet")
+    reordered = pd.read_parquet(drawn.input_dir / "train.parquet")
+    expected = hold_back(
+        in_order["eligible"].to_numpy(),
+        fraction=manifest.model.importance_holdout,
+        seed=manifest.model.seed,
+        classes=True,
+    )
+    assert expected is not None
+    pd.testing.assert_frame_equal(reordered, in_order.iloc[expected.order].reset_index(drop=True))
+    spec = json.loads((drawn.input_dir / "spec.json").read_text())
+    assert spec["explain"]["fit_rows"] == expected.fit_rows
+    assert "fit_rows" not in json.loads((legacy.input_dir / "spec.json").read_text())["explain"]
+    assert drawn.files["score.parquet"] == legacy.files["score.parquet"]

@@ -13,6 +13,7 @@ import pytest
 from sandbox.runtime import harness
 
 PILOTS = Path(__file__).parents[2] / "data" / "pilots"
+OUTPUT_FILES = ("predictions.csv", "explanations.json")
 
 
 @pytest.fixture
@@ -141,3 +142,23 @@ def test_a_waiting_harness_gives_up_without_inputs(folders: Path) -> None:
         )
     assert caught.value.exit_code == 2
     assert not (folders / "output" / "predictions.csv").exists()
+
+
+def test_the_host_drawn_hold_back_gives_the_same_outputs_bit_for_bit(folders: Path) -> None:
+    """Training rows written fitted rows first with `explain.fit_rows` (as the host now writes
+    them) give the predictions and importances the harness's own split gave."""
+    from sandbox.data.holdout import hold_back
+
+    explain = {"holdout_fraction": 0.25, "n_repeats": 2, "max_rows": 10}
+    _spec(folders, explain=explain)
+    assert harness.main() == 0
+    before = {n: (folders / "output" / n).read_bytes() for n in OUTPUT_FILES}
+
+    train_file = folders / "input" / "train.parquet"
+    train = pd.read_parquet(train_file)
+    drawn = hold_back(train["y"].to_numpy(), fraction=0.25, seed=7, classes=True)
+    assert drawn is not None and drawn.fit_rows == 45
+    train.iloc[drawn.order].to_parquet(train_file, index=False)
+    _spec(folders, explain={**explain, "fit_rows": drawn.fit_rows})
+    assert harness.main() == 0
+    assert {n: (folders / "output" / n).read_bytes() for n in OUTPUT_FILES} == before
