@@ -351,6 +351,10 @@ def run(
         home = Path(tmp) / "home"
         runtime = Path(tmp) / "run" if served else None
         _child("governed", pilot, home)  # warm-up: MLflow store creation, page cache
+        # An older checkout keeps its own home: its trail and store formats may differ.
+        old_home = Path(tmp) / "baseline-home"
+        if baseline is not None:
+            _child("governed", pilot, old_home, tree=baseline)
         if runtime is not None:
             _command_line(pilot, home, runtime=runtime)  # starts the command server
             server = listening(_command_env(pilot, home, None, runtime), pilot.parent)
@@ -362,8 +366,8 @@ def run(
             if runtime is not None:
                 served_runs.append(_command_line(pilot, home, runtime=runtime))
             if baseline is not None:
-                olds.append(_child("governed", pilot, home, tree=baseline))
-                olds_typed.append(_command_line(pilot, home, tree=baseline))
+                olds.append(_child("governed", pilot, old_home, tree=baseline))
+                olds_typed.append(_command_line(pilot, old_home, tree=baseline))
         if runtime is not None:
             subprocess.run(["pkill", "-f", f"command_server.server --listen {server}"])
     result: dict[str, object] = {

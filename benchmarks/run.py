@@ -1,7 +1,13 @@
-"""Every benchmark in one run, printed as ratios: `python benchmarks/run.py`."""
+"""Every benchmark in one run, printed as ratios: `python benchmarks/run.py [--baseline TREE]`.
+
+`--baseline TREE` (a checkout of older code, its runner image built) adds that code's governed
+runs of the blueprint and of its 1M-row scaling, interleaved, so "before" and "after" come from
+the same sitting.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -19,14 +25,20 @@ import bench_tasks
 import bench_trail
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", type=Path, default=None, help="a checkout of older code")
+    args = parser.parse_args(argv)
+    baseline = ["--baseline", str(args.baseline)] if args.baseline else []
     print("== sandbox overhead (blueprint, governed run vs bare host fit + score)")
-    bench_overhead.main(["--repeat", "3"])
+    bench_overhead.main(["--repeat", "5", "--served", *baseline])
     print()
-    for rows in ("1000000", "5000000"):
-        print(f"== sandbox overhead, the blueprint scaled to {int(rows):,} rows")
-        bench_overhead.main(["--rows", rows])
-        print()
+    print("== sandbox overhead, the blueprint scaled to 1,000,000 rows")
+    bench_overhead.main(["--rows", "1000000", "--repeat", "3", "--served", *baseline])
+    print()
+    print("== sandbox overhead, the blueprint scaled to 5,000,000 rows")
+    bench_overhead.main(["--rows", "5000000", "--served"])
+    print()
     print("== group-metric kernel vs fairlearn MetricFrame (1M rows, 5 groups)")
     bench_metrics.main()
     print()
