@@ -192,11 +192,11 @@ def run(rows: int, repeat: int) -> dict[str, dict[str, Any]]:
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     figures = run(args.rows, args.repeat)
     print(f"{args.rows:,} rows, median of {args.repeat}")
     print(f"{'kernel':<14}{'direct (s)':>12}{'kernel (s)':>12}{'ratio':>9}  identical")

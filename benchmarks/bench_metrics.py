@@ -100,11 +100,11 @@ def run(rows: int = 1_000_000, groups: int = 5, *, seed: int = 0) -> dict[str, A
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--groups", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     result = run(args.rows, args.groups)
     print(f"{result['rows']:,} rows x {result['groups']} groups, 6 metrics + count")
     print(f"{'step':<46}{'seconds':>10}")

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     bench_overhead.main(["--rows", "5000000", "--served"])
     print()
     print("== group-metric kernel vs fairlearn MetricFrame (1M rows, 5 groups)")
-    bench_metrics.main()
+    bench_metrics.main([])
     print()
     print("== audit trail cost per run (100 vs 100,000 prior records)")
     bench_trail.main([])
