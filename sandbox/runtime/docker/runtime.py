@@ -307,9 +307,11 @@ class DockerRuntime:
                 if not info["Running"] and info["ExitCode"] is not None:
                     exit_code = int(info["ExitCode"])
                     break
-                # The exec's stream ended but the engine still says it runs: the container
-                # itself may have died (under gVisor an OOM kill ends its whole kernel).
-                if not command.reader.is_alive() and not self._running(container_id):
+                # The exec's stream ended, or the engine lost the exec (no longer running, no
+                # exit code): the container itself may have died. Under gVisor an OOM kill
+                # ends the sandbox's whole kernel, and the exec's stream stays open after it.
+                lost = not info["Running"] or not command.reader.is_alive()
+                if lost and not self._running(container_id):
                     break
                 if time.monotonic() >= deadline:
                     timed_out = self._running(container_id)
