@@ -19,7 +19,8 @@ from start to exit with its own peak memory:
   count per group the answers, declines and answers holding their expected fact.
 
 fairlearn runs at 1M rows or fewer (`bench_audit.FAIRLEARN_MAX_ROWS`); aequitas applies to
-binary classification only and is not run here. Peers live in `benchmarks/.venv-peers`
+binary classification only and is not run here. As there, a first 1,000-row audit starts the
+home's shared tracking sidecar before anything is timed. Peers live in `benchmarks/.venv-peers`
 (`benchmarks/README.md`); a missing one is skipped with a message.
 
     .venv/bin/python benchmarks/bench_tasks.py                        # 1M and 10M rows
@@ -56,6 +57,7 @@ from bench_audit import (
     Timed,
     installed,
     report,
+    start_sidecar,
     timed,
 )
 
@@ -389,6 +391,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="bench-tasks-") as tmp:
         folder = Path(tmp)
         home = folder / "home"
+        start_sidecar(folder, home)
         for task in (t for t in tasks if t in TABULAR):
             print(f"  {task}:")
             for size in rows:
