@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +54,8 @@ def _watch(engine: ScriptedEngine, timeout_s: float) -> tuple[str, int | None, f
         input_dir=Path("input"),
         pilot_dir=Path("pilot"),
         output_dir=Path("output"),
+        hardening=Hardening(timeout_s=timeout_s),
     )
-    spec = replace(spec, hardening=Hardening(timeout_s=timeout_s))
     # The exec's output stream stays open a while after the death, as gVisor's does.
     lingers = min(engine.dies_at + 1.0, 30.0)
     reader = threading.Thread(target=engine.stream_closed.wait, args=(lingers,), daemon=True)
